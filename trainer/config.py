@@ -1,0 +1,127 @@
+"""Run configurations: one YAML file per run, read into small typed dataclasses.
+
+Every field has the reference run 5.10's value as its default, so a YAML file only states
+what differs; unknown keys are an error, so a typo never silently falls back to a default.
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Optional, Union
+
+import yaml
+
+CONFIG_DIR = Path(__file__).resolve().parent / "configs"
+
+
+@dataclass
+class DataConfig:
+    root: str = "data/landcoverai"        # prepared tiles: output of `python -m trainer data`
+    tile_size: int = 512
+    normalization: str = "unit"           # unit: x/255; symmetric: [-1, 1]
+    augmentation: str = "none"            # none | double (5.11: every tile twice) | random (5.12: p=0.5)
+    shuffle: bool = False
+    exclude_list: Optional[str] = None    # tile ids to leave out of training, one per line
+    parallel_calls: int = -1              # -1: tf.data.AUTOTUNE
+    max_tiles: Optional[int] = None       # per split; for smoke runs
+
+
+@dataclass
+class ModelConfig:
+    backbone: str = "modified_xception"   # modified_xception | keras_xception
+    output_stride: int = 16               # 16 or 8
+    decoder: str = "standard"             # standard | extra_skips
+    num_classes: int = 5
+    input_size: int = 512
+    width: float = 1.0                    # multiplies every channel count; small values give tiny test models
+    middle_units: int = 16
+    pretrained: Optional[str] = None      # local weights file (.h5 / .weights.h5), loaded by layer name
+
+
+@dataclass
+class StageConfig:
+    learning_rate: float = 1e-4
+    epochs: int = 30
+    patience: int = 3                     # early stopping on val mIoU, mode max
+    freeze: Union[str, int, None] = "middle"  # stage name ("entry", "middle", "backbone"), layer index, or none
+    optimizer: str = "adam"
+    reload_best: bool = False             # start from the best weights so far
+
+
+@dataclass
+class TrainConfig:
+    loss: str = "dice"                    # dice | sparse_ce | weighted_ce | focal | dice_ce
+    class_weights: Union[str, list, None] = None  # null | inverse_frequency | list of floats
+    batch_size: int = 2
+    steps_per_epoch: Optional[int] = None  # null: one pass over the training tiles
+    validation_steps: Optional[int] = None
+    mixed_precision: bool = False
+    strategy: str = "default"             # default | one_device | mirrored | multi_worker
+    seed: int = 0
+    stages: list = field(default_factory=lambda: [
+        StageConfig(learning_rate=1e-4),
+        StageConfig(learning_rate=1e-5, reload_best=True),
+    ])
+
+
+@dataclass
+class RunConfig:
+    name: str = "5.10"
+    description: str = ""
+    output_dir: str = "runs/5.10"
+    data: DataConfig = field(default_factory=DataConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+def _build(cls, values: Any, where: str):
+    if values is None:
+        return cls()
+    if not isinstance(values, dict):
+        raise ValueError(f"{where}: expected a mapping, got {type(values).__name__}")
+    known = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = sorted(set(values) - set(known))
+    if unknown:
+        raise ValueError(f"{where}: unknown key(s) {unknown}; known keys are {sorted(known)}")
+    kwargs = {}
+    for key, value in values.items():
+        nested = {"data": DataConfig, "model": ModelConfig, "train": TrainConfig}.get(key)
+        if cls is RunConfig and nested:
+            value = _build(nested, value, f"{where}.{key}")
+        elif cls is TrainConfig and key == "stages":
+            value = [_build(StageConfig, v, f"{where}.stages[{i}]") for i, v in enumerate(value or [])]
+        kwargs[key] = value
+    return cls(**kwargs)
+
+
+def resolve_config_path(path: str | Path) -> Path:
+    """A path as given, else a file of the bundled configs: `configs/tiny.yaml`, `tiny.yaml` or `tiny`."""
+    candidate = Path(path)
+    if candidate.is_file():
+        return candidate
+    name = candidate.name if candidate.suffix else candidate.name + ".yaml"
+    bundled = CONFIG_DIR / name
+    if bundled.is_file():
+        return bundled
+    available = ", ".join(sorted(p.stem for p in CONFIG_DIR.glob("*.yaml")))
+    raise FileNotFoundError(f"Config '{path}' not found; give a YAML path or one of: {available}")
+
+
+def load_config(path: str | Path, overrides: Optional[dict] = None) -> RunConfig:
+    """Read a run config; `overrides` maps dotted keys (e.g. 'train.batch_size') to values."""
+    source = resolve_config_path(path)
+    raw = yaml.safe_load(source.read_text()) or {}
+    for dotted, value in (overrides or {}).items():
+        node = raw
+        *parents, leaf = dotted.split(".")
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[leaf] = value
+    config = _build(RunConfig, raw, str(source))
+    if "output_dir" not in raw:
+        config.output_dir = f"runs/{config.name}"
+    return config
