@@ -30,7 +30,7 @@ class DataConfig:
 @dataclass
 class ModelConfig:
     backbone: str = "modified_xception"   # modified_xception | keras_xception
-    output_stride: int = 16               # 16 or 8
+    output_stride: int = 16               # 16 or 8 (modified_xception); 16 or 32 (keras_xception)
     decoder: str = "standard"             # standard | extra_skips
     num_classes: int = 5
     input_size: int = 512
