@@ -1,0 +1,113 @@
+"""`python -m trainer export`: the single model file the plugin loads, optionally an ONNX copy.
+
+The file carries everything the plugin needs to use the network correctly (classes and colours,
+tile size, ground resolution, input normalisation) and what a user needs to trust it (training
+data, validation and test scores), so nothing has to be re-entered by hand.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Optional
+
+from landcover_qgis_plugin.core.modelfile import (
+    LANDCOVER_AI_CLASSES, ModelMetadata, Normalization, load_model, save_model)
+
+from .config import RunConfig
+from .runs import RunPaths
+
+# LandCover.ai mixes 25 cm (33 orthophotos) and 50 cm (8) tiles at their native resolution;
+# most of what the network saw is 25 cm/px, so that is what the plugin resamples to by default.
+DEFAULT_RESOLUTION_CM = 25.0
+
+
+def add_parser(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "export", help="write the model file the plugin loads (and optionally ONNX)",
+        description=__doc__.splitlines()[0])
+    parser.add_argument("--run", required=True, metavar="RUN_DIR", help="training run folder (from 'fit')")
+    parser.add_argument("--out", metavar="FILE.keras", help="model file to write (default RUN_DIR/model.keras)")
+    parser.add_argument("--onnx", metavar="FILE.onnx", help="also write an ONNX model with Deepness metadata")
+    parser.add_argument("--resolution-cm", type=float, default=DEFAULT_RESOLUTION_CM, metavar="CM",
+                        help=f"ground resolution the plugin resamples to, cm/px (default {DEFAULT_RESOLUTION_CM:g})")
+    parser.add_argument("--name", help="model name shown in the plugin (default: the run's name)")
+    parser.add_argument("--description", default="", help="one line shown in the plugin")
+    parser.add_argument("--training-data", metavar="TAG",
+                        help="what the network was trained on (default: the run's data folder and its manifest)")
+    parser.add_argument("--overwrite", action="store_true", help="replace an existing output file")
+    parser.set_defaults(func=run)
+
+
+def collect_scores(paths: RunPaths) -> dict:
+    """Best validation mIoU seen while training, plus every split that `evaluate` has scored."""
+    scores: dict = {}
+    if paths.state.is_file():
+        state = json.loads(paths.state.read_text())
+        if state.get("best_miou") is not None:
+            scores["fit_best_val_miou"] = state["best_miou"]
+    for metrics_file in sorted(paths.evaluation.glob("*/metrics.json")):
+        metrics = json.loads(metrics_file.read_text())
+        scores[metrics["split"]] = {"miou": metrics["miou"], "per_class_iou": metrics["per_class_iou"],
+                                    "tiles": metrics["tiles"]}
+    return scores
+
+
+def describe_training_data(config: RunConfig) -> str:
+    tag = f"tiles of {config.data.root} ({config.data.tile_size} px, run {config.name}"
+    if config.data.exclude_list:
+        tag += f", excluding the tiles listed in {Path(config.data.exclude_list).name}"
+    return tag + ")"
+
+
+def build_metadata(config: RunConfig, paths: RunPaths, resolution_cm: float, name: Optional[str] = None,
+                   description: str = "", training_data: Optional[str] = None) -> ModelMetadata:
+    if config.model.num_classes != len(LANDCOVER_AI_CLASSES):
+        raise ValueError(f"Run '{paths.root}' has {config.model.num_classes} classes; the exporter knows "
+                         f"LandCover.ai's {len(LANDCOVER_AI_CLASSES)} class names and colours only.")
+    return ModelMetadata(
+        classes=LANDCOVER_AI_CLASSES,
+        input_size=config.model.input_size,
+        resolution_cm=resolution_cm,
+        normalization=Normalization.named(config.data.normalization),
+        name=name or f"landcover-{config.name}",
+        description=description or config.description,
+        architecture={"backbone": config.model.backbone, "output_stride": config.model.output_stride,
+                      "decoder": config.model.decoder, "width": config.model.width,
+                      "middle_units": config.model.middle_units, "run": config.name},
+        training_data=training_data or describe_training_data(config),
+        scores=collect_scores(paths),
+    )
+
+
+def export_run(run_dir: str | Path, out: Optional[str | Path] = None, onnx: Optional[str | Path] = None,
+               resolution_cm: float = DEFAULT_RESOLUTION_CM, name: Optional[str] = None,
+               description: str = "", training_data: Optional[str] = None,
+               overwrite: bool = False) -> tuple[Path, ModelMetadata]:
+    """Write a run's best network with its metadata, then load it back to prove the file works."""
+    from .runs import load_run_model
+
+    paths = RunPaths(Path(run_dir))
+    model, config = load_run_model(run_dir)
+    metadata = build_metadata(config, paths, resolution_cm, name, description, training_data)
+    target = Path(out) if out else paths.root / "model.keras"
+    save_model(model, metadata, target, overwrite=overwrite)
+    _, metadata = load_model(target)
+    if onnx:
+        from .onnx_export import export_onnx
+        export_onnx(model, metadata, onnx, overwrite=overwrite)
+    return target, metadata
+
+
+def run(args: argparse.Namespace) -> int:
+    target, metadata = export_run(args.run, args.out, args.onnx, args.resolution_cm, args.name,
+                                  args.description, args.training_data, args.overwrite)
+    print(f"Wrote {target} ({target.stat().st_size / 1e6:.1f} MB): {metadata.name}, "
+          f"{len(metadata.classes)} classes, {metadata.input_size} px tiles at {metadata.resolution_cm:g} cm/px")
+    for split, value in metadata.scores.items():
+        miou = value if isinstance(value, float) else value["miou"]
+        print(f"  {split}: mIoU {miou:.4f}")
+    if args.onnx:
+        print(f"Wrote {args.onnx} (ONNX, Deepness metadata)")
+    return 0
+
