@@ -1,0 +1,142 @@
+"""Synthetic LandCover.ai-shaped data: scenes, GeoTIFFs, dataset folders."""
+import argparse
+import time
+
+import numpy as np
+import pytest
+from osgeo import gdal, osr
+
+from trainer.data import synth
+from trainer.data.synth import CLASS_FRACTIONS, POLAND_BOX_M, generate_scene, write_dataset, write_geotiff
+from trainer.data.tiles import tile_ids
+
+
+def _fractions(mask):
+    return np.bincount(mask.ravel(), minlength=5) / mask.size
+
+
+def test_scene_is_deterministic_by_seed():
+    rgb, mask = generate_scene(640, 480, 0.5, seed=7)
+    assert rgb.shape == (480, 640, 3) and rgb.dtype == np.uint8
+    assert mask.shape == (480, 640) and mask.dtype == np.uint8 and mask.max() <= 4
+    again_rgb, again_mask = generate_scene(640, 480, 0.5, seed=7)
+    assert np.array_equal(rgb, again_rgb) and np.array_equal(mask, again_mask)
+    other_rgb, other_mask = generate_scene(640, 480, 0.5, seed=8)
+    assert not np.array_equal(mask, other_mask) and not np.array_equal(rgb, other_rgb)
+
+
+def test_every_class_present_in_realistic_proportions():
+    fractions = []
+    for seed in range(4):
+        _, mask = generate_scene(1024, 1024, 0.25, seed)
+        fractions.append(_fractions(mask))
+        assert (fractions[-1] > 0.001).all(), f"seed {seed}: a class is missing: {fractions[-1]}"
+    mean = np.mean(fractions, axis=0)
+    background, building, woodland, water, road = mean
+    assert 0.45 < background < 0.85
+    assert 0.008 < building < 0.04
+    assert 0.12 < woodland < 0.4
+    assert 0.01 < water < 0.2
+    assert 0.008 < road < 0.045
+    assert np.abs(mean - CLASS_FRACTIONS).max() < 0.15
+
+
+def test_classes_look_like_themselves():
+    """Colour statistics per class as on real orthophotos: dark water, green woods, grey roads."""
+    rgb, mask = generate_scene(1024, 1024, 0.25, seed=3)
+    pixels = rgb.astype(float)
+    mean = {value: pixels[mask == value].mean(axis=0) for value in range(5)}
+    brightness = {value: colour.mean() for value, colour in mean.items()}
+    assert brightness[3] < brightness[2] < brightness[0]              # water darkest, woods darker than fields
+    assert mean[2][1] > mean[2][0] and mean[2][1] > mean[2][2]          # woodland is green
+    assert np.ptp(mean[4]) < 25                                        # roads are greyish
+    assert pixels[mask == 1].std(axis=0).mean() > 15                    # roofs of varied colours
+
+
+def test_same_look_at_25_and_50_cm():
+    """Sizes are in metres: the same seed at half the resolution is the same landscape."""
+    fine_rgb, fine = generate_scene(1024, 1024, 0.25, seed=11)
+    coarse_rgb, coarse = generate_scene(512, 512, 0.5, seed=11)
+    assert np.abs(_fractions(fine) - _fractions(coarse)).max() < 0.02
+    assert np.mean(fine[::2, ::2] == coarse) > 0.97
+    assert np.abs(fine_rgb.reshape(-1, 3).mean(0) - coarse_rgb.reshape(-1, 3).mean(0)).max() < 2
+
+
+def test_scene_generation_is_fast():
+    start = time.process_time()                  # CPU time: steady when other jobs share the machine
+    generate_scene(2048, 2048, 0.25, seed=1)
+    assert time.process_time() - start < 6.0     # about 2 s of CPU on a 2-core machine
+
+
+def test_write_geotiff_places_the_raster(tmp_path):
+    array = np.arange(12 * 10 * 3, dtype=np.uint8).reshape(12, 10, 3)
+    path = write_geotiff(tmp_path / "a.tif", array, (400_000.0, 500_000.0), 0.5)
+    dataset = gdal.Open(str(path))
+    assert dataset.GetGeoTransform() == (400_000.0, 0.5, 0.0, 500_000.0, 0.0, -0.5)
+    reference = osr.SpatialReference(wkt=dataset.GetProjection())
+    assert reference.GetAuthorityCode(None) == "2180"
+    assert np.array_equal(np.moveaxis(dataset.ReadAsArray(), 0, -1), array)
+    dataset = None
+    with pytest.raises(FileExistsError):
+        write_geotiff(path, array, (0, 0), 1.0)
+    with pytest.raises(ValueError, match="origin"):
+        write_geotiff(tmp_path / "b.tif", array)
+    assert not (tmp_path / "b.tif").exists()
+    write_geotiff(tmp_path / "c.tif", array[..., 0], transform=(1.0, 2.0, 0.0, 3.0, 0.0, -2.0), epsg=32634)
+    dataset = gdal.Open(str(tmp_path / "c.tif"))
+    assert dataset.RasterCount == 1 and dataset.GetGeoTransform() == (1.0, 2.0, 0.0, 3.0, 0.0, -2.0)
+    dataset = None
+
+
+def test_dataset_is_landcoverai_shaped(tmp_path):
+    out = write_dataset(tmp_path / "synth", seed=5, images=2, size=1024)
+    listed = {split: (out / f"{split}.txt").read_text().split() for split in ("train", "val", "test")}
+    expected_ids = []
+    resolutions = []
+    for image in sorted((out / "images").glob("*.tif")):
+        dataset = gdal.Open(str(image))
+        mask = gdal.Open(str(out / "masks" / image.name))
+        transform = dataset.GetGeoTransform()
+        resolutions.append(transform[1])
+        assert dataset.RasterCount == 3 and mask.RasterCount == 1
+        assert mask.GetRasterBand(1).DataType == gdal.GDT_Byte and mask.ReadAsArray().max() <= 4
+        assert mask.GetGeoTransform() == transform and (mask.RasterXSize, mask.RasterYSize) == (
+            dataset.RasterXSize, dataset.RasterYSize)
+        assert osr.SpatialReference(wkt=dataset.GetProjection()).GetAuthorityCode(None) == "2180"
+        assert POLAND_BOX_M[0][0] <= transform[0] <= POLAND_BOX_M[0][1]
+        assert POLAND_BOX_M[1][0] <= transform[3] <= POLAND_BOX_M[1][1]
+        # Same ground extent at both resolutions, like the real orthophotos.
+        assert 240 < dataset.RasterXSize * transform[1] < 275
+        expected_ids += tile_ids(image.stem, dataset.RasterYSize, dataset.RasterXSize)
+        dataset = mask = None
+    assert sorted(resolutions) == [0.25, 0.5]
+    all_listed = listed["train"] + listed["val"] + listed["test"]
+    assert sorted(all_listed) == sorted(expected_ids) and len(set(all_listed)) == len(all_listed)
+    assert len(listed["val"]) >= 1 and len(listed["test"]) >= 1 and len(listed["train"]) > len(listed["val"])
+
+
+def test_dataset_is_reproducible_and_not_rewritten(tmp_path):
+    first = write_dataset(tmp_path / "a", seed=2, images=1, size=1024, tile_size=256)
+    second = write_dataset(tmp_path / "b", seed=2, images=1, size=1024, tile_size=256)
+    for name in ("images/synth-2-00.tif", "masks/synth-2-00.tif"):
+        assert np.array_equal(gdal.Open(str(first / name)).ReadAsArray(), gdal.Open(str(second / name)).ReadAsArray())
+    assert (first / "train.txt").read_text() == (second / "train.txt").read_text()
+    stamps = {p: p.stat().st_mtime_ns for p in first.rglob("*")}
+    write_dataset(first, seed=2, images=1, size=1024, tile_size=256)
+    assert {p: p.stat().st_mtime_ns for p in first.rglob("*")} == stamps
+    with pytest.raises(FileExistsError, match="--overwrite"):
+        write_dataset(first, seed=3, images=1, size=1024, tile_size=256)
+    write_dataset(first, seed=3, images=1, size=1024, tile_size=256, overwrite=True)
+    assert sorted(p.name for p in (first / "images").iterdir()) == ["synth-3-00.tif"]
+    with pytest.raises(ValueError, match="at least 3"):
+        write_dataset(tmp_path / "tiny", images=1, size=600)
+
+
+def test_synth_command(tmp_path, capsys):
+    parser = argparse.ArgumentParser()
+    synth.add_parser(parser.add_subparsers())
+    args = parser.parse_args(["synth", "--out", str(tmp_path / "s"), "--images", "1", "--size", "512",
+                              "--tile-size", "128", "--seed", "4"])
+    assert args.func(args) == 0
+    assert "--tile-size 128" in capsys.readouterr().out
+    assert (tmp_path / "s" / "images" / "synth-4-00.tif").is_file()

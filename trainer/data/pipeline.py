@@ -1,0 +1,143 @@
+"""tf.data input pipelines over prepared LandCover.ai tiles (`python -m trainer data` output).
+
+Tiles are decoded in parallel and prefetched so the accelerator never waits on JPEG decoding.
+Augmentation reproduces the reference runs: "double" (run 5.11) adds one augmented copy of every
+tile, "random" (run 5.12) augments every tile, each transform with probability 0.5. Colour
+transforms work on [0, 1] pixels and are clipped there before normalisation; flips move the
+mask with the image. Random draws are stateless and seeded, so a run's input is reproducible,
+yet differ from epoch to epoch.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import numpy as np
+
+from landcover_qgis_plugin.core.modelfile import Normalization
+
+from .tiles import read_id_list, tile_paths
+
+AUGMENTATIONS = ("none", "double", "random")
+NUM_CLASSES = 5
+AUGMENT_PROBABILITY = 0.5
+HUE_MAX_DELTA = 0.2
+SATURATION_RANGE = (5.0, 10.0)
+BRIGHTNESS_MAX_DELTA = 0.3
+CONTRAST_RANGE = (0.2, 0.5)
+
+
+def read_split_ids(root: str | Path, split: str, exclude_list: str | Path | None = None,
+                   max_tiles: Optional[int] = None) -> list[str]:
+    """Ids of a split's tiles in list order, less the excluded ones, at most `max_tiles` of them."""
+    root = Path(root)
+    list_file = root / f"{split}.txt"
+    if not list_file.is_file():
+        raise FileNotFoundError(f"'{list_file}' not found; prepare the tiles first with "
+                                f"'python -m trainer data --root {root}'.")
+    ids = read_id_list(list_file)
+    if exclude_list:
+        excluded = set(read_id_list(exclude_list))
+        ids = [tile for tile in ids if tile not in excluded]
+    if max_tiles is not None:
+        ids = ids[:max_tiles]
+    missing = [tile for tile in ids if not all(p.is_file() for p in tile_paths(root / "output", tile))]
+    if missing:
+        raise FileNotFoundError(f"{len(missing)} tile(s) of '{list_file}' are missing from '{root / 'output'}' "
+                                f"(first: {missing[0]}); run 'python -m trainer data --root {root}' to cut them.")
+    if not ids:
+        raise ValueError(f"No tiles left in split '{split}' of '{root}' after the exclude list and max_tiles.")
+    return ids
+
+
+def _augment(image, mask, seed):
+    """Reference augmentation of one [0, 1] image and its mask; every transform with p = 0.5."""
+    import tensorflow as tf
+
+    seeds = tf.random.experimental.stateless_split(seed, num=7)
+    apply = tf.random.stateless_uniform([6], seed=seeds[0]) < AUGMENT_PROBABILITY
+    colour_ops = (
+        lambda x, s: tf.image.stateless_random_hue(x, HUE_MAX_DELTA, s),
+        lambda x, s: tf.image.stateless_random_saturation(x, *SATURATION_RANGE, s),
+        lambda x, s: tf.image.stateless_random_brightness(x, BRIGHTNESS_MAX_DELTA, s),
+        lambda x, s: tf.image.stateless_random_contrast(x, *CONTRAST_RANGE, s),
+    )
+    for index, op in enumerate(colour_ops):
+        image = tf.cond(apply[index],
+                        lambda op=op, index=index: tf.clip_by_value(op(image, seeds[index + 1]), 0.0, 1.0),
+                        lambda: image)
+    for index, axis in ((4, 1), (5, 0)):      # left-right, then up-down; the mask follows the image
+        image, mask = tf.cond(apply[index],
+                              lambda axis=axis: (tf.reverse(image, [axis]), tf.reverse(mask, [axis])),
+                              lambda: (image, mask))
+    return image, mask
+
+
+def tile_dataset(root: str | Path, split: str, batch_size: int,
+                 normalization: Normalization | str, *, shuffle: bool = False,
+                 augmentation: str = "none", exclude_list: str | Path | None = None,
+                 max_tiles: Optional[int] = None, repeat: bool = False, with_ids: bool = False,
+                 seed: int = 0, parallel_calls: int = -1):
+    """Batches of (image float32 (B,S,S,3) normalised, mask int32 (B,S,S)[, tile id]) of one split."""
+    import tensorflow as tf
+
+    if augmentation not in AUGMENTATIONS:
+        raise ValueError(f"Unknown augmentation '{augmentation}'; use one of {list(AUGMENTATIONS)}.")
+    if isinstance(normalization, str):
+        normalization = Normalization.named(normalization)
+    ids = read_split_ids(root, split, exclude_list, max_tiles)
+    if augmentation == "double":
+        ids, augmented = ids + ids, [False] * len(ids) + [True] * len(ids)
+    else:
+        augmented = [augmentation == "random"] * len(ids)
+    output = Path(root) / "output"
+    images, masks = zip(*(map(str, tile_paths(output, tile)) for tile in ids))
+    size = int(tf.io.extract_jpeg_shape(tf.io.read_file(images[0]))[0])
+    scale, offset = (tf.constant(v, tf.float32) for v in normalization.scale_offset())
+
+    def load(random, element):
+        tile, image_path, mask_path, augment = element
+        # Accurate IDCT: the same pixels libjpeg gives GDAL and OpenCV, not TF's faster approximation.
+        image = tf.io.decode_jpeg(tf.io.read_file(image_path), channels=3, dct_method="INTEGER_ACCURATE")
+        image = tf.ensure_shape(tf.cast(image, tf.float32) / 255.0, [size, size, 3])
+        mask = tf.io.decode_png(tf.io.read_file(mask_path), channels=1)
+        mask = tf.ensure_shape(tf.cast(mask[..., 0], tf.int32), [size, size])
+        if augmentation != "none":
+            image, mask = tf.cond(augment, lambda: _augment(image, mask, tf.stack([tf.constant(seed, tf.int64), random])),
+                                  lambda: (image, mask))
+        image = image * 255.0 * scale + offset
+        return (image, mask, tile) if with_ids else (image, mask)
+
+    dataset = tf.data.Dataset.from_tensor_slices((list(ids), list(images), list(masks), augmented))
+    if shuffle:
+        dataset = dataset.shuffle(len(ids), seed=seed, reshuffle_each_iteration=True)
+    if repeat:
+        dataset = dataset.repeat()
+    # One random number per element, drawn afresh each epoch, seeds that element's augmentation.
+    randoms = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True)
+    dataset = tf.data.Dataset.zip(randoms, dataset)
+    calls = tf.data.AUTOTUNE if parallel_calls is None or parallel_calls < 1 else parallel_calls
+    dataset = dataset.map(load, num_parallel_calls=calls)
+    return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+
+
+def class_pixel_counts(root: str | Path, split: str = "train", num_classes: int = NUM_CLASSES,
+                       exclude_list: str | Path | None = None,
+                       max_tiles: Optional[int] = None) -> np.ndarray:
+    """Pixels per class over a split's masks (int64), for inverse-frequency class weights."""
+    from osgeo import gdal
+
+    counts = np.zeros(num_classes, np.int64)
+    for tile in read_split_ids(root, split, exclude_list, max_tiles):
+        mask_path = tile_paths(Path(root) / "output", tile)[1]
+        dataset = gdal.Open(str(mask_path))
+        if dataset is None:
+            raise ValueError(f"Cannot read mask tile '{mask_path}'; cut the tiles again with 'python -m trainer data'.")
+        labels = dataset.GetRasterBand(1).ReadAsArray()
+        dataset = None
+        tile_counts = np.bincount(labels.ravel(), minlength=num_classes)
+        if len(tile_counts) > num_classes:
+            raise ValueError(f"Mask tile '{mask_path}' has class value {len(tile_counts) - 1}, "
+                             f"beyond the {num_classes} classes 0..{num_classes - 1}.")
+        counts += tile_counts
+    return counts
