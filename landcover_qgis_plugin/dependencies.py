@@ -1,0 +1,70 @@
+"""Is the deep-learning runtime there? Checked without importing it, so loading the plugin stays instant.
+
+The plugin never installs packages itself: it names the exact command for the Python QGIS runs on,
+and the analyst (or an administrator) runs it.
+"""
+from __future__ import annotations
+
+import importlib.util
+import os
+import sys
+import sysconfig
+from pathlib import Path
+
+from .i18n import tr
+
+# The versions the project tests with (requirements.txt); numpy 2 breaks TensorFlow 2.17 and the
+# GDAL bindings QGIS ships with.
+TENSORFLOW_VERSION = "2.17.1"
+KERAS_VERSION = "3.15.1"
+# What the engine needs beyond what every QGIS ships (numpy and GDAL's Python bindings).
+RUNTIME_MODULES = ("tensorflow", "keras", "shapely")
+
+
+def missing_modules() -> list[str]:
+    """Runtime modules QGIS's Python cannot find."""
+    return [name for name in RUNTIME_MODULES if importlib.util.find_spec(name) is None]
+
+
+def install_command(platform: str = sys.platform) -> str:
+    """The pip command that installs the runtime into the Python QGIS runs on."""
+    tensorflow = "tensorflow-cpu" if platform.startswith("linux") else "tensorflow"
+    packages = f'"{tensorflow}=={TENSORFLOW_VERSION}" "keras=={KERAS_VERSION}" "numpy<2" shapely'
+    if platform.startswith("win"):
+        return f"python -m pip install {packages}"
+    python = Path(sys.base_prefix) / "bin" / f"python{sys.version_info.major}.{sys.version_info.minor}"
+    flags = "--user"
+    if (Path(sysconfig.get_path("stdlib")) / "EXTERNALLY-MANAGED").exists():
+        flags += " --break-system-packages"  # Debian/Ubuntu's system Python refuses --user otherwise
+    return f"{python} -m pip install {flags} {packages}"
+
+
+def missing_runtime_message() -> str | None:
+    """One sentence saying what is missing and exactly what to run, or None when all is there."""
+    missing = missing_modules()
+    if not missing:
+        return None
+    where = tr("in the OSGeo4W Shell") if sys.platform.startswith("win") else tr("in a terminal")
+    return tr("Land cover segmentation needs {modules}, which QGIS's Python cannot find. "
+              "Install it {where} with: {command} — then restart QGIS.").format(
+        modules=", ".join(missing), where=where, command=install_command())
+
+
+def load_hdf5_bindings() -> None:
+    """Import h5py so that it keeps to the HDF5 library its wheel brings.
+
+    The QGIS executables put GDAL, and with it the system's HDF5, into the process's global symbol
+    scope. Loaded normally, the h5py modules of a pip-installed Keras would bind to that other HDF5
+    and fail to read any .keras file ("Not a datatype"). RTLD_DEEPBIND makes them prefer their own
+    copy. Called before the engine loads a model; harmless where h5py is already imported.
+    """
+    if "h5py" in sys.modules or not hasattr(os, "RTLD_DEEPBIND"):
+        return
+    flags = sys.getdlopenflags()
+    sys.setdlopenflags(flags | os.RTLD_DEEPBIND)
+    try:
+        import h5py  # noqa: F401
+    except ImportError:
+        pass  # Keras names what is missing when it needs it
+    finally:
+        sys.setdlopenflags(flags)

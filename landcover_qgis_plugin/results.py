@@ -1,0 +1,98 @@
+"""Layers in and out of a segmentation: the raster the engine may read, styled result layers, a summary.
+
+Shared by the dialog, the background task and the Processing algorithm, so all behave alike.
+Everything here touches layers or the project, so it runs on the main thread only.
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+from qgis.core import (QgsLayerTreeGroup, QgsMapLayer, QgsPalettedRasterRenderer, QgsProject, QgsRasterLayer,
+                       QgsRectangle, QgsSimpleFillSymbolLayer, QgsVectorLayer)
+from qgis.PyQt.QtGui import QColor
+
+from .core.modelfile import ClassInfo
+from .i18n import tr
+from .paths import CLASS_POLYGONS_QML
+
+
+def file_raster_source(layer: QgsRasterLayer) -> str:
+    """The GDAL dataset name the worker opens itself; other providers (WMS, ...) cannot be streamed."""
+    if layer.providerType() != "gdal":
+        raise ValueError(tr("'{name}' is not a file-based raster; save it as a GeoTIFF first "
+                            "(Export ▸ Save As…) and segment that.").format(name=layer.name()))
+    return layer.source()
+
+
+def bounds(rectangle: QgsRectangle) -> tuple[float, float, float, float]:
+    """xmin, ymin, xmax, ymax: the engine's extent."""
+    return (rectangle.xMinimum(), rectangle.yMinimum(), rectangle.xMaximum(), rectangle.yMaximum())
+
+
+def class_label(name: str) -> str:
+    """The name an analyst reads: LandCover.ai's classes translated, any other class as the model names it."""
+    known = {"background": tr("Background"), "building": tr("Buildings"), "woodland": tr("Woodland"),
+             "water": tr("Water"), "road": tr("Roads")}
+    return known.get(name, name.replace("_", " "))
+
+
+def style_class_layer(layer: QgsVectorLayer, color: str) -> None:
+    """Apply the shipped polygon style, recoloured to the class colour of the model metadata."""
+    message, loaded = layer.loadNamedStyle(str(CLASS_POLYGONS_QML))
+    if not loaded:
+        raise RuntimeError(tr("The style {path} could not be applied: {message}").format(
+            path=CLASS_POLYGONS_QML, message=message))
+    base = QColor(color)
+    for symbol_layer in layer.renderer().symbol().symbolLayers():
+        if isinstance(symbol_layer, QgsSimpleFillSymbolLayer):
+            fill = QColor(base)
+            fill.setAlpha(symbol_layer.fillColor().alpha())
+            symbol_layer.setFillColor(fill)
+            symbol_layer.setStrokeColor(base.darker(160))
+    layer.triggerRepaint()
+
+
+def style_class_raster(layer: QgsRasterLayer, classes: Sequence[ClassInfo]) -> None:
+    """Paletted rendering with the model's colours and class names."""
+    entries = [QgsPalettedRasterRenderer.Class(info.value, QColor(info.color), class_label(info.name))
+               for info in classes]
+    layer.setRenderer(QgsPalettedRasterRenderer(layer.dataProvider(), 1, entries))
+    layer.triggerRepaint()
+
+
+def class_layer_uri(vector_path: str, layer_name: str) -> str:
+    return f"{vector_path}|layername={layer_name}"
+
+
+def add_result_layers(project: QgsProject, title: str, classes: Sequence[ClassInfo], vector_path: str | None,
+                      layers: dict[str, str], raster_path: str | None) -> QgsLayerTreeGroup:
+    """A group on top of the layer tree: one styled layer per class, the class raster below them."""
+    colors = {info.name: info.color for info in classes}
+    map_layers: list[QgsMapLayer] = []
+    if vector_path:
+        for class_name, layer_name in layers.items():
+            layer = QgsVectorLayer(class_layer_uri(vector_path, layer_name), class_label(class_name), "ogr")
+            if not layer.isValid():
+                raise RuntimeError(tr("Layer '{layer}' of {path} could not be opened.").format(
+                    layer=layer_name, path=vector_path))
+            style_class_layer(layer, colors[class_name])
+            map_layers.append(layer)
+    if raster_path:
+        raster = QgsRasterLayer(raster_path, tr("Land-cover classes (raster)"), "gdal")
+        if not raster.isValid():
+            raise RuntimeError(tr("The class raster {path} could not be opened.").format(path=raster_path))
+        style_class_raster(raster, classes)
+        map_layers.append(raster)
+    group = project.layerTreeRoot().insertGroup(0, title)
+    for layer in map_layers:
+        project.addMapLayer(layer, False)
+        group.addLayer(layer)
+    return group
+
+
+def summary_text(area_ha: dict[str, float], device: str, seconds: float) -> str:
+    """Area per class, device and time in one line, for the message bar, the log and Processing."""
+    areas = ", ".join(tr("{label} {area} ha").format(label=class_label(name), area=f"{area:,.2f}")
+                      for name, area in area_ha.items())
+    return tr("{areas} — on {device} in {seconds} s").format(
+        areas=areas or tr("no class found"), device=device, seconds=f"{seconds:.1f}")

@@ -1,0 +1,253 @@
+"""The plugin in real QGIS (offscreen): loading, the background task, cancel, failures, a real orthophoto."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import qgis.utils
+from osgeo import gdal
+from qgis.core import Qgis, QgsApplication, QgsPalettedRasterRenderer, QgsRasterLayer, QgsVectorLayer
+from qgis.PyQt.QtCore import Qt
+from qgis.PyQt.QtGui import QColor
+from qgis.PyQt.QtWidgets import QToolBar
+
+from conftest import REPO
+from landcover_qgis_plugin import dependencies
+from landcover_qgis_plugin.core import modelfile
+from landcover_qgis_plugin.task import SegmentationRequest, SegmentationTask
+from test_plugin_support import (EXPECTED_HA, SWISSIMAGE, clean_project, real_data_model,  # noqa: F401
+                                 rectangle_bounds, scene, wait_for_task)
+
+PLUGIN = "landcover_qgis_plugin"
+COLORS = {info.name: info.color for info in modelfile.LANDCOVER_AI_CLASSES}
+OPTIONS = {"min_area": 0.0, "fill_holes": 0.0, "simplify": 1.0, "batch_size": 8}
+
+
+@pytest.fixture
+def loaded_plugin(qgis_iface):
+    """The plugin started the way QGIS starts it, unloaded again afterwards."""
+    plugin_paths = qgis.utils.plugin_paths
+    qgis.utils.plugin_paths = [str(REPO)]
+    qgis.utils.updateAvailablePlugins()
+    assert qgis.utils.loadPlugin(PLUGIN)
+    assert qgis.utils.startPlugin(PLUGIN)
+    plugin = qgis.utils.plugins[PLUGIN]
+    yield plugin
+    qgis.utils.plugin_paths = plugin_paths
+    plugin.unload()
+    # qgis.utils.unloadPlugin would also purge landcover_qgis_plugin.* from sys.modules under the
+    # other tests' feet; unload() plus forgetting the instance is what matters here.
+    del qgis.utils.plugins[PLUGIN]
+    qgis.utils.active_plugins.remove(PLUGIN)
+
+
+def test_plugin_loads_through_qgis_utils_with_toolbar_menu_and_provider(loaded_plugin, qgis_iface):
+    assert qgis.utils.pluginMetadata(PLUGIN, "name") == "Land Cover Segmentation"
+    assert qgis.utils.pluginMetadata(PLUGIN, "hasProcessingProvider") == "yes"
+    action = loaded_plugin.action
+    assert action.objectName() == "landcoverSegmentAction" and not action.icon().isNull()
+    toolbar = qgis_iface.mainWindow().findChild(QToolBar, "landcoverToolbar")
+    assert toolbar is not None and action in toolbar.actions()
+    qgis_iface.addPluginToRasterMenu.assert_any_call("Land cover", action)
+    registry = QgsApplication.processingRegistry()
+    assert registry.providerById("landcover") is not None
+    algorithm = registry.algorithmById("landcover:segment")
+    assert algorithm is not None and algorithm.displayName() == "Segment land cover"
+
+    action.trigger()
+    assert loaded_plugin.dialog.isVisible()
+    loaded_plugin.unload()
+    assert registry.providerById("landcover") is None
+    assert action not in toolbar.actions()
+    loaded_plugin.initGui()  # the fixture unloads once more
+
+
+LOAD_SCRIPT = r"""
+import json, sys
+from qgis.core import Qgis, QgsApplication
+from qgis.gui import QgsMapCanvas
+from qgis.PyQt.QtWidgets import QApplication, QMainWindow
+from pytest_qgis.mock_qgis_classes import MockMessageBar
+from pytest_qgis.qgis_interface import QgisInterface
+for hidden in sys.argv[1].split(",")[1:]:  # what QGIS's Python looks like without these installed
+    sys.modules[hidden] = None
+app = QgsApplication([], True)
+app.initQgis()
+window = QMainWindow()
+iface = QgisInterface(QgsMapCanvas(window), MockMessageBar(), window)
+import qgis.utils
+qgis.utils.iface = iface
+qgis.utils.plugin_paths = [sys.argv[2]]
+qgis.utils.updateAvailablePlugins()
+ok = qgis.utils.loadPlugin("landcover_qgis_plugin") and qgis.utils.startPlugin("landcover_qgis_plugin")
+provider = QgsApplication.processingRegistry().providerById("landcover")
+state = {
+    "started": bool(ok),
+    "algorithms": [algorithm.id() for algorithm in provider.algorithms()] if provider else None,
+    "heavy_modules": [m for m in ("tensorflow", "keras", "torch") if sys.modules.get(m) is not None],
+    "modal": QApplication.activeModalWidget() is not None,
+    "warnings": list(iface.messageBar().get_messages(Qgis.Warning)),
+}
+plugin = qgis.utils.plugins["landcover_qgis_plugin"]
+plugin.action.trigger()
+state["dialog"] = plugin.dialog is not None and plugin.dialog.isVisible()
+state["warnings_after_click"] = iface.messageBar().get_messages(Qgis.Warning)[len(state["warnings"]):]
+print(json.dumps(state))
+plugin.unload()
+app.exitQgis()
+"""
+
+
+def _load_in_fresh_qgis(hidden_modules: tuple[str, ...] = ()) -> dict:
+    """A fresh QGIS process, so the imports the plugin triggers are the only ones there."""
+    completed = subprocess.run([sys.executable, "-c", LOAD_SCRIPT, ",".join(("hide", *hidden_modules)), str(REPO)],
+                               capture_output=True, text=True, timeout=120)
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    return json.loads(completed.stdout.strip().splitlines()[-1])
+
+
+def test_loading_imports_no_deep_learning_runtime_and_stays_silent():
+    state = _load_in_fresh_qgis()
+    assert state == {"started": True, "algorithms": ["landcover:segment"], "heavy_modules": [], "modal": False,
+                     "warnings": [], "dialog": True, "warnings_after_click": []}
+
+
+def test_missing_tensorflow_is_reported_in_the_message_bar_with_the_install_command():
+    state = _load_in_fresh_qgis(("tensorflow", "keras"))
+    assert state["started"] and state["algorithms"] == ["landcover:segment"] and not state["modal"]
+    [warning] = state["warnings"]
+    assert "needs tensorflow, keras, which" in warning
+    assert f"tensorflow-cpu=={dependencies.TENSORFLOW_VERSION}" in warning and "-m pip install" in warning
+    assert state["dialog"]  # the dialog opens and repeats the warning there; Run refuses until installed
+
+
+def test_missing_shapely_keeps_the_plugin_loaded_and_says_what_to_install():
+    state = _load_in_fresh_qgis(("shapely",))
+    assert state["started"] and state["algorithms"] == [] and not state["modal"]
+    [warning] = state["warnings"]
+    assert "needs shapely" in warning and "-m pip install" in warning
+    assert not state["dialog"] and state["warnings_after_click"] == [warning]
+
+
+def test_install_command_fits_each_platform():
+    assert dependencies.install_command("linux").split(" -m pip install ")[1].startswith("--user")
+    assert '"tensorflow-cpu==2.17.1"' in dependencies.install_command("linux")
+    windows = dependencies.install_command("win32")
+    assert windows.startswith("python -m pip install ") and '"tensorflow==2.17.1"' in windows
+    assert '"numpy<2"' in dependencies.install_command("darwin")
+
+
+def _request(scene, folder: Path, **options) -> SegmentationRequest:
+    return SegmentationRequest(str(scene.raster), "scene", str(scene.model), str(folder / "scene.gpkg"),
+                               str(folder / "scene_classes.tif"), {**OPTIONS, **options})
+
+
+def _polygon_area_and_bounds(layer: QgsVectorLayer) -> tuple[int, float, tuple]:
+    features = list(layer.getFeatures())
+    area = sum(feature.geometry().area() for feature in features)
+    box = layer.extent()
+    return len(features), area, (box.xMinimum(), box.yMinimum(), box.xMaximum(), box.yMaximum())
+
+
+def test_task_runs_in_the_task_manager_and_adds_styled_layers(scene, tmp_path, clean_project, qgis_iface):
+    qgis_iface.messageBar().clear_messages()
+    task = SegmentationTask(_request(scene, tmp_path), clean_project, qgis_iface.messageBar())
+    QgsApplication.taskManager().addTask(task)
+    wait_for_task(task)
+
+    group = clean_project.layerTreeRoot().findGroup("Land cover — scene")
+    assert group is not None and clean_project.layerTreeRoot().children()[0] == group
+    layers = [node.layer() for node in group.findLayers()]
+    vectors = {layer.name(): layer for layer in layers if isinstance(layer, QgsVectorLayer)}
+    assert set(vectors) == {"Buildings", "Woodland", "Water", "Roads"}
+    for class_name, label in (("building", "Buildings"), ("woodland", "Woodland"), ("water", "Water"),
+                              ("road", "Roads")):
+        layer = vectors[label]
+        count, area, bounds = _polygon_area_and_bounds(layer)
+        assert count == 1, class_name
+        assert area == pytest.approx(EXPECTED_HA[class_name] * 10_000, rel=0.01)
+        assert bounds == pytest.approx(rectangle_bounds(class_name), abs=0.51)
+        symbol_layer = layer.renderer().symbol().symbolLayers()[0]
+        assert symbol_layer.fillColor().name() == COLORS[class_name]
+        assert 0 < symbol_layer.fillColor().alpha() < 255  # the QML's transparency is kept
+        assert symbol_layer.strokeColor() == QColor(COLORS[class_name]).darker(160)
+    [raster] = [layer for layer in layers if isinstance(layer, QgsRasterLayer)]
+    renderer = raster.renderer()
+    assert isinstance(renderer, QgsPalettedRasterRenderer)
+    assert [(c.value, c.color.name()) for c in renderer.classes()] == [
+        (info.value, info.color) for info in modelfile.LANDCOVER_AI_CLASSES]
+    assert (raster.width(), raster.height()) == (256, 192)
+
+    [message] = qgis_iface.messageBar().get_messages(Qgis.Success)
+    assert "Buildings 0.03 ha" in message and "Woodland 0.20 ha" in message and " s" in message
+    assert task.result.area_ha["building"] == pytest.approx(EXPECTED_HA["building"], rel=0.01)
+
+
+def test_cancel_within_a_batch_leaves_no_file_and_no_layer(scene, tmp_path, clean_project, qgis_iface):
+    qgis_iface.messageBar().clear_messages()
+    temporary = tmp_path / "job"
+    temporary.mkdir()
+    request = SegmentationRequest(str(scene.raster), "scene", str(scene.model), str(temporary / "scene.gpkg"),
+                                  str(temporary / "scene_classes.tif"), {**OPTIONS, "batch_size": 1},
+                                  temporary_dir=str(temporary))
+    task = SegmentationTask(request, clean_project, qgis_iface.messageBar())
+    progress_seen = []
+
+    def cancel_on_first_progress(value: float) -> None:  # runs on the worker thread, inside a batch
+        if value > 0 and not progress_seen:
+            progress_seen.append(value)
+            task.cancel()
+
+    task.progressChanged.connect(cancel_on_first_progress, Qt.DirectConnection)
+    QgsApplication.taskManager().addTask(task)
+    wait_for_task(task)
+    assert progress_seen and progress_seen[0] < 100
+    assert not temporary.exists()  # the job's own temporary folder went with it
+    assert list(tmp_path.iterdir()) == []
+    assert clean_project.count() == 0 and clean_project.layerTreeRoot().children() == []
+    assert qgis_iface.messageBar().get_messages(Qgis.Info) == ["Land cover:Cancelled; nothing was written."]
+
+
+def test_failure_goes_to_the_message_bar_and_the_log(scene, tmp_path, clean_project, qgis_iface):
+    qgis_iface.messageBar().clear_messages()
+    not_a_raster = tmp_path / "notes.tif"
+    not_a_raster.write_text("not a raster")
+    logged = []
+    QgsApplication.messageLog().messageReceived.connect(
+        lambda message, tag, level: logged.append((message, tag, level)))
+    request = SegmentationRequest(str(not_a_raster), "notes", str(scene.model), str(tmp_path / "out.gpkg"),
+                                  str(tmp_path / "out_classes.tif"), OPTIONS)
+    task = SegmentationTask(request, clean_project, qgis_iface.messageBar())
+    QgsApplication.taskManager().addTask(task)
+    wait_for_task(task)
+    [critical] = qgis_iface.messageBar().get_messages(Qgis.Critical)
+    assert "notes.tif" in critical
+    assert any(tag == "Land cover" and level == Qgis.Critical and "notes.tif" in message
+               for message, tag, level in logged)
+    assert clean_project.count() == 0
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["notes.tif"]
+
+
+@pytest.mark.skipif(not SWISSIMAGE.exists(), reason=f"real orthophoto {SWISSIMAGE} is absent")
+def test_real_orthophoto_goes_through_the_task(scene, tmp_path, clean_project, qgis_iface):
+    model = real_data_model(scene)
+    request = SegmentationRequest(str(SWISSIMAGE), "swissimage", str(model), str(tmp_path / "swiss.gpkg"),
+                                  str(tmp_path / "swiss_classes.tif"), OPTIONS)
+    task = SegmentationTask(request, clean_project, qgis_iface.messageBar())
+    QgsApplication.taskManager().addTask(task)
+    wait_for_task(task)
+    assert task.error is None, task.error
+    group = clean_project.layerTreeRoot().findGroup("Land cover — swissimage")
+    layers = [node.layer() for node in group.findLayers()]
+    assert len(layers) == 5 and all(layer.isValid() for layer in layers)
+    assert all(layer.crs().authid() == "EPSG:2056" for layer in layers)
+    raster = gdal.Open(str(tmp_path / "swiss_classes.tif"))
+    assert (raster.RasterXSize, raster.RasterYSize) == (875, 600)  # 0.5 m in, 0.5 m model: same grid
+    raster = None
+    # Every pixel of the real raster is classified: no border dropped, no tile lost.
+    assert sum(task.result.area_ha.values()) == pytest.approx(875 * 600 * 0.25 / 10_000)
+    if model != scene.model:  # a trained model finds more than one class in a real village scene
+        assert sum(area > 0 for area in task.result.area_ha.values()) >= 2

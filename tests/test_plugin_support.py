@@ -1,0 +1,112 @@
+"""Fixtures shared by the plugin, dialog and Processing tests (no tests here).
+
+The engine's tiny real colour model (a 1x1 convolution labelling each pixel with the nearest
+palette colour) and a real GeoTIFF with one painted rectangle per class, so every expected
+polygon, area and colour is known exactly.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+import shutil
+import site
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from osgeo import gdal
+from qgis.core import QgsApplication, QgsProject, QgsTask
+from qgis.PyQt.QtCore import QCoreApplication, QEventLoop, QTimer
+
+from conftest import REPO, SHARED_DATA
+from landcover_qgis_plugin.core.modelfile import save_model
+from landcover_qgis_plugin.core.testing import colour_model, paint, write_geotiff
+from landcover_qgis_plugin.paths import DEFAULT_MODEL_PATH
+
+RESOLUTION_M = 0.5
+ORIGIN = (2_600_000.0, 1_200_096.0)  # upper-left corner, EPSG:2056 (LV95)
+WIDTH, HEIGHT = 256, 192
+# (column, row, width, height) in pixels; the road crosses the whole raster, touching both borders.
+RECTANGLES = {
+    "building": (20, 20, 40, 30),
+    "woodland": (120, 10, 100, 80),
+    "water": (30, 110, 80, 60),
+    "road": (0, 96, 256, 8),
+}
+EXPECTED_HA = {name: w * h * RESOLUTION_M ** 2 / 10_000 for name, (_, _, w, h) in RECTANGLES.items()}
+QGIS_PROCESS = shutil.which("qgis_process.bin") or "/usr/bin/qgis_process.bin"
+SWISSIMAGE = SHARED_DATA / "swissimage_1091-322_00.tif"
+
+
+@dataclass(frozen=True)
+class Scene:
+    raster: Path
+    model: Path
+
+
+def rectangle_bounds(name: str) -> tuple[float, float, float, float]:
+    """xmin, ymin, xmax, ymax of a class rectangle in EPSG:2056."""
+    col, row, w, h = RECTANGLES[name]
+    x0, y0 = ORIGIN
+    return (x0 + col * RESOLUTION_M, y0 - (row + h) * RESOLUTION_M, x0 + (col + w) * RESOLUTION_M,
+            y0 - row * RESOLUTION_M)
+
+
+def write_scene_raster(path: Path) -> Path:
+    shapes = [(name, row, row + h, col, col + w) for name, (col, row, w, h) in RECTANGLES.items()]
+    return write_geotiff(path, paint(HEIGHT, WIDTH, shapes), ORIGIN, RESOLUTION_M, crs=2056,
+                         colour_interpretation=(gdal.GCI_RedBand, gdal.GCI_GreenBand, gdal.GCI_BlueBand))
+
+
+@pytest.fixture(scope="session")
+def scene(tmp_path_factory) -> Scene:
+    folder = tmp_path_factory.mktemp("scene")
+    model, metadata = colour_model(input_size=64, resolution_cm=50.0)
+    metadata = dataclasses.replace(metadata, scores={"test_miou": 0.5}, training_data="none: weights set by hand")
+    return Scene(write_scene_raster(folder / "scene.tif"), save_model(model, metadata, folder / "colours.keras"))
+
+
+def real_data_model(scene: Scene) -> Path:
+    """The bundled default model once `make default-model` made it, else the colour model."""
+    return DEFAULT_MODEL_PATH if DEFAULT_MODEL_PATH.is_file() else scene.model
+
+
+@pytest.fixture
+def clean_project(qgis_new_project) -> QgsProject:
+    yield qgis_new_project
+    qgis_new_project.removeAllMapLayers()
+    qgis_new_project.layerTreeRoot().removeAllChildren()
+
+
+def wait_for_task(task: QgsTask, timeout_s: float = 120.0) -> None:
+    """Spin the event loop until the task manager has finished the task (finished() included)."""
+    loop = QEventLoop()
+    done = []
+    task.taskCompleted.connect(lambda: done.append(True))
+    task.taskTerminated.connect(lambda: done.append(False))
+    timer = QTimer()
+    timer.setSingleShot(True)
+    timer.timeout.connect(loop.quit)
+    timer.start(int(timeout_s * 1000))
+    while not done and timer.isActive():
+        loop.processEvents(QEventLoop.AllEvents, 50)
+    assert done, f"task '{task.description()}' did not finish within {timeout_s} s"
+    for _ in range(5):  # let queued deletions and layer-tree signals run
+        QCoreApplication.processEvents()
+    assert QgsApplication.taskManager().countActiveTasks() == 0
+
+
+def qgis_process_env(config_dir: Path, plugin_path: Path | None = REPO) -> dict[str, str]:
+    """Headless qgis_process on a private profile, seeing the venv's TensorFlow (QGIS runs Debian's Python)."""
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", QGIS_CUSTOM_CONFIG_PATH=str(config_dir),
+               PYTHONPATH=os.pathsep.join(site.getsitepackages()), TF_CPP_MIN_LOG_LEVEL="2")
+    if plugin_path is not None:
+        env["QGIS_PLUGINPATH"] = str(plugin_path)
+    else:
+        env.pop("QGIS_PLUGINPATH", None)
+    return env
+
+
+def run_qgis_process(args: list[str], env: dict[str, str], timeout: float = 300) -> subprocess.CompletedProcess:
+    return subprocess.run([QGIS_PROCESS, *args], env=env, capture_output=True, text=True, timeout=timeout)

@@ -1,0 +1,228 @@
+"""The Processing algorithm: processing.run, the modeler, loading styled results, and qgis_process."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import processing
+import pytest
+from osgeo import gdal
+from qgis.core import (QgsApplication, QgsCoordinateReferenceSystem, QgsCoordinateTransform, QgsFeature,
+                       QgsGeometry, QgsProcessingException, QgsProcessingFeatureSourceDefinition, QgsProcessingFeedback,
+                       QgsProcessingModelAlgorithm, QgsProcessingModelChildAlgorithm,
+                       QgsProcessingModelChildParameterSource, QgsProcessingModelOutput,
+                       QgsProcessingModelParameter, QgsProcessingParameterRasterLayer, QgsProject,
+                       QgsRasterLayer, QgsRectangle, QgsVectorLayer)
+
+from landcover_qgis_plugin.core.vectorize import layer_name
+from landcover_qgis_plugin.provider import LandCoverProvider
+from test_plugin_support import (EXPECTED_HA, SWISSIMAGE, clean_project, qgis_process_env,  # noqa: F401
+                                 real_data_model, rectangle_bounds, run_qgis_process, scene)
+
+ALGORITHM = "landcover:segment"
+FAST = {"MIN_AREA": 0, "FILL_HOLES": 0, "BATCH_SIZE": 8}
+
+
+@pytest.fixture(scope="module")
+def provider(qgis_processing):
+    registry = QgsApplication.processingRegistry()
+    provider = LandCoverProvider()
+    assert registry.addProvider(provider)
+    yield provider
+    registry.removeProvider(provider)
+
+
+class RecordingFeedback(QgsProcessingFeedback):
+    """Keeps what the algorithm reports, as the toolbox's log would show it."""
+
+    def __init__(self):
+        super().__init__()
+        self.errors: list[str] = []
+        self.infos: list[str] = []
+        self.progress: list[float] = []
+        self.progressChanged.connect(self.progress.append)
+
+    def reportError(self, error: str, fatalError: bool = False) -> None:  # noqa: N802, N803
+        self.errors.append(error)
+
+    def pushInfo(self, info: str) -> None:  # noqa: N802
+        self.infos.append(info)
+
+
+def _run(parameters: dict, feedback: QgsProcessingFeedback | None = None) -> dict:
+    return processing.run(ALGORITHM, parameters, feedback=feedback or QgsProcessingFeedback())
+
+
+def _layer_areas(gpkg: str, result: dict) -> dict[str, float]:
+    areas = {}
+    for uri in result["LAYERS"]:
+        layer = QgsVectorLayer(uri, "check", "ogr")
+        assert layer.isValid(), uri
+        assert layer.crs().authid() == "EPSG:2056"
+        areas[uri.split("layername=")[1]] = sum(f.geometry().area() for f in layer.getFeatures())
+    assert all(uri.startswith(gpkg + "|layername=") for uri in result["LAYERS"])
+    return areas
+
+
+def test_parameters_have_stable_ids_standard_types_and_expert_flags(provider):
+    algorithm = QgsApplication.processingRegistry().algorithmById(ALGORITHM)
+    types = {p.name(): p.type() for p in algorithm.parameterDefinitions()}
+    assert types == {
+        "INPUT": "raster", "MODEL": "file", "EXTENT": "extent", "MASK": "source", "BANDS": "band",
+        "CLASSES": "string", "OVERLAP": "number", "BATCH_SIZE": "number", "DEVICE": "enum", "TTA": "boolean",
+        "SIMPLIFY": "number", "MIN_AREA": "number", "FILL_HOLES": "number", "SQUARE_BUILDINGS": "boolean",
+        "PRECISION": "enum", "OUTPUT": "vectorDestination", "OUTPUT_RASTER": "rasterDestination",
+        "OUTPUT_PROBABILITIES": "rasterDestination"}
+    advanced = {p.name() for p in algorithm.parameterDefinitions() if p.flags() & p.FlagAdvanced}
+    assert advanced == {"BANDS", "CLASSES", "OVERLAP", "BATCH_SIZE", "DEVICE", "TTA", "SIMPLIFY", "MIN_AREA",
+                        "FILL_HOLES", "SQUARE_BUILDINGS", "PRECISION", "OUTPUT_PROBABILITIES"}
+    assert {o.name() for o in algorithm.outputDefinitions()} == {
+        "OUTPUT", "OUTPUT_RASTER", "OUTPUT_PROBABILITIES", "LAYERS", "AREA_HA", "DEVICE_USED", "SECONDS", "TILES"}
+    assert algorithm.flags() & algorithm.FlagSupportsBatch and algorithm.flags() & algorithm.FlagCanCancel
+    assert not algorithm.flags() & algorithm.FlagHideFromModeler
+
+
+def test_processing_run_writes_every_output(provider, scene, tmp_path):
+    gpkg, tif, probabilities = (str(tmp_path / name) for name in ("out.gpkg", "classes.tif", "p.tif"))
+    result = _run({"INPUT": str(scene.raster), "MODEL": str(scene.model), "OUTPUT": gpkg, "OUTPUT_RASTER": tif,
+                   "OUTPUT_PROBABILITIES": probabilities, "CLASSES": "building, water", **FAST})
+    assert (result["OUTPUT"], result["OUTPUT_RASTER"], result["OUTPUT_PROBABILITIES"]) == (gpkg, tif, probabilities)
+    areas = _layer_areas(gpkg, result)
+    assert len(areas) == 2
+    assert sorted(areas.values()) == pytest.approx(
+        sorted([EXPECTED_HA["building"] * 10_000, EXPECTED_HA["water"] * 10_000]), rel=0.01)
+    area_ha = json.loads(result["AREA_HA"])
+    assert area_ha["building"] == pytest.approx(EXPECTED_HA["building"], rel=0.01)
+    assert result["TILES"] > 0 and result["SECONDS"] > 0 and result["DEVICE_USED"]
+    classes = gdal.Open(tif)
+    assert (classes.RasterXSize, classes.RasterYSize) == (256, 192)
+    assert gdal.Open(probabilities).RasterCount >= 1
+    classes = None
+
+
+def test_temporary_outputs_are_geopackage_and_geotiff_files(provider, scene):
+    result = _run({"INPUT": str(scene.raster), "MODEL": str(scene.model), "OUTPUT": "TEMPORARY_OUTPUT",
+                   "OUTPUT_RASTER": "TEMPORARY_OUTPUT", **FAST})
+    assert result["OUTPUT"].endswith(".gpkg") and Path(result["OUTPUT"]).is_file()
+    assert result["OUTPUT_RASTER"].endswith(".tif") and Path(result["OUTPUT_RASTER"]).is_file()
+
+
+def test_extent_and_selected_mask_features_limit_the_work(provider, scene, tmp_path, clean_project):
+    # The extent is given in another CRS (WGS 84): Processing reprojects it to the raster's.
+    to_wgs84 = QgsCoordinateTransform(QgsCoordinateReferenceSystem("EPSG:2056"),
+                                      QgsCoordinateReferenceSystem("EPSG:4326"), QgsProject.instance())
+    box = to_wgs84.transformBoundingBox(QgsRectangle(*rectangle_bounds("woodland")).buffered(2.0))
+    result = _run({"INPUT": str(scene.raster), "MODEL": str(scene.model), "OUTPUT": str(tmp_path / "a.gpkg"),
+                   "EXTENT": f"{box.xMinimum()},{box.xMaximum()},{box.yMinimum()},{box.yMaximum()} [EPSG:4326]",
+                   **FAST})
+    area_ha = json.loads(result["AREA_HA"])
+    assert area_ha.get("woodland", 0) == pytest.approx(EXPECTED_HA["woodland"], rel=0.02)
+    assert area_ha.get("water", 0) == 0 and area_ha.get("building", 0) == 0
+
+    polygons = QgsVectorLayer("Polygon?crs=EPSG:2056", "areas", "memory")
+    features = []
+    for name in ("water", "building"):
+        feature = QgsFeature()
+        feature.setGeometry(QgsGeometry.fromRect(QgsRectangle(*rectangle_bounds(name)).buffered(1.0)))
+        features.append(feature)
+    polygons.dataProvider().addFeatures(features)
+    clean_project.addMapLayer(polygons)
+    polygons.selectByIds([polygons.getFeatures().__next__().id()])  # the water rectangle only
+    result = _run({"INPUT": str(scene.raster), "MODEL": str(scene.model), "OUTPUT": str(tmp_path / "b.gpkg"),
+                   "MASK": QgsProcessingFeatureSourceDefinition(polygons.id(), True), **FAST})
+    area_ha = json.loads(result["AREA_HA"])
+    assert area_ha.get("water", 0) == pytest.approx(EXPECTED_HA["water"], rel=0.02)
+    assert area_ha.get("building", 0) == 0 and area_ha.get("woodland", 0) == 0
+
+
+def test_bad_parameters_fail_with_a_clear_message(provider, scene, tmp_path):
+    cases = [({"CLASSES": "meadow"}, "Unknown class(es) meadow; this model knows background, building"),
+             ({"MODEL": str(tmp_path / "missing.keras")}, "missing.keras' does not exist"),
+             ({"OUTPUT": str(tmp_path / "o.shp")}, "GeoPackage")]
+    for bad, message in cases:
+        feedback = RecordingFeedback()
+        with pytest.raises(QgsProcessingException):
+            _run({"INPUT": str(scene.raster), "MODEL": str(scene.model), "OUTPUT": str(tmp_path / "o.gpkg"), **bad},
+                 feedback)
+        assert any(message in error for error in feedback.errors), (message, feedback.errors)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_cancel_through_the_feedback_leaves_no_output(provider, scene, tmp_path):
+    feedback = RecordingFeedback()
+    feedback.progressChanged.connect(lambda value: value > 0 and feedback.cancel())
+    with pytest.raises(QgsProcessingException, match="Cancelled; nothing was written."):
+        _run({"INPUT": str(scene.raster), "MODEL": str(scene.model), "OUTPUT": str(tmp_path / "c.gpkg"),
+              "OUTPUT_RASTER": str(tmp_path / "c.tif"), **FAST, "BATCH_SIZE": 1}, feedback)
+    assert 0 < feedback.progress[-1] < 100
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_run_and_load_results_opens_styled_class_layers(provider, scene, tmp_path, clean_project):
+    result = processing.runAndLoadResults(ALGORITHM, {
+        "INPUT": str(scene.raster), "MODEL": str(scene.model), "OUTPUT": str(tmp_path / "loaded.gpkg"),
+        "OUTPUT_RASTER": str(tmp_path / "loaded.tif"), **FAST})
+    layers = {layer.name(): layer for layer in clean_project.mapLayers().values()}
+    assert {"Buildings", "Woodland", "Water", "Roads"} <= set(layers)
+    fill = layers["Water"].renderer().symbol().symbolLayers()[0].fillColor()
+    assert fill.name() == "#2b83ba"
+    [raster] = [layer for layer in layers.values() if isinstance(layer, QgsRasterLayer)]
+    assert raster.renderer().type() == "paletted"
+    assert Path(result["OUTPUT"]).exists()
+
+
+def test_algorithm_runs_inside_a_graphical_model(provider, scene, tmp_path):
+    model = QgsProcessingModelAlgorithm("Segment in a model", "tests")
+    model.addModelParameter(QgsProcessingParameterRasterLayer("ortho", "Orthophoto"),
+                            QgsProcessingModelParameter("ortho"))
+    child = QgsProcessingModelChildAlgorithm(ALGORITHM)
+    child.setChildId("segment")
+    child.addParameterSources("INPUT", [QgsProcessingModelChildParameterSource.fromModelParameter("ortho")])
+    for name, value in {"MODEL": str(scene.model), **FAST}.items():
+        child.addParameterSources(name, [QgsProcessingModelChildParameterSource.fromStaticValue(value)])
+    output = QgsProcessingModelOutput("polygons")
+    output.setChildId("segment")
+    output.setChildOutputName("OUTPUT")
+    child.setModelOutputs({"polygons": output})
+    model.addChildAlgorithm(child)
+    gpkg = str(tmp_path / "modelled.gpkg")
+    result = processing.run(model, {"ortho": str(scene.raster), "segment:polygons": gpkg})
+    assert result["segment:polygons"] == gpkg
+    layer = QgsVectorLayer(f"{gpkg}|layername={layer_name('building')}", "b", "ogr")
+    assert sum(f.geometry().area() for f in layer.getFeatures()) == pytest.approx(
+        EXPECTED_HA["building"] * 10_000, rel=0.01)
+
+
+@pytest.mark.skipif(not SWISSIMAGE.exists(), reason=f"real orthophoto {SWISSIMAGE} is absent")
+def test_real_orthophoto_through_processing_run(provider, scene, tmp_path):
+    feedback = RecordingFeedback()
+    result = _run({"INPUT": str(SWISSIMAGE), "MODEL": str(real_data_model(scene)),
+                   "OUTPUT": str(tmp_path / "swiss.gpkg"), "OUTPUT_RASTER": str(tmp_path / "swiss.tif"), **FAST},
+                  feedback)
+    area_ha = json.loads(result["AREA_HA"])
+    assert set(area_ha) == {"background", "building", "woodland", "water", "road"}
+    assert sum(area_ha.values()) == pytest.approx(875 * 600 * 0.25 / 10_000)  # every pixel classified
+    assert len(result["LAYERS"]) == 4 and all(QgsVectorLayer(uri, "l", "ogr").isValid() for uri in result["LAYERS"])
+    raster = QgsRasterLayer(result["OUTPUT_RASTER"], "classes")
+    assert raster.crs().authid() == "EPSG:2056" and (raster.width(), raster.height()) == (875, 600)
+    assert feedback.progress and feedback.progress[-1] == 100 and feedback.progress == sorted(feedback.progress)
+    assert any(line.startswith("Background:") and line.endswith(" ha") for line in feedback.infos)
+
+
+def test_qgis_process_runs_the_algorithm_from_the_repository(scene, tmp_path):
+    env = qgis_process_env(tmp_path / "profile")
+    enabled = run_qgis_process(["plugins", "enable", "landcover_qgis_plugin"], env)
+    assert enabled.returncode == 0, enabled.stdout + enabled.stderr
+    gpkg, tif = tmp_path / "cli.gpkg", tmp_path / "cli.tif"
+    completed = run_qgis_process(["--json", "run", ALGORITHM, "--", f"INPUT={scene.raster}",
+                                  f"MODEL={scene.model}", f"OUTPUT={gpkg}", f"OUTPUT_RASTER={tif}",
+                                  "MIN_AREA=0", "FILL_HOLES=0", "DEVICE=1"], env)
+    assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
+    outputs = json.loads(completed.stdout[completed.stdout.index("{"):])["results"]
+    assert outputs["OUTPUT"] == str(gpkg) and outputs["OUTPUT_RASTER"] == str(tif)
+    assert outputs["DEVICE_USED"].lower().startswith("cpu")
+    area_ha = json.loads(outputs["AREA_HA"])
+    for name, expected in EXPECTED_HA.items():
+        assert area_ha[name] == pytest.approx(expected, rel=0.01), name
+    assert sorted(_layer_areas(str(gpkg), outputs).values()) == pytest.approx(
+        sorted(area * 10_000 for area in EXPECTED_HA.values()), rel=0.01)
