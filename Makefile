@@ -15,12 +15,21 @@ export QT_QPA_PLATFORM := offscreen
 export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup system-packages test demo
+.PHONY: help setup system-packages test demo bench bench-train default-model sample package install-plugin translations
+
+DEFAULT_MODEL := resources/models/default.keras
+SAMPLE := resources/sample/sample_orthophoto.tif
 
 help:
-	@echo "make demo   run the main job on the bundled sample (sets everything up first)"
-	@echo "make test   run the tests (sets everything up first)"
-	@echo "make setup  install system packages and the virtual environment only"
+	@echo "make demo            segment the bundled sample orthophoto through qgis_process (sets everything up)"
+	@echo "make test            run the tests (sets everything up)"
+	@echo "make setup           install Debian packages and the virtual environment only"
+	@echo "make bench           inference speed and memory -> bench/results/inference.{json,md}"
+	@echo "make bench-train     training throughput and memory -> bench/results/train.{json,md}"
+	@echo "make default-model   retrain the bundled default model with the project's own trainer"
+	@echo "make sample          regenerate the bundled sample orthophoto"
+	@echo "make package         build the plugin zip for the QGIS plugin repository (dist/)"
+	@echo "make install-plugin  install that zip into your QGIS profile and enable it"
 
 setup: $(STAMP)
 
@@ -40,3 +49,41 @@ $(STAMP): requirements.txt | system-packages
 
 test: setup
 	$(PY) -m pytest -q tests
+
+demo: setup $(DEFAULT_MODEL) $(SAMPLE)
+	$(PY) tools/demo.py --input $(SAMPLE) --model $(DEFAULT_MODEL)
+
+bench: setup
+	$(PY) -m bench.inference
+
+bench-train: setup
+	$(PY) -m trainer.bench_train
+
+package: setup $(DEFAULT_MODEL)
+	$(PY) tools/package.py
+
+install-plugin: setup $(DEFAULT_MODEL)
+	$(PY) tools/package.py --install
+
+translations: setup
+	$(PY) tools/i18n.py update && $(PY) tools/i18n.py compile
+
+# The bundled sample: a synthetic orthophoto from a seed the default model never trained on.
+sample: setup
+	$(PY) tools/make_sample.py --out $(SAMPLE) --overwrite
+$(SAMPLE):
+	$(MAKE) sample
+
+# The bundled default model, made by the project's own trainer on synthetic data (see README).
+DEFAULT_RUN := runs/default-model
+default-model: setup
+	$(PY) -m trainer synth --out data/default-synth --seed 7 --images 24 --size 2048
+	$(PY) -m trainer data --source data/default-synth --root data/default-tiles --tile-size 256
+	$(PY) -m trainer fit --config default_model --restart
+	$(PY) -m trainer evaluate --run $(DEFAULT_RUN) --split val
+	$(PY) -m trainer evaluate --run $(DEFAULT_RUN) --split test
+	$(PY) -m trainer export --run $(DEFAULT_RUN) --out $(DEFAULT_MODEL) --overwrite \
+		--description "Small DeepLabv3+ trained on synthetic LandCover.ai-like scenes (make default-model)" \
+		--training-data "synthetic LandCover.ai-like scenes: trainer synth --seed 7 --images 24 --size 2048, 256 px tiles"
+$(DEFAULT_MODEL):
+	$(MAKE) default-model
