@@ -1,0 +1,405 @@
+"""Orthophoto -> class raster, probability raster and per-class polygons: the one inference engine.
+
+The plugin, its Processing algorithm and `python -m trainer predict` all call `segment()`. It
+never imports QGIS and never calls TensorFlow directly (the model runs through Keras, so any
+Keras backend works). The raster is streamed: tiles are read, predicted in batches, blended and
+written strip by strip, row by row (see tiling.py), so memory does not grow with the raster.
+Every output is written to a temporary file beside its destination and moved into place only when
+the whole run succeeded: a failure or a cancel leaves nothing half-written, and an existing
+output is kept unless `overwrite` is set.
+"""
+from __future__ import annotations
+
+import contextlib
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+from osgeo import ogr
+
+from .errors import InputError, SegmentationCancelled, release_frames
+from .files import atomic_output, check_writable
+from .modelfile import ModelMetadata, load_model, read_metadata
+from .outputs import (CLASS_NODATA, StripWriter, atomic_raster, create_class_raster,
+                      create_probability_raster, probabilities_to_percent)
+from .raster import AreaMask, RasterSource, call_gdal, pixel_bounds, reflect_indices
+from . import tiling
+from .tiling import MAX_OVERLAP, TileGrid
+from .vectorize import (DEFAULT_FILL_HOLES_M2, DEFAULT_MIN_AREA_M2, DEFAULT_SIMPLIFY_PX, VectorOptions,
+                        kept_classes, write_vectors)
+
+__all__ = ["SegmentationOptions", "SegmentationResult", "SegmentationCancelled", "InputError", "segment"]
+
+DEVICES = ("auto", "cpu", "gpu")
+PRECISIONS = {"float32": None, "bfloat16": "mixed_bfloat16", "float16": "mixed_float16"}
+VECTOR_SUFFIXES = (".gpkg",)
+RASTER_SUFFIXES = (".tif", ".tiff")
+INFERENCE_SHARE = 90.0  # percent of the progress bar before vectorising
+
+
+@dataclass
+class SegmentationOptions:
+    overlap: float = 0.25          # fraction of the tile shared with each neighbour, 0..0.5 (tiling.py)
+    batch_size: int = 4
+    device: str = "auto"           # auto | cpu | gpu
+    tta: bool = False              # average the predictions of the tile and its three flips
+    extent: tuple[float, float, float, float] | None = None   # xmin, ymin, xmax, ymax in the raster's CRS
+    mask_wkt: str | None = None    # polygon (raster CRS): only pixels inside are classified
+    bands: tuple[int, ...] | None = None     # 1-based source bands for R, G, B (None: colour interpretation)
+    classes: tuple[str, ...] | None = None   # classes to vectorise (None: all but background)
+    simplify: float = DEFAULT_SIMPLIFY_PX    # tolerance in output pixels, shared-boundary preserving
+    min_area: float = DEFAULT_MIN_AREA_M2    # m²; smaller regions merge into their largest neighbour
+    fill_holes: float = DEFAULT_FILL_HOLES_M2  # m²; smaller holes in polygons are filled
+    square_buildings: bool = False
+    overwrite: bool = False
+    precision: str = "float32"     # float32 | bfloat16 | float16 (Keras mixed precision)
+
+
+@dataclass
+class SegmentationResult:
+    vector_path: str | None
+    raster_path: str | None
+    probabilities_path: str | None
+    layers: dict[str, str]         # class name -> layer name in the GeoPackage
+    area_ha: dict[str, float]      # class name -> hectares classified as it (every class, from the pixels)
+    device: str                    # the Keras device that ran the model, e.g. "cpu:0", "gpu:0"
+    seconds: float
+    tiles: int                     # tiles run through the model (each counted once, flips not counted)
+    skipped_tiles: int             # tiles with no valid pixel in the area, never run
+    crs_wkt: str                   # CRS of every output (the input's; UTM for a geographic input)
+    pixel_size_m: float
+    vector_area_ha: dict[str, float] = field(default_factory=dict)  # layer -> hectares of its polygons
+    polygons: dict[str, int] = field(default_factory=dict)          # layer -> number of polygons
+    width: int = 0                 # output raster size in pixels
+    height: int = 0
+    timings: dict[str, float] = field(default_factory=dict)  # seconds: read, model, blend, write, vectorize
+
+
+def segment(input_path: str, model_path: str, vector_path: str | None = None,
+            raster_path: str | None = None, probabilities_path: str | None = None,
+            options: SegmentationOptions = SegmentationOptions(),
+            progress: Callable[[float, str], None] | None = None,
+            is_cancelled: Callable[[], bool] | None = None) -> SegmentationResult:
+    """Classify `input_path` with the model file and write the requested outputs.
+
+    Raises InputError (bad raster, option or output path), modelfile.ModelFileError (bad model
+    file), OutputExistsError / PermissionError (outputs), SegmentationCancelled.
+    """
+    started = time.perf_counter()
+    report = progress or (lambda percent, message: None)
+    cancelled = is_cancelled or (lambda: False)
+    _check_options(options)
+    _check_outputs(input_path, vector_path, raster_path, probabilities_path, options.overwrite)
+    metadata = read_metadata(model_path)
+    kept = kept_classes(metadata.classes, options.classes)
+    report(0.0, "Opening the raster")
+    source = RasterSource(input_path, metadata.resolution_m, options.bands, metadata.bands)
+    try:
+        if source.width < metadata.input_size or source.height < metadata.input_size:
+            raise InputError(
+                f"'{input_path}' is {source.width} x {source.height} px at the model's "
+                f"{metadata.resolution_cm:g} cm/px, smaller than one {metadata.input_size} px tile; the model "
+                f"needs at least {metadata.input_size * metadata.resolution_m:g} m x "
+                f"{metadata.input_size * metadata.resolution_m:g} m. Use a larger raster.")
+        window, mask = _area(source, options)
+        report(0.0, "Loading the model")
+        model, metadata = load_model(model_path)
+        predictor = _Predictor(model, metadata, options)
+        out_grid = source.grid.window(*window)
+        with contextlib.ExitStack() as stack:
+            class_path = (stack.enter_context(atomic_raster(raster_path, options.overwrite)) if raster_path
+                          else None)
+            if vector_path and not class_path:
+                scratch = stack.enter_context(tempfile.TemporaryDirectory(
+                    prefix=".landcover-", dir=Path(vector_path).parent))
+                class_path = Path(scratch) / "classes.tif"
+            probability_tmp = (stack.enter_context(atomic_raster(probabilities_path, options.overwrite))
+                               if probabilities_path else None)
+            vector_tmp = (stack.enter_context(atomic_output(vector_path, options.overwrite)) if vector_path
+                          else None)
+            class_ds = create_class_raster(class_path, out_grid, source.crs_wkt, metadata.classes) \
+                if class_path else None
+            probability_ds = create_probability_raster(probability_tmp, out_grid, source.crs_wkt,
+                                                       metadata.classes) if probability_tmp else None
+            share = INFERENCE_SHARE if vector_path else 100.0
+            classifier = _Classifier(source, window, mask, predictor, metadata, options,
+                                     lambda f, message: report(share * f, message), cancelled)
+            try:
+                classifier.run(class_ds, probability_ds, str(raster_path or probabilities_path or vector_path))
+            except BaseException as error:
+                class_ds = probability_ds = None  # closed before their temporary files go
+                release_frames(error)
+                raise
+            class_ds = probability_ds = None  # flush and close before vectorising / moving
+            timings = {**classifier.timings, "vectorize": 0.0}
+            if not classifier.tiles:
+                raise InputError(f"'{input_path}' has no valid pixels in the area to classify (all nodata "
+                                 "or transparent); check its nodata value, alpha band, extent or mask.")
+            vectors = None
+            if vector_path:
+                tick = time.perf_counter()
+                vectors = write_vectors(
+                    class_path, vector_tmp, metadata.classes, [c.name for c in kept],
+                    VectorOptions(options.simplify, options.min_area, options.fill_holes,
+                                  options.square_buildings),
+                    lambda percent, message: report(share + (100.0 - share) * percent / 100.0, message),
+                    cancelled)
+                timings["vectorize"] = time.perf_counter() - tick
+        pixel_ha = source.pixel_size_m ** 2 / 10_000.0
+        report(100.0, "Done")
+        return SegmentationResult(
+            vector_path=str(vector_path) if vector_path else None,
+            raster_path=str(raster_path) if raster_path else None,
+            probabilities_path=str(probabilities_path) if probabilities_path else None,
+            layers=vectors.layers if vectors else {},
+            area_ha={c.name: float(classifier.counts[c.value]) * pixel_ha for c in metadata.classes},
+            device=predictor.device, seconds=time.perf_counter() - started, tiles=classifier.tiles,
+            skipped_tiles=classifier.skipped, crs_wkt=source.crs_wkt, pixel_size_m=source.pixel_size_m,
+            vector_area_ha=vectors.area_ha if vectors else {},
+            polygons=vectors.polygons if vectors else {},
+            width=out_grid.width, height=out_grid.height, timings=timings)
+    finally:
+        source.close()
+
+
+def _check_options(options: SegmentationOptions) -> None:
+    if not isinstance(options.overlap, (int, float)) or not 0.0 <= options.overlap <= MAX_OVERLAP:
+        raise InputError(f"Overlap {options.overlap!r} is out of range; use a fraction of the tile from 0 "
+                         f"to {MAX_OVERLAP} (default 0.25).")
+    if not isinstance(options.batch_size, int) or options.batch_size < 1:
+        raise InputError(f"Batch size {options.batch_size!r} must be a whole number >= 1.")
+    if options.device not in DEVICES:
+        raise InputError(f"Device {options.device!r} is unknown; use one of {', '.join(DEVICES)}.")
+    if options.precision not in PRECISIONS:
+        raise InputError(f"Precision {options.precision!r} is unknown; use one of {', '.join(PRECISIONS)}.")
+    try:
+        VectorOptions(options.simplify, options.min_area, options.fill_holes, options.square_buildings)
+    except ValueError as error:
+        raise InputError(str(error)) from None
+
+
+def _check_outputs(input_path: str, vector_path, raster_path, probabilities_path, overwrite: bool) -> None:
+    """All output problems surface before any work: wrong kind, clashes, existing files, folders."""
+    named = [("vector", vector_path, VECTOR_SUFFIXES), ("class raster", raster_path, RASTER_SUFFIXES),
+             ("probability raster", probabilities_path, RASTER_SUFFIXES)]
+    given = [(kind, Path(path), suffixes) for kind, path, suffixes in named if path]
+    if not given:
+        raise InputError("Nothing to write: give a GeoPackage (.gpkg) for the polygons, a GeoTIFF for the "
+                         "class raster, or both.")
+    seen = {Path(input_path).resolve()}
+    for kind, path, suffixes in given:
+        if path.suffix.lower() not in suffixes:
+            raise InputError(f"The {kind} output '{path}' must end in {' or '.join(suffixes)}.")
+        if path.resolve() in seen:
+            raise InputError(f"The {kind} output '{path}' is also used as another input or output; "
+                             "give each output its own path.")
+        seen.add(path.resolve())
+        check_writable(path, overwrite)
+        try:  # permissions alone do not tell (root, read-only mounts, network shares)
+            with tempfile.TemporaryFile(dir=path.parent if str(path.parent) else "."):
+                pass
+        except OSError as error:
+            raise PermissionError(f"Output folder '{path.parent}' is not writable ({error.strerror}); "
+                                  "pick a folder you can write to.") from None
+
+
+def _area(source: RasterSource,
+          options: SegmentationOptions) -> tuple[tuple[int, int, int, int], AreaMask | None]:
+    """The pixel window to classify (x0, y0, x1, y1) and the optional polygon mask inside it."""
+    window = (0, 0, source.width, source.height)
+    mask = None
+    if options.extent is not None:
+        try:
+            xmin, ymin, xmax, ymax = (float(v) for v in options.extent)
+        except (TypeError, ValueError):
+            raise InputError(f"Extent {options.extent!r} must be four numbers: xmin, ymin, xmax, "
+                             "ymax.") from None
+        if not (xmin < xmax and ymin < ymax):
+            raise InputError(f"Extent {options.extent!r} is empty; give xmin < xmax and ymin < ymax "
+                             "in the raster's CRS.")
+        ring = ogr.Geometry(ogr.wkbLinearRing)
+        for x, y in ((xmin, ymin), (xmax, ymin), (xmax, ymax), (xmin, ymax), (xmin, ymin)):
+            ring.AddPoint_2D(x, y)
+        box = ogr.Geometry(ogr.wkbPolygon)
+        box.AddGeometry(ring)
+        window = _intersect(window, pixel_bounds(source.grid, source.to_working_crs(box).GetEnvelope()))
+    if options.mask_wkt:
+        not_polygon = "The mask is not a polygon in WKT (e.g. 'POLYGON((x y, ...))' in the raster's CRS)"
+        geometry = call_gdal(not_polygon, ogr.CreateGeometryFromWkt, options.mask_wkt)
+        if geometry.IsEmpty() or geometry.GetDimension() != 2:
+            raise InputError(f"{not_polygon}.")
+        geometry = source.to_working_crs(geometry)
+        window = _intersect(window, pixel_bounds(source.grid, geometry.GetEnvelope()))
+        mask = AreaMask(geometry, source.grid, source.srs)
+    if window[0] >= window[2] or window[1] >= window[3]:
+        raise InputError(f"The extent or mask does not overlap '{source.path}'; give an area inside the "
+                         "raster, in the raster's CRS.")
+    return window, mask
+
+
+def _intersect(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> tuple[int, int, int, int]:
+    return max(a[0], b[0]), max(a[1], b[1]), min(a[2], b[2]), min(a[3], b[3])
+
+
+class _Predictor:
+    """Normalise, run the model on a batch (optionally with flips) on the chosen device."""
+
+    def __init__(self, model: Any, metadata: ModelMetadata, options: SegmentationOptions):
+        import keras
+        self._keras = keras
+        self.device = _select_device(options.device)
+        self._model = with_precision(model, options.precision)
+        self._normalization = metadata.normalization
+        self._tta = options.tta
+
+    def __call__(self, tiles: np.ndarray) -> np.ndarray:
+        """(n, S, S, bands) pixels on 0..255 -> (n, S, S, classes) float32 probabilities."""
+        inputs = self._normalization.apply(tiles)
+        with self._keras.device(self.device):
+            if not self._tta:
+                return self._run(inputs)
+            total = self._run(inputs)
+            for axes in ((2,), (1,), (1, 2)):  # left-right, up-down, both
+                total += np.flip(self._run(np.ascontiguousarray(np.flip(inputs, axes))), axes)
+            return total / 4.0
+
+    def _run(self, inputs: np.ndarray) -> np.ndarray:
+        return np.asarray(self._model.predict_on_batch(inputs), dtype=np.float32)
+
+
+def _select_device(requested: str) -> str:
+    import keras
+    gpus = keras.distribution.list_devices("gpu")
+    if requested == "gpu" and not gpus:
+        raise InputError(f"Device 'gpu' was asked for, but Keras ({keras.backend.backend()} backend) sees no "
+                         "GPU. Install a GPU build (e.g. pip install 'tensorflow[and-cuda]' on Linux) or "
+                         "use device 'auto' or 'cpu'.")
+    if requested == "cpu" or not gpus:
+        return "cpu:0"
+    return gpus[0]
+
+
+def with_precision(model: Any, precision: str) -> Any:
+    """The model rebuilt under a Keras mixed-precision policy (same weights), or itself for float32."""
+    policy = PRECISIONS[precision]
+    if policy is None:
+        return model
+    import keras
+
+    def rebuild(layer):
+        config = layer.get_config()
+        config["dtype"] = policy
+        return layer.__class__.from_config(config)
+
+    clone = keras.models.clone_model(model, clone_function=rebuild)
+    clone.set_weights(model.get_weights())
+    return clone
+
+
+class _Classifier:
+    """Streams the tiles of an area through the model into the output rasters.
+
+    Per vertical strip (tiling.py), tile row by tile row: tiles are read a batch at a time (so only
+    the blending accumulator spans the strip's width), empty ones are skipped, the rest predicted
+    and blended, and the rows no later tile touches are classified and written.
+    """
+
+    def __init__(self, source: RasterSource, window: tuple[int, int, int, int], mask: AreaMask | None,
+                 predictor: _Predictor, metadata: ModelMetadata, options: SegmentationOptions,
+                 report: Callable[[float, str], None], cancelled: Callable[[], bool]):
+        self.source, self.window, self.mask, self.predictor = source, window, mask, predictor
+        self.grid = TileGrid.from_fraction(metadata.input_size, options.overlap)
+        self.weights = self.grid.window()[..., np.newaxis]
+        self.num_classes = len(metadata.classes)
+        self.batch_size = options.batch_size
+        self.report, self.cancelled = report, cancelled
+        self.counts = np.zeros(self.num_classes, np.int64)   # output pixels per class
+        self.tiles = self.skipped = 0
+        self.timings = {"read": 0.0, "model": 0.0, "blend": 0.0, "write": 0.0}
+        self._total = 1   # tiles in the area, known once run() has planned the strips
+
+    def run(self, class_ds, probability_ds, output_name: str) -> None:
+        x0, y0, x1, y1 = self.window
+        rows = self.grid.starts(y0, y1)
+        plan = [(a, b, self.grid.starts(a, b)) for a, b in tiling.strips(x0, x1, tiling.STRIP_WIDTH)]
+        self._total = max(len(rows) * sum(len(starts) for *_, starts in plan), 1)
+        for strip0, strip1, columns in plan:
+            writer = StripWriter(class_ds, probability_ds, strip0 - x0, output_name)
+            self._strip(strip0, strip1, [int(c) for c in columns], [int(r) for r in rows], writer)
+            tick = time.perf_counter()
+            writer.close()
+            self.timings["write"] += time.perf_counter() - tick
+
+    def _strip(self, strip0: int, strip1: int, columns: list[int], rows: list[int],
+               writer: StripWriter) -> None:
+        size, step = self.grid.tile, self.grid.step
+        accumulator = np.zeros((size, strip1 - strip0, self.num_classes), np.float32)
+        for top in rows:
+            inside = np.zeros((size, strip1 - strip0), bool)   # valid, in the area, in the mask
+            for first in range(0, len(columns), self.batch_size):
+                if self.cancelled():
+                    raise SegmentationCancelled()
+                batch = columns[first:first + self.batch_size]
+                self._batch(top, batch, strip0, strip1, accumulator, inside)
+            tick = time.perf_counter()
+            y0, y1 = self.window[1], self.window[3]
+            first_row, end_row = max(top, y0), min(top + step, y1)
+            if end_row > first_row:
+                self._emit(accumulator[first_row - top:end_row - top], inside[first_row - top:end_row - top],
+                           writer, tick)
+            accumulator[:size - step] = accumulator[step:]
+            accumulator[size - step:] = 0.0
+
+    def _batch(self, top: int, batch: list[int], strip0: int, strip1: int, accumulator: np.ndarray,
+               inside: np.ndarray) -> None:
+        size = self.grid.tile
+        tick = time.perf_counter()
+        left, right = batch[0], batch[-1] + size
+        pixels, usable = self._read(top, left, right)
+        a, b = max(left, strip0), min(right, strip1)
+        inside[:, a - strip0:b - strip0] = usable[:, a - left:b - left]
+        self.timings["read"] += time.perf_counter() - tick
+        todo = [tx for tx in batch if usable[:, tx - left:tx - left + size].any()]
+        self.skipped += len(batch) - len(todo)
+        if todo:
+            tick = time.perf_counter()
+            probabilities = self.predictor(np.stack([pixels[:, tx - left:tx - left + size] for tx in todo]))
+            self.timings["model"] += time.perf_counter() - tick
+            tick = time.perf_counter()
+            for tx, tile in zip(todo, probabilities):
+                a, b = max(tx, strip0), min(tx + size, strip1)
+                accumulator[:, a - strip0:b - strip0] += tile[:, a - tx:b - tx] * self.weights[:, a - tx:b - tx]
+            self.timings["blend"] += time.perf_counter() - tick
+            self.tiles += len(todo)
+        done = self.tiles + self.skipped
+        self.report(done / self._total, f"Classifying tile {done} of {self._total}")
+
+    def _read(self, top: int, left: int, right: int) -> tuple[np.ndarray, np.ndarray]:
+        """Pixels of a window of the tile grid (mirrored beyond the raster) and which of them are
+        valid data inside the area and the mask."""
+        source, size = self.source, self.grid.tile
+        pixels, valid = source.read(reflect_indices(top, top + size, source.height),
+                                    reflect_indices(left, right, source.width))
+        x0, y0, x1, y1 = self.window
+        r0, r1, c0, c1 = max(top, y0), min(top + size, y1), max(left, x0), min(right, x1)
+        inside = np.zeros(valid.shape, bool)
+        if r1 > r0 and c1 > c0:
+            area = valid[r0 - top:r1 - top, c0 - left:c1 - left]
+            if self.mask is not None:
+                area = area & self.mask.window(c0, r0, c1 - c0, r1 - r0)
+            inside[r0 - top:r1 - top, c0 - left:c1 - left] = area
+        return pixels, inside
+
+    def _emit(self, probabilities: np.ndarray, valid: np.ndarray, writer: StripWriter, tick: float) -> None:
+        """Classify finished rows, count them and hand them to the writer."""
+        classes = np.argmax(probabilities, axis=-1).astype(np.uint8)
+        classes[~valid] = CLASS_NODATA
+        self.counts += np.bincount(classes[valid], minlength=self.num_classes)[:self.num_classes]
+        percent = probabilities_to_percent(probabilities, valid) if writer.has_probabilities else None
+        self.timings["blend"] += time.perf_counter() - tick
+        tick = time.perf_counter()
+        writer.write(classes, percent)
+        self.timings["write"] += time.perf_counter() - tick

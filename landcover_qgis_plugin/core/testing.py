@@ -1,0 +1,110 @@
+"""Tiny real models whose output is a known function of the input, and a small GeoTIFF writer.
+
+For the engine's and the plugin's tests and benchmarks (and for checking an installation): the
+colour model is a real Keras network saved as a real model file, a 1x1 convolution + softmax that
+labels every pixel with the class whose palette colour is nearest, so the expected class raster and
+polygons of a painted GeoTIFF are known exactly. `blur` puts a box filter with zero padding in
+front, which gives the network spatial context and the same tile-edge artefacts a real network has,
+so stitching can be tested against a prediction of the whole image at once.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Mapping, Sequence
+
+import numpy as np
+from osgeo import gdal, osr
+
+from .modelfile import LANDCOVER_AI_CLASSES, ModelMetadata, Normalization, save_model
+
+# Pure colours the colour model maps to LandCover.ai's classes (0 background .. 4 road).
+PALETTE: dict[str, tuple[int, int, int]] = {
+    "background": (128, 128, 128),
+    "building": (255, 0, 0),
+    "woodland": (0, 255, 0),
+    "water": (0, 0, 255),
+    "road": (255, 255, 0),
+}
+
+# Typical summer orthophoto colours: with these the colour model finds every class in real imagery.
+NATURAL_PALETTE: dict[str, tuple[int, int, int]] = {
+    "background": (150, 150, 120),
+    "building": (160, 80, 70),
+    "woodland": (50, 70, 40),
+    "water": (40, 60, 80),
+    "road": (110, 110, 110),
+}
+
+
+def colour_model(input_size: int = 64, resolution_cm: float = 50.0, blur: int = 0,
+                 sharpness: float = 40.0, fixed_size: bool = False,
+                 palette: Mapping[str, tuple[int, int, int]] = PALETTE):
+    """(keras.Model, ModelMetadata): nearest palette colour wins, probabilities via softmax."""
+    import keras
+
+    prototypes = np.array([palette[c.name] for c in LANDCOVER_AI_CLASSES], np.float32) / 255.0
+    size = (input_size, input_size) if fixed_size else (None, None)
+    inputs = keras.Input((*size, 3))
+    features = inputs
+    if blur:
+        features = keras.layers.DepthwiseConv2D(
+            blur, padding="same", use_bias=False, name="box_blur",
+            depthwise_initializer=keras.initializers.Constant(1.0 / blur ** 2))(features)
+    # -k * |x - p|^2 = 2k p.x - k |p|^2 - k |x|^2; the last term is the same for every class.
+    logits = keras.layers.Conv2D(
+        len(prototypes), 1, name="nearest_colour",
+        kernel_initializer=keras.initializers.Constant(2 * sharpness * prototypes.T[np.newaxis, np.newaxis]),
+        bias_initializer=keras.initializers.Constant(-sharpness * (prototypes ** 2).sum(axis=1)))(features)
+    outputs = keras.layers.Softmax(name="probabilities")(logits)
+    model = keras.Model(inputs, outputs, name="colour_model")
+    metadata = ModelMetadata(classes=LANDCOVER_AI_CLASSES, input_size=input_size, resolution_cm=resolution_cm,
+                             normalization=Normalization.unit(), name="colour-model",
+                             description="Nearest palette colour (test model)")
+    return model, metadata
+
+
+def save_colour_model(path: str | os.PathLike, **kwargs) -> Path:
+    model, metadata = colour_model(**kwargs)
+    return save_model(model, metadata, path)
+
+
+def paint(height: int, width: int, shapes: Sequence[tuple[str, int, int, int, int]],
+          fill: str = "background") -> np.ndarray:
+    """(height, width, 3) uint8 image: `fill`, then rectangles (class, row0, row1, col0, col1)."""
+    image = np.empty((height, width, 3), np.uint8)
+    image[:] = PALETTE[fill]
+    for name, r0, r1, c0, c1 in shapes:
+        image[r0:r1, c0:c1] = PALETTE[name]
+    return image
+
+
+def write_geotiff(path: str | os.PathLike, array: np.ndarray, origin: tuple[float, float],
+                  pixel_size: float | tuple[float, float], crs: int | str = 2180,
+                  nodata: float | None = None, colour_interpretation: Sequence[int] | None = None,
+                  options: Sequence[str] = ("TILED=YES", "COMPRESS=DEFLATE")) -> Path:
+    """Write (H, W) or (H, W, bands) `array` as a north-up GeoTIFF; `crs` is an EPSG code or WKT."""
+    array = array[..., np.newaxis] if array.ndim == 2 else array
+    height, width, bands = array.shape
+    dx, dy = (pixel_size, pixel_size) if np.isscalar(pixel_size) else pixel_size
+    data_type = gdal.GetDataTypeByName({"uint8": "Byte", "uint16": "UInt16", "int16": "Int16",
+                                        "uint32": "UInt32", "int32": "Int32", "float32": "Float32",
+                                        "float64": "Float64"}[array.dtype.name])
+    dataset = gdal.GetDriverByName("GTiff").Create(str(path), width, height, bands, data_type, list(options))
+    dataset.SetGeoTransform((origin[0], dx, 0.0, origin[1], 0.0, -dy))
+    if crs:
+        srs = osr.SpatialReference()
+        if isinstance(crs, int):
+            srs.ImportFromEPSG(crs)
+        else:
+            srs.ImportFromWkt(crs)
+        dataset.SetProjection(srs.ExportToWkt())
+    for index in range(bands):
+        band = dataset.GetRasterBand(index + 1)
+        band.WriteArray(array[..., index])
+        if nodata is not None:
+            band.SetNoDataValue(nodata)
+        if colour_interpretation is not None:
+            band.SetColorInterpretation(colour_interpretation[index])
+    dataset = None
+    return Path(path)

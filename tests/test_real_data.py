@@ -1,0 +1,96 @@
+"""Real data from ../shared/data: the LandCover.ai ground-truth mask and SWISSIMAGE orthophotos."""
+import numpy as np
+import pytest
+from conftest import SHARED_DATA
+from osgeo import gdal, ogr, osr
+from shapely import wkb
+from shapely.ops import unary_union
+
+from landcover_qgis_plugin.core import testing
+from landcover_qgis_plugin.core.modelfile import LANDCOVER_AI_CLASSES
+from landcover_qgis_plugin.core.vectorize import VectorOptions, vectorize
+from trainer import cli
+
+pytestmark = pytest.mark.skipif(not SHARED_DATA.is_dir(), reason=f"real data folder {SHARED_DATA} is absent")
+
+MASK = SHARED_DATA / "landcoverai_mask_N-33-60-D-c-4-2.tif"
+ORTHOPHOTOS = sorted(SHARED_DATA.glob("swissimage_*.tif"))
+ALL = [c.name for c in LANDCOVER_AI_CLASSES]
+SAME = ["IGNORE_DATA_AXIS_TO_SRS_AXIS_MAPPING=YES"]
+
+
+@pytest.fixture(scope="module")
+def mask_pixels():
+    dataset = gdal.Open(str(MASK))
+    counts = np.bincount(dataset.ReadAsArray().ravel(), minlength=5)
+    pixel_m2 = abs(dataset.GetGeoTransform()[1] * dataset.GetGeoTransform()[5])
+    return counts, pixel_m2, dataset.GetProjection()
+
+
+def layer_polygons(gpkg):
+    dataset = ogr.Open(str(gpkg))
+    return {name: [wkb.loads(bytes(f.GetGeometryRef().ExportToWkb())) for f in dataset.GetLayerByName(name)]
+            for name in ALL if dataset.GetLayerByName(name)}
+
+
+def test_real_mask_polygons_match_its_pixel_counts_and_crs(tmp_path, mask_pixels):
+    counts, pixel_m2, crs_wkt = mask_pixels
+    result = vectorize(MASK, tmp_path / "mask.gpkg", LANDCOVER_AI_CLASSES,
+                       options=VectorOptions(simplify=0, min_area=0, fill_holes=0))
+    assert list(result.layers) == ["building", "woodland", "water", "road"]
+    for info in LANDCOVER_AI_CLASSES[1:]:
+        assert result.area_ha[info.name] * 10_000 == pytest.approx(counts[info.value] * pixel_m2, rel=1e-9)
+    # The CRS is the mask's own WKT (no EPSG code): kept as it is, not guessed or replaced.
+    dataset = ogr.Open(str(tmp_path / "mask.gpkg"))
+    layer_srs = dataset.GetLayerByName("woodland").GetSpatialRef()
+    assert layer_srs.IsSame(osr.SpatialReference(crs_wkt), SAME)
+    assert layer_srs.GetAuthorityCode(None) is None
+    assert layer_srs.GetProjParm(osr.SRS_PP_CENTRAL_MERIDIAN) == 19 and \
+        layer_srs.GetProjParm(osr.SRS_PP_SCALE_FACTOR) == pytest.approx(0.9993)
+    origin = gdal.Open(str(MASK)).GetGeoTransform()
+    xmin, _, _, ymax = dataset.GetLayerByName("woodland").GetExtent()
+    assert xmin == pytest.approx(origin[0], abs=0.01) and ymax == pytest.approx(origin[3], abs=0.01)
+
+
+def test_real_mask_cleaned_layers_keep_areas_and_cover_it_exactly(tmp_path, mask_pixels):
+    counts, pixel_m2, _ = mask_pixels
+    result = vectorize(MASK, tmp_path / "mask.gpkg", LANDCOVER_AI_CLASSES, keep=ALL)   # default cleaning
+    for info in LANDCOVER_AI_CLASSES:
+        assert result.area_ha[info.name] * 10_000 == pytest.approx(counts[info.value] * pixel_m2, rel=0.01)
+    polygons = [p for layer in layer_polygons(tmp_path / "mask.gpkg").values() for p in layer]
+    assert all(p.is_valid for p in polygons)
+    total_m2 = counts.sum() * pixel_m2
+    assert sum(p.area for p in polygons) == pytest.approx(total_m2, abs=1e-3)      # no overlaps
+    assert unary_union(polygons).area == pytest.approx(total_m2, abs=1e-3)         # no gaps
+    assert sum(result.polygons.values()) < 0.9 * sum(
+        vectorize(MASK, tmp_path / "outlines.gpkg", LANDCOVER_AI_CLASSES, keep=ALL,
+                  options=VectorOptions(simplify=0, min_area=0, fill_holes=0)).polygons.values())
+
+
+@pytest.mark.parametrize("orthophoto", ORTHOPHOTOS, ids=[p.name for p in ORTHOPHOTOS])
+def test_predict_runs_real_orthophotos_end_to_end(tmp_path, capsys, orthophoto):
+    model = testing.save_colour_model(tmp_path / "colour.keras", input_size=256, resolution_cm=50,
+                                      palette=testing.NATURAL_PALETTE)
+    status = cli.main(["predict", str(orthophoto), "--model", str(model), "--out", str(tmp_path / "out.gpkg"),
+                       "--raster", str(tmp_path / "classes.tif"), "--quiet"])
+    assert status == 0
+    printed = capsys.readouterr().out
+    assert "tiles" in printed and all(name in printed for name in ALL)
+    source, classes = gdal.Open(str(orthophoto)), gdal.Open(str(tmp_path / "classes.tif"))
+    assert classes.GetGeoTransform() == pytest.approx(source.GetGeoTransform())
+    assert (classes.RasterXSize, classes.RasterYSize) == (source.RasterXSize, source.RasterYSize)
+    values = classes.ReadAsArray()
+    assert values.max() < 5 and len(np.unique(values)) >= 4
+    dataset = ogr.Open(str(tmp_path / "out.gpkg"))
+    assert sorted(dataset.GetLayer(i).GetName() for i in range(dataset.GetLayerCount())) == \
+        sorted(["building", "woodland", "water", "road"])
+    srs = dataset.GetLayerByName("woodland").GetSpatialRef()
+    assert srs.GetAuthorityCode(None) == "2056"
+    hectares = sum(f.GetField("area_m2") for name in ("woodland", "road", "building", "water")
+                   for f in dataset.GetLayerByName(name)) / 10_000
+    covered = (values > 0).sum() * 0.25 / 10_000
+    assert hectares == pytest.approx(covered, rel=0.05)
+    # A second run without --overwrite keeps the first result and says why, in one line.
+    assert cli.main(["predict", str(orthophoto), "--model", str(model), "--out", str(tmp_path / "out.gpkg"),
+                     "--quiet"]) == 2
+    assert "already exists" in capsys.readouterr().err

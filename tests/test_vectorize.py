@@ -1,0 +1,169 @@
+"""The vectoriser on class rasters written with GDAL: gap-free layers and the cleaning options."""
+import numpy as np
+import pytest
+from osgeo import gdal, ogr, osr
+from scipy import ndimage
+from shapely import affinity, wkb
+from shapely.geometry import Polygon, box
+from shapely.ops import unary_union
+from shapely.vectorized import contains
+
+from landcover_qgis_plugin.core import testing
+from landcover_qgis_plugin.core.errors import InputError, SegmentationCancelled
+from landcover_qgis_plugin.core.modelfile import LANDCOVER_AI_CLASSES
+from landcover_qgis_plugin.core.vectorize import VectorOptions, vectorize
+
+ORIGIN = (400_000.0, 500_000.0)
+RES = 0.5
+PIXEL_M2 = RES * RES
+ALL = [c.name for c in LANDCOVER_AI_CLASSES]
+PIXEL_OUTLINES = VectorOptions(simplify=0, min_area=0, fill_holes=0)
+BUILDING, WOODLAND, WATER, ROAD = 1, 2, 3, 4
+
+
+def write_classes(path, classes, nodata=255):
+    return str(testing.write_geotiff(path, classes.astype(np.uint8), ORIGIN, RES, nodata=nodata))
+
+
+def blobs(height, width, seed=0):
+    """Random regions of all five classes, small specks included."""
+    rng = np.random.default_rng(seed)
+    fields = ndimage.gaussian_filter(rng.normal(size=(5, height, width)), (0, 3, 3))
+    return np.argmax(fields, axis=0).astype(np.uint8)
+
+
+def polygons(gpkg, layers=ALL):
+    dataset = ogr.Open(str(gpkg))
+    found = {}
+    for name in layers:
+        layer = dataset.GetLayerByName(name)
+        found[name] = [wkb.loads(bytes(f.GetGeometryRef().ExportToWkb())) for f in layer] if layer else None
+    return found
+
+
+def pixel_box(r0, r1, c0, c1):
+    return box(ORIGIN[0] + c0 * RES, ORIGIN[1] - r1 * RES, ORIGIN[0] + c1 * RES, ORIGIN[1] - r0 * RES)
+
+
+def test_simplified_layers_tile_the_raster_without_gaps_or_overlaps(tmp_path):
+    classes = blobs(300, 280)
+    classes[250:, :40] = 255
+    raster = write_classes(tmp_path / "classes.tif", classes)
+    vectorize(raster, tmp_path / "outlines.gpkg", LANDCOVER_AI_CLASSES, ALL, PIXEL_OUTLINES)
+    result = vectorize(raster, tmp_path / "simplified.gpkg", LANDCOVER_AI_CLASSES, ALL)
+    simplified = [p for layer in polygons(tmp_path / "simplified.gpkg").values() for p in layer]
+    outlines = [p for layer in polygons(tmp_path / "outlines.gpkg").values() for p in layer]
+    valid_m2 = (classes != 255).sum() * PIXEL_M2
+    union = unary_union(simplified)
+    assert all(p.is_valid for p in simplified)
+    assert sum(p.area for p in simplified) == pytest.approx(valid_m2, abs=1e-6)   # no overlaps
+    assert union.area == pytest.approx(valid_m2, abs=1e-6)                         # no gaps
+    assert union.intersection(pixel_box(250, 300, 0, 40)).area == pytest.approx(0, abs=1e-9)
+    vertices = sum(len(p.exterior.coords) for p in simplified)
+    assert vertices < 0.6 * sum(len(p.exterior.coords) for p in outlines)          # it did simplify
+    assert sum(result.area_ha.values()) * 10_000 == pytest.approx(valid_m2)
+
+
+def test_pixel_outlines_match_pixel_counts_and_components(tmp_path):
+    classes = blobs(200, 230, seed=1)
+    raster = write_classes(tmp_path / "classes.tif", classes)
+    result = vectorize(raster, tmp_path / "out.gpkg", LANDCOVER_AI_CLASSES, options=PIXEL_OUTLINES)
+    assert list(result.layers) == ["building", "woodland", "water", "road"]
+    found = polygons(tmp_path / "out.gpkg")
+    assert found["background"] is None
+    for info in LANDCOVER_AI_CLASSES[1:]:
+        assert result.area_ha[info.name] * 10_000 == pytest.approx((classes == info.value).sum() * PIXEL_M2)
+        _, components = ndimage.label(classes == info.value)
+        assert len(found[info.name]) == components == result.polygons[info.name]
+
+
+def test_regions_below_the_minimum_area_merge_into_their_neighbour(tmp_path):
+    classes = np.zeros((100, 100), np.uint8)
+    classes[10:50, 10:50] = WOODLAND
+    classes[20:22, 20:22] = BUILDING      # 1 m² speck inside the woodland
+    classes[60:62, 60:63] = ROAD          # 1.5 m² speck in the background
+    classes[70:90, 70:90] = BUILDING      # a real building, 100 m²
+    raster = write_classes(tmp_path / "classes.tif", classes)
+    result = vectorize(raster, tmp_path / "out.gpkg", LANDCOVER_AI_CLASSES,
+                       options=VectorOptions(simplify=0, min_area=2.0, fill_holes=0))
+    found = polygons(tmp_path / "out.gpkg")
+    (woodland,), (building,) = found["woodland"], found["building"]
+    assert found["road"] == []
+    assert woodland.equals(pixel_box(10, 50, 10, 50)) and not woodland.interiors
+    assert building.equals(pixel_box(70, 90, 70, 90))
+    assert result.area_ha["woodland"] * 10_000 == pytest.approx(40 * 40 * PIXEL_M2)
+
+
+def test_small_holes_are_filled_and_what_was_inside_dropped(tmp_path):
+    classes = np.zeros((100, 100), np.uint8)
+    classes[10:40, 10:40] = BUILDING
+    classes[15:17, 15:17] = 0             # 1 m² background hole: filled
+    classes[25:27, 25:27] = WOODLAND      # 1 m² woodland hole: filled, the speck dropped
+    classes[30:35, 15:20] = WATER         # 6.25 m² hole: kept
+    classes[60:80, 60:80] = WOODLAND      # woodland elsewhere stays
+    raster = write_classes(tmp_path / "classes.tif", classes)
+    vectorize(raster, tmp_path / "out.gpkg", LANDCOVER_AI_CLASSES,
+              options=VectorOptions(simplify=0, min_area=0, fill_holes=4.0))
+    found = polygons(tmp_path / "out.gpkg")
+    (building,) = found["building"]
+    assert len(building.interiors) == 1
+    assert Polygon(building.interiors[0]).equals(pixel_box(30, 35, 15, 20))
+    assert building.area == pytest.approx((30 * 30 - 25) * PIXEL_M2)
+    assert [p.bounds for p in found["woodland"]] == [pixel_box(60, 80, 60, 80).bounds]
+    assert len(found["water"]) == 1
+
+
+def test_buildings_get_right_angles(tmp_path):
+    outline = affinity.rotate(box(-20, -10, 20, 10), 23, origin=(0, 0))   # 40 m x 20 m, rotated
+    outline = affinity.translate(outline, ORIGIN[0] + 50, ORIGIN[1] - 50)
+    rows, cols = np.mgrid[0:200, 0:200]
+    inside = contains(outline, ORIGIN[0] + (cols + 0.5) * RES, ORIGIN[1] - (rows + 0.5) * RES)
+    edge = inside & ~ndimage.binary_erosion(inside)
+    inside[edge & (np.random.default_rng(0).random(inside.shape) < 0.4)] = False   # a ragged outline
+    raster = write_classes(tmp_path / "classes.tif", np.where(inside, BUILDING, 0))
+
+    def corner_angles(polygon):
+        ring = np.asarray(polygon.exterior.coords)[:-1]
+        before, after = ring - np.roll(ring, 1, axis=0), np.roll(ring, -1, axis=0) - ring
+        cosine = (before * after).sum(1) / np.hypot(*before.T) / np.hypot(*after.T)
+        return np.degrees(np.arccos(np.clip(cosine, -1, 1)))
+
+    vectorize(raster, tmp_path / "plain.gpkg", LANDCOVER_AI_CLASSES)
+    vectorize(raster, tmp_path / "squared.gpkg", LANDCOVER_AI_CLASSES,
+              options=VectorOptions(square_buildings=True))
+    (plain,) = polygons(tmp_path / "plain.gpkg")["building"]
+    (squared,) = polygons(tmp_path / "squared.gpkg")["building"]
+    assert np.abs(corner_angles(plain) - 90).max() > 10
+    assert len(squared.exterior.coords) == 5          # the ragged rectangle is a rectangle again
+    assert np.abs(corner_angles(squared) - 90).max() < 0.01
+    assert squared.area == pytest.approx(outline.area, rel=0.05)
+    assert squared.symmetric_difference(outline).area < 0.05 * outline.area
+
+
+def test_layers_fields_and_crs(tmp_path):
+    classes = np.zeros((60, 60), np.uint8)
+    classes[5:15, 5:25] = BUILDING
+    raster = write_classes(tmp_path / "classes.tif", classes)
+    result = vectorize(raster, tmp_path / "out.gpkg", LANDCOVER_AI_CLASSES, keep=("building", "water"))
+    assert result.layers == {"building": "building", "water": "water"}
+    dataset = ogr.Open(str(tmp_path / "out.gpkg"))
+    names = sorted(dataset.GetLayer(i).GetName() for i in range(dataset.GetLayerCount()))
+    assert names == ["building", "water"]
+    water, building = dataset.GetLayerByName("water"), dataset.GetLayerByName("building")
+    assert water.GetFeatureCount() == 0 and building.GetFeatureCount() == 1
+    feature = building.GetNextFeature()
+    assert (feature.GetField("class"), feature.GetField("value"), feature.GetField("area_m2")) == \
+        ("building", 1, 10 * 20 * PIXEL_M2)
+    same = ["IGNORE_DATA_AXIS_TO_SRS_AXIS_MAPPING=YES"]
+    assert building.GetSpatialRef().IsSame(osr.SpatialReference(gdal.Open(raster).GetProjection()), same)
+    with pytest.raises(InputError, match="Unknown class name"):
+        vectorize(raster, tmp_path / "bad.gpkg", LANDCOVER_AI_CLASSES, keep=("buildings",))
+    with pytest.raises(FileExistsError):
+        vectorize(raster, tmp_path / "out.gpkg", LANDCOVER_AI_CLASSES)
+
+
+def test_cancel_leaves_no_file(tmp_path):
+    raster = write_classes(tmp_path / "classes.tif", blobs(200, 200))
+    with pytest.raises(SegmentationCancelled):
+        vectorize(raster, tmp_path / "out.gpkg", LANDCOVER_AI_CLASSES, is_cancelled=lambda: True)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["classes.tif"]
