@@ -77,7 +77,7 @@ $(SAMPLE):
 # The bundled default model, made by the project's own trainer on synthetic data (see README).
 DEFAULT_RUN := runs/default-model
 default-model: setup
-	$(PY) -m trainer synth --out data/default-synth --seed 7 --images 24 --size 2048
+	$(PY) -m trainer synth --out data/default-synth --seed 7 --images 24 --size 2048 --tile-size 256 --overwrite
 	$(PY) -m trainer data --source data/default-synth --root data/default-tiles --tile-size 256
 	$(PY) -m trainer fit --config default_model --restart
 	$(PY) -m trainer evaluate --run $(DEFAULT_RUN) --split val
