@@ -220,9 +220,8 @@ def test_keras_metric_accumulates_one_global_matrix_over_batches():
     assert float(metric.result()) == 0.0
 
 
-def test_confusion_matrix_on_a_real_mask_is_exact_and_fast():
+def test_confusion_matrix_on_a_real_mask_is_exact():
     """19.4 Mpx of real LandCover.ai labels against the same labels shifted 3 px: the edges disagree."""
-    import time
 
     from osgeo import gdal
 
@@ -232,9 +231,7 @@ def test_confusion_matrix_on_a_real_mask_is_exact_and_fast():
     truth = dataset.GetRasterBand(1).ReadAsArray()
     dataset = None
     prediction = np.roll(truth, 3, axis=1)
-    started = time.perf_counter()
     cm = confusion_matrix(truth, prediction, 5)
-    assert time.perf_counter() - started < 3.0  # about 0.5 s on one core
     expected = np.array([[np.count_nonzero((truth == t) & (prediction == p)) for p in range(5)] for t in range(5)])
     np.testing.assert_array_equal(cm, expected)
     np.testing.assert_array_equal(cm.sum(axis=1), np.bincount(truth.ravel(), minlength=5))

@@ -18,7 +18,7 @@ from conftest import REPO
 from landcover_qgis_plugin import dependencies
 from landcover_qgis_plugin.core import modelfile
 from landcover_qgis_plugin.task import SegmentationRequest, SegmentationTask
-from test_plugin_support import (EXPECTED_HA, SWISSIMAGE, clean_project, real_data_model,  # noqa: F401
+from test_plugin_support import (EXPECTED_HA, SWISSIMAGE, clean_project, real_data_model, swissimage_grid,  # noqa: F401,E501
                                  rectangle_bounds, scene, wait_for_task)
 
 PLUGIN = "landcover_qgis_plugin"
@@ -245,7 +245,7 @@ def test_real_orthophoto_goes_through_the_task(scene, tmp_path, clean_project, q
     assert len(layers) == 5 and all(layer.isValid() for layer in layers)
     assert all(layer.crs().authid() == "EPSG:2056" for layer in layers)
     raster = gdal.Open(str(tmp_path / "swiss_classes.tif"))
-    assert (raster.RasterXSize, raster.RasterYSize) == (875, 600)  # 0.5 m in, 0.5 m model: same grid
+    assert (raster.RasterXSize, raster.RasterYSize) == swissimage_grid(model)
     raster = None
     # Every pixel of the real raster is classified: no border dropped, no tile lost.
     assert sum(task.result.area_ha.values()) == pytest.approx(875 * 600 * 0.25 / 10_000)

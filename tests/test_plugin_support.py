@@ -72,6 +72,14 @@ def real_data_model(scene: Scene) -> Path:
     return DEFAULT_MODEL_PATH if DEFAULT_MODEL_PATH.is_file() else scene.model
 
 
+def swissimage_grid(model: Path) -> tuple[int, int]:
+    """The 875 x 600 px, 0.5 m SWISSIMAGE tile on the model's grid (outputs are at its resolution)."""
+    from landcover_qgis_plugin.core.modelfile import read_metadata
+
+    factor = 0.5 / read_metadata(model).resolution_m
+    return round(875 * factor), round(600 * factor)
+
+
 @pytest.fixture
 def clean_project(qgis_new_project) -> QgsProject:
     yield qgis_new_project

@@ -17,7 +17,7 @@ from qgis.core import (QgsApplication, QgsCoordinateReferenceSystem, QgsCoordina
 from landcover_qgis_plugin.core.vectorize import layer_name
 from landcover_qgis_plugin.provider import LandCoverProvider
 from test_plugin_support import (EXPECTED_HA, SWISSIMAGE, clean_project, qgis_process_env,  # noqa: F401
-                                 real_data_model, rectangle_bounds, run_qgis_process, scene)
+                                 real_data_model, rectangle_bounds, run_qgis_process, scene, swissimage_grid)
 
 ALGORITHM = "landcover:segment"
 FAST = {"MIN_AREA": 0, "FILL_HOLES": 0, "BATCH_SIZE": 8}
@@ -196,7 +196,8 @@ def test_algorithm_runs_inside_a_graphical_model(provider, scene, tmp_path):
 @pytest.mark.skipif(not SWISSIMAGE.exists(), reason=f"real orthophoto {SWISSIMAGE} is absent")
 def test_real_orthophoto_through_processing_run(provider, scene, tmp_path):
     feedback = RecordingFeedback()
-    result = _run({"INPUT": str(SWISSIMAGE), "MODEL": str(real_data_model(scene)),
+    model = real_data_model(scene)
+    result = _run({"INPUT": str(SWISSIMAGE), "MODEL": str(model),
                    "OUTPUT": str(tmp_path / "swiss.gpkg"), "OUTPUT_RASTER": str(tmp_path / "swiss.tif"), **FAST},
                   feedback)
     area_ha = json.loads(result["AREA_HA"])
@@ -204,7 +205,7 @@ def test_real_orthophoto_through_processing_run(provider, scene, tmp_path):
     assert sum(area_ha.values()) == pytest.approx(875 * 600 * 0.25 / 10_000)  # every pixel classified
     assert len(result["LAYERS"]) == 4 and all(QgsVectorLayer(uri, "l", "ogr").isValid() for uri in result["LAYERS"])
     raster = QgsRasterLayer(result["OUTPUT_RASTER"], "classes")
-    assert raster.crs().authid() == "EPSG:2056" and (raster.width(), raster.height()) == (875, 600)
+    assert raster.crs().authid() == "EPSG:2056" and (raster.width(), raster.height()) == swissimage_grid(model)
     assert feedback.progress and feedback.progress[-1] == 100 and feedback.progress == sorted(feedback.progress)
     assert any(line.startswith("Background:") and line.endswith(" ha") for line in feedback.infos)
 

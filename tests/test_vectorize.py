@@ -1,4 +1,6 @@
-"""The vectoriser on class rasters written with GDAL: gap-free layers and the cleaning options."""
+"""The vectoriser on class rasters written with GDAL: gap-free layers, the cleaning options, streaming."""
+import tracemalloc
+
 import numpy as np
 import pytest
 from osgeo import gdal, ogr, osr
@@ -11,7 +13,8 @@ from shapely.vectorized import contains
 from landcover_qgis_plugin.core import testing
 from landcover_qgis_plugin.core.errors import InputError, SegmentationCancelled
 from landcover_qgis_plugin.core.modelfile import LANDCOVER_AI_CLASSES
-from landcover_qgis_plugin.core.vectorize import VectorOptions, vectorize
+from landcover_qgis_plugin.core import vectorize as vectorize_module
+from landcover_qgis_plugin.core.vectorize import VectorOptions, sieve, vectorize
 
 ORIGIN = (400_000.0, 500_000.0)
 RES = 0.5
@@ -167,3 +170,107 @@ def test_cancel_leaves_no_file(tmp_path):
     with pytest.raises(SegmentationCancelled):
         vectorize(raster, tmp_path / "out.gpkg", LANDCOVER_AI_CLASSES, is_cancelled=lambda: True)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["classes.tif"]
+
+
+@pytest.fixture
+def band_rows(monkeypatch):
+    """Force bands of `rows` rows on a raster `width` pixels wide (the default fits small rasters in one)."""
+    def force(rows, width):
+        monkeypatch.setattr(vectorize_module, "BAND_PIXELS", rows * width)
+    return force
+
+
+def mem_band(array, nodata=None):
+    dataset = gdal.GetDriverByName("MEM").Create("", array.shape[1], array.shape[0], 1, gdal.GDT_Byte)
+    dataset.GetRasterBand(1).WriteArray(array)
+    if nodata is not None:
+        dataset.GetRasterBand(1).SetNoDataValue(nodata)
+    return dataset
+
+
+@pytest.mark.parametrize("seed,sigma,threshold", [(0, 0.7, 3), (1, 1.0, 9), (2, 2.0, 40), (3, 0.5, 25)])
+def test_streamed_sieve_is_gdals_sieve_pixel_for_pixel(band_rows, seed, sigma, threshold):
+    """Largest neighbour, ties to the first met in row order, chains through small neighbours,
+    nodata left alone: whatever the bands, exactly what gdal.SieveFilter writes."""
+    rng = np.random.default_rng(seed)
+    classes = np.argmax(ndimage.gaussian_filter(rng.normal(size=(4, 70, 60)), (0, sigma, sigma)), axis=0)
+    classes = classes.astype(np.uint8)
+    classes[rng.random(classes.shape) < 0.03] = 255
+    source = mem_band(classes, nodata=255)
+    expected = mem_band(np.zeros_like(classes))
+    band = source.GetRasterBand(1)
+    gdal.SieveFilter(band, band.GetMaskBand(), expected.GetRasterBand(1), threshold, 4)
+    expected = expected.GetRasterBand(1).ReadAsArray()
+    assert (expected != classes).sum() > 50                     # the sieve had work to do
+    for rows in (1, 3, 16, 70):
+        band_rows(rows, 60)
+        target = mem_band(np.zeros_like(classes))
+        sieve(band, target.GetRasterBand(1), threshold)
+        np.testing.assert_array_equal(target.GetRasterBand(1).ReadAsArray(), expected, err_msg=f"{rows} rows")
+
+
+def horizontal_edges(polygon):
+    """(row, first col, last col) of each horizontal edge of a polygon in pixel coordinates."""
+    for ring in (polygon.exterior, *polygon.interiors):
+        xy = np.asarray(ring.coords)
+        cols, rows = np.rint((xy[:, 0] - ORIGIN[0]) / RES).astype(int), np.rint((ORIGIN[1] - xy[:, 1]) / RES).astype(int)
+        for i in np.flatnonzero(rows[:-1] == rows[1:]):
+            yield rows[i], min(cols[i], cols[i + 1]), max(cols[i], cols[i + 1])
+
+
+@pytest.mark.parametrize("options", [PIXEL_OUTLINES, VectorOptions(),
+                                     VectorOptions(square_buildings=True, fill_holes=10.0)],
+                         ids=["outlines", "default", "squared"])
+def test_tiny_bands_give_the_one_band_polygons(tmp_path, band_rows, options):
+    classes = blobs(150, 140, seed=4)
+    classes[120:, :30] = 255
+    classes[60:62, 40:110] = 255
+    # A building ring whose 3 m² hole (a water speck) only closes in the band below the cut at 21.
+    classes[14:24, 100:110] = BUILDING
+    classes[17:21, 103:106] = WATER
+    # Another whose hole (water) touches the outside only at a corner, on the cut at 35: a hole all the same.
+    classes[26:42, 8:24] = 0
+    classes[28:40, 10:20] = BUILDING
+    classes[32:35, 13:16] = WATER
+    classes[35, 16:22] = 0
+    raster = write_classes(tmp_path / "classes.tif", classes)
+    one = vectorize(raster, tmp_path / "one.gpkg", LANDCOVER_AI_CLASSES, ALL, options)
+    band_rows(7, 140)
+    banded = vectorize(raster, tmp_path / "banded.gpkg", LANDCOVER_AI_CLASSES, ALL, options)
+    assert banded.polygons == one.polygons
+    assert banded.area_ha == pytest.approx(one.area_ha, abs=1e-12)
+    expected, found = polygons(tmp_path / "one.gpkg"), polygons(tmp_path / "banded.gpkg")
+    for hole, hole_m2 in ((pixel_box(17, 21, 103, 106), 3.0), (pixel_box(32, 35, 13, 16), 2.25)):
+        speck = sum(p.intersection(hole).area for p in found["water"])
+        assert speck == pytest.approx(0 if options.fill_holes > hole_m2 else hole_m2)   # filled, speck dropped
+    for name in ALL:
+        unmatched = list(expected[name])
+        for polygon in found[name]:
+            twin = next(p for p in unmatched if p.symmetric_difference(polygon).area < 1e-6)
+            unmatched.remove(twin)
+            if options == PIXEL_OUTLINES:   # same vertices: no seam or extra corner along the cuts
+                assert len(polygon.exterior.coords) == len(twin.exterior.coords)
+                for row, first, last in horizontal_edges(polygon):
+                    inside = slice(first, last)
+                    assert 0 < row < 150 and np.all(classes[row - 1, inside] != classes[row, inside]) or \
+                        row in (0, 150)
+
+
+def test_streaming_memory_does_not_grow_with_the_raster_height(tmp_path, band_rows):
+    """Sieving and tracing hold one band and what crosses its cut (Python-side, numpy included)."""
+    tile = blobs(100, 120, seed=3)
+    band_rows(40, 120)
+    peaks = []
+    for repeat in (2, 16):
+        raster = write_classes(tmp_path / f"classes_{repeat}.tif", np.tile(tile, (repeat, 1)))
+        seen = {}
+        tracemalloc.start()
+        try:
+            result = vectorize(raster, tmp_path / f"out_{repeat}.gpkg", LANDCOVER_AI_CLASSES,
+                               progress=lambda percent, message: seen.setdefault(
+                                   message, tracemalloc.get_traced_memory()[1]))
+        finally:
+            tracemalloc.stop()
+        peaks.append(seen["Writing polygons"])   # peak through sieving and tracing
+    assert sum(result.polygons.values()) > 1000
+    assert peaks[1] < 1.3 * peaks[0]
