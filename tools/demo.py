@@ -58,7 +58,7 @@ def segment(orthophoto: Path, model: Path, out_dir: Path) -> dict:
     """Enable the plugin in the private profile, run the algorithm, return its outputs."""
     profile = out_dir / "qgis-profile"
     enabled = qgis_process(["plugins", "enable", PLUGIN], profile)
-    if enabled.returncode != 0:
+    if enabled.returncode != 0 and "already enabled" not in enabled.stdout + enabled.stderr:
         raise RuntimeError(f"qgis_process could not enable {PLUGIN}:\n{enabled.stdout}{enabled.stderr}")
     run = qgis_process(["--json", "run", ALGORITHM, "--", f"INPUT={orthophoto}", f"MODEL={model}",
                         f"OUTPUT={out_dir / 'landcover.gpkg'}", f"OUTPUT_RASTER={out_dir / 'landcover_classes.tif'}"],
