@@ -238,7 +238,7 @@ class RasterSource:
         wkt = source.GetProjection()
         if not wkt:
             raise InputError(f"'{self.path}' has no coordinate reference system; assign the right one "
-                             "(QGIS: Layer Properties > Source, or gdal_edit.py -a_srs EPSG:XXXX) and "
+                             "(QGIS: Layer Properties > Source, or gdal_edit.py -a_srs EPSG:<code>) and "
                              "try again.")
         geotransform = source.GetGeoTransform(can_return_null=True)
         if geotransform is None:
@@ -256,7 +256,7 @@ class RasterSource:
             self.crs_wkt = wkt  # kept verbatim, e.g. a WKT without an EPSG code stays as it was
         else:
             raise InputError(f"'{self.path}' uses a CRS that is neither projected nor geographic; "
-                             "reproject it to a projected CRS in metres (gdalwarp -t_srs EPSG:XXXX).")
+                             "reproject it to a projected CRS in metres (gdalwarp -t_srs EPSG:<code>).")
         self.srs = srs
         self.units_in_metres = crs_units_in_metres(srs)
         resolution = resolution_m / self.units_in_metres
