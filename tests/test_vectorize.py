@@ -221,7 +221,7 @@ def horizontal_edges(polygon):
 @pytest.mark.parametrize("options", [PIXEL_OUTLINES, VectorOptions(),
                                      VectorOptions(square_buildings=True, fill_holes=10.0)],
                          ids=["outlines", "default", "squared"])
-def test_tiny_bands_give_the_one_band_polygons(tmp_path, band_rows, options):
+def test_tiny_bands_give_the_one_band_polygons(tmp_path, band_rows, monkeypatch, options):
     classes = blobs(150, 140, seed=4)
     classes[120:, :30] = 255
     classes[60:62, 40:110] = 255
@@ -236,6 +236,7 @@ def test_tiny_bands_give_the_one_band_polygons(tmp_path, band_rows, options):
     raster = write_classes(tmp_path / "classes.tif", classes)
     one = vectorize(raster, tmp_path / "one.gpkg", LANDCOVER_AI_CLASSES, ALL, options)
     band_rows(7, 140)
+    monkeypatch.setattr(vectorize_module, "HOLES_PER_BATCH", 2)
     banded = vectorize(raster, tmp_path / "banded.gpkg", LANDCOVER_AI_CLASSES, ALL, options)
     assert banded.polygons == one.polygons
     assert banded.area_ha == pytest.approx(one.area_ha, abs=1e-12)
