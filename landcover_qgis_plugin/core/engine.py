@@ -352,6 +352,7 @@ class _Classifier:
                            writer, tick)
             accumulator[:size - step] = accumulator[step:]
             accumulator[size - step:] = 0.0
+            self.source.release_cache()
 
     def _batch(self, top: int, batch: list[int], strip0: int, strip1: int, accumulator: np.ndarray,
                inside: np.ndarray) -> None:

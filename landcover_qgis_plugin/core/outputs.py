@@ -5,7 +5,8 @@ The class raster is one Byte band: class values, 255 = nodata, the model's colou
 table and its class names as category names, so QGIS shows it styled. The probability raster has
 one Byte band per class holding the blended probability in percent (0..100, 255 = nodata), each
 band named after its class. Rows are buffered until a whole row of blocks is complete, so every
-compressed block is written exactly once (no re-compression, no wasted space in the file).
+compressed block is written exactly once (no re-compression, no wasted space in the file), and
+then flushed, so written blocks do not pile up in GDAL's block cache as the raster grows.
 """
 from __future__ import annotations
 
@@ -126,6 +127,7 @@ class StripWriter:
             error = dataset.WriteArray(stacked[:, :rows], self._x0, self._y0)
             if error:
                 raise OSError(f"Writing '{self._path}' failed ({gdal.GetLastErrorMsg() or 'disk full?'}).")
+            dataset.FlushCache()   # these blocks are complete: to disk, and out of GDAL's block cache
             self._pending[index] = [stacked[:, rows:]] if rows < stacked.shape[1] else []
         self._y0 += rows
         self._pending_rows -= rows

@@ -340,6 +340,13 @@ class RasterSource:
         mask = call_gdal(what, mask_band.ReadAsArray, c0, r0, data.shape[2], data.shape[1])
         return mask != 0
 
+    def release_cache(self) -> None:
+        """Drop the blocks GDAL cached for this reader (rows already passed would otherwise fill its
+        block cache up to GDAL_CACHEMAX on large rasters)."""
+        self._dataset.FlushCache()
+        if self._source is not self._dataset:
+            self._source.FlushCache()
+
     def to_working_crs(self, geometry: ogr.Geometry) -> ogr.Geometry:
         """A geometry in the input's CRS, on the working grid's CRS (densified when reprojecting)."""
         geometry = geometry.Clone()

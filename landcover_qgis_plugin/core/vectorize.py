@@ -183,6 +183,7 @@ def _write_vectors(class_raster: str | os.PathLike, vector_path: str | os.PathLi
             if cancelled():
                 raise SegmentationCancelled()
             report(55.0 + 45.0 * count / total, "Writing polygons")
+            _drop_cached(band, *([holes.band] if holes is not None else []))
         value = feature.GetField(0)
         geometry = feature.GetGeometryRef()
         rings = _pixel_rings(geometry)
@@ -253,9 +254,18 @@ def sieve(source: gdal.Band, target: gdal.Band, threshold: int,
         for rows, cols, value in state.add_band(values, valid, top, last=bottom == height):
             _rewrite_pixels(target, rows, cols, value)
         target.WriteArray(values, 0, top)
+        _drop_cached(source, target)
         if progress is not None:
             progress((index + 1) / len(bands))
-    target.FlushCache()
+
+
+def _drop_cached(*bands: gdal.Band) -> None:
+    """Write and release the blocks GDAL cached for these bands and their masks: the streamed
+    passes never come back to most of them, and kept they would fill GDAL's block cache up to
+    GDAL_CACHEMAX, so memory would grow with the raster up to that cap."""
+    for band in bands:
+        band.FlushCache()
+        band.GetMaskBand().FlushCache()
 
 
 def _rewrite_pixels(band: gdal.Band, rows: np.ndarray, cols: np.ndarray, value: int) -> None:
@@ -511,6 +521,7 @@ def _trace(band: gdal.Band, kept: set[int], emit: Callable[[int, ogr.Geometry], 
                 del parent[piece]
             emit(pieces[0].value, _joined(pieces))
         above = next_above
+        _drop_cached(band)
         report((index + 1) / len(bands))
 
 
@@ -721,6 +732,7 @@ class _TracedRegions:
                 raise OSError(f"Filling small holes failed ({gdal_errors.last()}).")
             burnt = mask.ReadAsArray(left, top, right - left, bottom - top) | window.ReadAsArray()
             mask.WriteArray(burnt, left, top)
+            _drop_cached(mask)
         self._batch_dataset.DeleteLayer(0)
         self._batch = self._batch_dataset.CreateLayer("holes", geom_type=ogr.wkbPolygon)
 
@@ -737,12 +749,12 @@ class _HoleMask:
 
     def __init__(self, dataset: gdal.Dataset):
         self._dataset = dataset
-        self._band = dataset.GetRasterBand(1)
+        self.band = dataset.GetRasterBand(1)
 
     def covers(self, geometry: ogr.Geometry) -> bool:
         point = geometry.PointOnSurface()
         col, row = int(math.floor(point.GetX())), int(math.floor(point.GetY()))
-        return bool(self._band.ReadAsArray(col, row, 1, 1)[0, 0])
+        return bool(self.band.ReadAsArray(col, row, 1, 1)[0, 0])
 
 
 def _pixel_rings(geometry: ogr.Geometry) -> list[np.ndarray]:
