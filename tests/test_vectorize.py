@@ -257,6 +257,40 @@ def test_tiny_bands_give_the_one_band_polygons(tmp_path, band_rows, monkeypatch,
                         row in (0, 150)
 
 
+@pytest.mark.parametrize("options", [PIXEL_OUTLINES, VectorOptions()], ids=["outlines", "default"])
+def test_huge_regions_are_split_along_cuts_and_the_parts_still_tile(tmp_path, band_rows, options):
+    """A road network spanning the raster: capped, it comes out as several polygons, each within
+    the cap give or take a band, that cover exactly what the one polygon covers, and (simplified)
+    still fit their neighbours with no gap or overlap."""
+    classes = blobs(160, 120, seed=6)
+    classes[:, 58:62] = ROAD
+    classes[::20, :] = ROAD
+    classes[::20][:, ::2] = ROAD
+    raster = write_classes(tmp_path / "classes.tif", classes)
+    band_rows(9, 120)
+    whole = vectorize(raster, tmp_path / "whole.gpkg", LANDCOVER_AI_CLASSES, ALL,
+                      VectorOptions(options.simplify, options.min_area, options.fill_holes, max_vertices=0))
+    capped = VectorOptions(options.simplify, options.min_area, options.fill_holes, max_vertices=300)
+    split = vectorize(raster, tmp_path / "split.gpkg", LANDCOVER_AI_CLASSES, ALL, capped)
+    assert split.polygons["road"] > whole.polygons["road"] + 3
+    expected, found = polygons(tmp_path / "whole.gpkg"), polygons(tmp_path / "split.gpkg")
+    biggest = max(expected["road"], key=lambda p: p.area)
+    assert biggest.bounds[3] - biggest.bounds[1] == pytest.approx(160 * RES)   # one network, top to bottom
+    # Pixel outlines: exactly the same coverage. Simplified: the split rows' vertices stay put, so
+    # arcs crossing them simplify a little differently.
+    exact = options.simplify == 0
+    for name in ALL:
+        moved = unary_union(found[name]).symmetric_difference(unary_union(expected[name])).area
+        assert moved < (1e-6 if exact else 0.02 * whole.area_ha[name] * 10_000)
+        assert split.area_ha[name] == pytest.approx(whole.area_ha[name], abs=1e-12 if exact else None,
+                                                     rel=None if exact else 0.01)
+    everything = [p for layer in found.values() for p in layer]
+    valid_m2 = classes.size * PIXEL_M2
+    assert all(p.is_valid for p in everything)
+    assert sum(p.area for p in everything) == pytest.approx(valid_m2, abs=1e-6)    # no overlaps
+    assert unary_union(everything).area == pytest.approx(valid_m2, abs=1e-6)       # no gaps
+
+
 def test_streaming_memory_does_not_grow_with_the_raster_height(tmp_path, band_rows):
     """Sieving and tracing hold one band and what crosses its cut (Python-side, numpy included)."""
     tile = blobs(100, 120, seed=3)

@@ -60,6 +60,9 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--fill-holes", type=float, default=DEFAULTS.fill_holes,
                         help="m²; smaller holes are filled (default %(default)s)")
     parser.add_argument("--square-buildings", action="store_true", help="right angles for building outlines")
+    parser.add_argument("--max-vertices", type=int, default=DEFAULTS.max_vertices,
+                        help="a region traced with more vertices is split along a row into several "
+                             "polygons, bounding memory; 0 = never split (default %(default)s)")
     parser.add_argument("--overwrite", action="store_true", help="replace existing outputs")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.set_defaults(func=run)
@@ -76,7 +79,8 @@ def run(args: argparse.Namespace) -> int:
         overlap=args.overlap, batch_size=args.batch_size, device=args.device, tta=args.tta,
         extent=args.extent, mask_wkt=args.mask_wkt, bands=args.bands, classes=args.classes,
         simplify=args.simplify, min_area=args.min_area, fill_holes=args.fill_holes,
-        square_buildings=args.square_buildings, overwrite=args.overwrite, precision=args.precision)
+        square_buildings=args.square_buildings, max_vertices=args.max_vertices,
+        overwrite=args.overwrite, precision=args.precision)
     bar = tqdm(total=100.0, unit="%", disable=args.quiet, file=sys.stderr,
                bar_format="{desc:<34} {percentage:3.0f}%|{bar}| {elapsed}<{remaining}")
 

@@ -28,7 +28,8 @@ from .outputs import (CLASS_NODATA, StripWriter, atomic_raster, create_class_ras
 from .raster import AreaMask, RasterSource, call_gdal, pixel_bounds, reflect_indices
 from . import tiling
 from .tiling import MAX_OVERLAP, TileGrid
-from .vectorize import (DEFAULT_FILL_HOLES_M2, DEFAULT_MIN_AREA_M2, DEFAULT_SIMPLIFY_PX, VectorOptions,
+from .vectorize import (DEFAULT_FILL_HOLES_M2, DEFAULT_MAX_VERTICES, DEFAULT_MIN_AREA_M2, DEFAULT_SIMPLIFY_PX,
+                        VectorOptions,
                         kept_classes, write_vectors)
 
 __all__ = ["SegmentationOptions", "SegmentationResult", "SegmentationCancelled", "InputError", "segment"]
@@ -54,8 +55,13 @@ class SegmentationOptions:
     min_area: float = DEFAULT_MIN_AREA_M2    # m²; smaller regions merge into their largest neighbour
     fill_holes: float = DEFAULT_FILL_HOLES_M2  # m²; smaller holes in polygons are filled
     square_buildings: bool = False
+    max_vertices: int = DEFAULT_MAX_VERTICES   # traced vertices before a huge region is split; 0: never
     overwrite: bool = False
     precision: str = "float32"     # float32 | bfloat16 | float16 (Keras mixed precision)
+
+    def vector_options(self) -> VectorOptions:
+        return VectorOptions(self.simplify, self.min_area, self.fill_holes, self.square_buildings,
+                             self.max_vertices)
 
 
 @dataclass
@@ -143,8 +149,7 @@ def segment(input_path: str, model_path: str, vector_path: str | None = None,
                 tick = time.perf_counter()
                 vectors = write_vectors(
                     class_path, vector_tmp, metadata.classes, [c.name for c in kept],
-                    VectorOptions(options.simplify, options.min_area, options.fill_holes,
-                                  options.square_buildings),
+                    options.vector_options(),
                     lambda percent, message: report(share + (100.0 - share) * percent / 100.0, message),
                     cancelled)
                 timings["vectorize"] = time.perf_counter() - tick
@@ -176,7 +181,7 @@ def _check_options(options: SegmentationOptions) -> None:
     if options.precision not in PRECISIONS:
         raise InputError(f"Precision {options.precision!r} is unknown; use one of {', '.join(PRECISIONS)}.")
     try:
-        VectorOptions(options.simplify, options.min_area, options.fill_holes, options.square_buildings)
+        options.vector_options()
     except ValueError as error:
         raise InputError(str(error)) from None
 

@@ -3,12 +3,16 @@
 Decisions (quoted in the README):
 
 * **Streaming.** The raster is read in bands of whole rows (`BAND_PIXELS` pixels each, at least
-  one row), so memory depends on the raster's width and on its largest polygon, never on its
-  height: rasters far larger than memory work, and time grows linearly. Neither of GDAL's own
-  tools runs on the whole raster: its polygonize (3.6, as in Debian 12 and QGIS 3.22) holds
-  every polygon until it ends (the 64 km² benchmark at 50 cm peaked at 1.8 GB and took 275 s
-  to vectorise) and its sieve keeps some 24 bytes per region fragment. Three passes, each
-  writing a scratch file beside the output:
+  one row), so memory does not grow with the raster: rasters far larger than memory work, and time
+  grows linearly. Blocks GDAL cached for a band are released once the band is done. One polygon
+  is as big as its region, and a road network or forest can span a whole mosaic, so a region whose
+  traced outline passes `max_vertices` (default a million) is split along a band's cut line into
+  several polygons of its class (as ArcGIS' "maximum vertices per polygon" does); the rows where
+  that happened keep all their vertices through simplification, so the parts still fit together.
+  Neither of GDAL's own tools runs on the whole raster: its polygonize (3.6, as in Debian 12 and
+  QGIS 3.22) holds every polygon until it ends (the 64 km² benchmark at 50 cm peaked at 1.8 GB
+  and took 275 s to vectorise) and its sieve keeps some 24 bytes per region fragment. Three
+  passes, each writing a scratch file beside the output:
   1. *Sieve* (below) into a scratch GeoTIFF.
   2. *Trace*: GDAL's polygonize of each band on its own, in exact integer pixel coordinates.
      Polygons that do not reach the band's cut lines are final and go straight to a scratch
@@ -17,7 +21,7 @@ Decisions (quoted in the README):
      pieces reaches the next cut, they are joined (`_joined`: edges cancelled along the cuts,
      the rest relinked, exact on integers) and written. So only the regions crossing the
      current cut are in memory, and each comes out as the very polygon, ring for ring, that one
-     pass over the whole raster traces (the tests compare the two).
+     pass over the whole raster traces (the tests compare the two), unless it is split.
   3. *Write*: each traced polygon is cleaned (holes, simplification, squaring) and written.
 * **Polygons** come from GDAL's polygonize of the class raster (4-connected), so neighbouring
   classes share their edges exactly; nodata pixels belong to no polygon.
@@ -76,6 +80,7 @@ from .raster import Grid, call_gdal, crs_units_in_metres, gdal_errors
 DEFAULT_SIMPLIFY_PX = 1.0
 DEFAULT_MIN_AREA_M2 = 2.0
 DEFAULT_FILL_HOLES_M2 = 4.0
+DEFAULT_MAX_VERTICES = 1_000_000
 SQUARED_CLASSES = ("building",)
 SQUARE_MIN_EDGE_PX = 3.0  # squaring treats shorter edge runs as noise
 CORNER_BLOCK = 512
@@ -93,12 +98,15 @@ class VectorOptions:
     min_area: float = DEFAULT_MIN_AREA_M2     # m²; smaller regions merge into their largest neighbour
     fill_holes: float = DEFAULT_FILL_HOLES_M2  # m²; smaller holes are filled
     square_buildings: bool = False
+    max_vertices: int = DEFAULT_MAX_VERTICES  # traced vertices before a region is split; 0: never
 
     def __post_init__(self) -> None:
         for name in ("simplify", "min_area", "fill_holes"):
             value = getattr(self, name)
             if not (isinstance(value, (int, float)) and math.isfinite(value) and value >= 0):
                 raise ValueError(f"{name} must be a number >= 0, got {value!r}.")
+        if not (isinstance(self.max_vertices, int) and self.max_vertices >= 0):
+            raise ValueError(f"max_vertices must be a whole number >= 0, got {self.max_vertices!r}.")
 
 
 @dataclass
@@ -169,12 +177,12 @@ def _write_vectors(class_raster: str | os.PathLike, vector_path: str | os.PathLi
     report(10.0, "Tracing polygons")
     fill_px = options.fill_holes / pixel_area_m2
     store = _TracedRegions(work, grid, fill_px)
-    _trace(band, {c.value for c in kept}, store.add,
-           lambda f: report(10.0 + 45.0 * f, "Tracing polygons"), cancelled)
+    split_rows = _trace(band, {c.value for c in kept}, store.add, options.max_vertices,
+                        lambda f: report(10.0 + 45.0 * f, "Tracing polygons"), cancelled)
     regions, holes = store.finish()
     report(55.0, "Writing polygons")
     writer = _Writer(vector_path, srs, kept, metres)
-    corners = _CornerClasses(band)
+    corners = _CornerClasses(band, split_rows)
     squared = {c.value for c in kept if options.square_buildings and c.name in SQUARED_CLASSES}
     total = max(regions.GetFeatureCount(), 1)
     collapsed = 0
@@ -465,12 +473,19 @@ class _Piece:
     geometry: ogr.Geometry
     cuts: tuple[int, ...]     # the cut lines (rows) its exterior reaches
     reaches_next_cut: bool    # it reaches the cut below its band
+    vertices: int
 
 
-def _trace(band: gdal.Band, kept: set[int], emit: Callable[[int, ogr.Geometry], None],
-           report: Callable[[float], None], cancelled: Callable[[], bool]) -> None:
+def _trace(band: gdal.Band, kept: set[int], emit: Callable[[int, ogr.Geometry], None], max_vertices: int,
+           report: Callable[[float], None], cancelled: Callable[[], bool]) -> set[int]:
     """Trace the polygons of the `kept` values band by band and `emit` each whole one (see the
-    module docstring); in pixel coordinates (x = column, y = row)."""
+    module docstring); in pixel coordinates (x = column, y = row).
+
+    A region whose pieces held so far exceed `max_vertices` (0: no limit) is emitted at the cut it
+    reaches and continues below as a new polygon: its memory, and the largest polygon written, stay
+    bounded (a road network or forest can span a whole mosaic). Returns the rows where that
+    happened; simplification keeps every vertex on them, so the parts still fit together.
+    """
     width, height = band.XSize, band.YSize
     held: dict[int, _Piece] = {}
     parent: dict[int, int] = {}   # union-find over held pieces
@@ -482,6 +497,7 @@ def _trace(band: gdal.Band, kept: set[int], emit: Callable[[int, ogr.Geometry], 
         return piece
 
     numbers = itertools.count()
+    split_rows: set[int] = set()
     above = np.full(width, -1, np.int64)   # held piece owning each pixel just above the current cut
     bands = _bands(width, height)
     for index, (top, bottom) in enumerate(bands):
@@ -499,7 +515,8 @@ def _trace(band: gdal.Band, kept: set[int], emit: Callable[[int, ogr.Geometry], 
                 continue
             piece = next(numbers)
             held[piece] = _Piece(value, geometry, (top,) * reaches_cut + (bottom,) * reaches_next_cut,
-                                 reaches_next_cut)
+                                 reaches_next_cut, sum(geometry.GetGeometryRef(i).GetPointCount()
+                                                       for i in range(geometry.GetGeometryCount())))
             parent[piece] = piece
             exterior = _exterior(geometry)   # holes lie within the band
             if reaches_cut:
@@ -515,7 +532,10 @@ def _trace(band: gdal.Band, kept: set[int], emit: Callable[[int, ogr.Geometry], 
             groups[root(piece)].append(piece)
         for members in groups.values():
             if any(held[p].reaches_next_cut and bottom in held[p].cuts for p in members):
-                continue
+                if not 0 < max_vertices < sum(held[p].vertices for p in members):
+                    continue
+                split_rows.add(bottom)
+                next_above[np.isin(next_above, members)] = -1   # what continues below starts anew
             pieces = [held.pop(piece) for piece in members]
             for piece in members:
                 del parent[piece]
@@ -523,6 +543,7 @@ def _trace(band: gdal.Band, kept: set[int], emit: Callable[[int, ogr.Geometry], 
         above = next_above
         _drop_cached(band)
         report((index + 1) / len(bands))
+    return split_rows
 
 
 def _polygonize_rows(band: gdal.Band, top: int, bottom: int,
@@ -808,10 +829,13 @@ def _valid_parts(geometry: ogr.Geometry) -> list[ogr.Geometry]:
 
 
 class _CornerClasses:
-    """Which pixel corners are junctions (three or more regions meet), read block by block."""
+    """Which pixel corners are junctions (three or more regions meet, or on a row where a region
+    was split), read block by block."""
 
-    def __init__(self, band: gdal.Band, block: int = CORNER_BLOCK, cached_blocks: int = 32):
+    def __init__(self, band: gdal.Band, split_rows: set[int] = frozenset(), block: int = CORNER_BLOCK,
+                 cached_blocks: int = 32):
         self._band = band
+        self._split_rows = np.array(sorted(split_rows), np.int64)
         self._block = block
         self._width, self._height = band.XSize, band.YSize
         self._nodata = band.GetNoDataValue()
@@ -846,13 +870,17 @@ class _CornerClasses:
         cols, rows = corners[:, 0], corners[:, 1]
         block_rows, block_cols = rows // self._block, cols // self._block
         if block_rows.min() == block_rows.max() and block_cols.min() == block_cols.max():
-            return self._junctions_in(int(block_rows[0]), int(block_cols[0]), rows, cols)
-        result = np.zeros(len(corners), bool)
-        keys = block_rows * (self._width // self._block + 2) + block_cols
-        for key in np.unique(keys):
-            selected = keys == key
-            result[selected] = self._junctions_in(int(block_rows[selected][0]), int(block_cols[selected][0]),
-                                                  rows[selected], cols[selected])
+            result = self._junctions_in(int(block_rows[0]), int(block_cols[0]), rows, cols)
+        else:
+            result = np.zeros(len(corners), bool)
+            keys = block_rows * (self._width // self._block + 2) + block_cols
+            for key in np.unique(keys):
+                selected = keys == key
+                result[selected] = self._junctions_in(int(block_rows[selected][0]),
+                                                      int(block_cols[selected][0]), rows[selected], cols[selected])
+        first, last = np.searchsorted(self._split_rows, (rows.min(), rows.max() + 1))
+        if last > first:
+            result |= np.isin(rows, self._split_rows[first:last])
         return result
 
     def _junctions_in(self, block_row: int, block_col: int, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
