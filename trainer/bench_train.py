@@ -24,6 +24,8 @@ import time
 from pathlib import Path
 from typing import Optional, Sequence
 
+from .training.hardware import avoid_onednn_training_crash
+
 # model name -> (bundled config whose network and batch size are measured, default timed steps on CPU, on GPU)
 MODELS = {"tiny": ("tiny", 100, 200), "full": ("default", 10, 100)}
 WARMUP_STEPS = 3
@@ -200,6 +202,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         parser.error("--steps must be at least 1 and --warmup at least 0")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     if args.worker:
+        from .config import load_config
+        avoid_onednn_training_crash(load_config(MODELS[args.worker][0]).model.width)   # as fit does
         print(json.dumps(measure(args.worker, args.steps, args.warmup, args.mixed_precision)))
         return 0
     names = [name.strip() for name in args.models.split(",") if name.strip()]

@@ -25,7 +25,7 @@ import yaml
 
 from .config import RunConfig, load_config
 from .runs import RunPaths, load_run_config
-from .training.hardware import STRATEGIES
+from .training.hardware import STRATEGIES, avoid_onednn_training_crash
 
 DEFAULT_BACKUP_EVERY = 500   # steps between backups: ~1 min of full-model training on a GPU
 # Config keys that may change between an interrupted run and its resumption: where things are and
@@ -97,7 +97,9 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
 
 
 def run(args: argparse.Namespace) -> int:
-    fit(config_from_args(args), restart=args.restart, backup_every=args.backup_every)
+    config = config_from_args(args)
+    avoid_onednn_training_crash(config.model.width)
+    fit(config, restart=args.restart, backup_every=args.backup_every)
     return 0
 
 
