@@ -54,7 +54,7 @@ demo: setup $(DEFAULT_MODEL) $(SAMPLE)
 	$(PY) tools/demo.py --input $(SAMPLE) --model $(DEFAULT_MODEL)
 
 bench: setup
-	$(PY) -m bench.inference
+	$(PY) -m bench.inference --full
 
 bench-train: setup
 	$(PY) -m trainer.bench_train

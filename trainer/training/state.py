@@ -54,6 +54,7 @@ def save_model_weights(model: keras.Model, path: Path) -> None:
     renamed, like atomic_output, but under a name that ends in .weights.h5 as Keras requires.)
     """
     partial = path.with_name("partial-" + path.name)
+    path.parent.mkdir(parents=True, exist_ok=True)   # e.g. the backup folder, before its first backup
     keras.Model(model.inputs, model.outputs).save_weights(partial)
     os.replace(partial, path)
 
