@@ -29,8 +29,7 @@ from .raster import AreaMask, RasterSource, call_gdal, pixel_bounds, reflect_ind
 from . import tiling
 from .tiling import MAX_OVERLAP, TileGrid
 from .vectorize import (DEFAULT_FILL_HOLES_M2, DEFAULT_MAX_VERTICES, DEFAULT_MIN_AREA_M2, DEFAULT_SIMPLIFY_PX,
-                        VectorOptions,
-                        kept_classes, write_vectors)
+                        VectorOptions, kept_classes, write_vectors)
 
 __all__ = ["SegmentationOptions", "SegmentationResult", "SegmentationCancelled", "InputError", "segment"]
 
