@@ -47,6 +47,7 @@ class SegmentAlgorithm(QgsProcessingAlgorithm):
     SIMPLIFY = "SIMPLIFY"
     MIN_AREA = "MIN_AREA"
     FILL_HOLES = "FILL_HOLES"
+    MAX_VERTICES = "MAX_VERTICES"
     SQUARE_BUILDINGS = "SQUARE_BUILDINGS"
     PRECISION = "PRECISION"
     OUTPUT = "OUTPUT"
@@ -119,6 +120,9 @@ class SegmentAlgorithm(QgsProcessingAlgorithm):
             _number(self.FILL_HOLES, tr("Fill holes smaller than (m²)"), DEFAULT_OPTIONS.fill_holes, 0.0),
             QgsProcessingParameterBoolean(self.SQUARE_BUILDINGS, tr("Square building corners"),
                                           defaultValue=DEFAULT_OPTIONS.square_buildings),
+            _number(self.MAX_VERTICES, tr("Split a region into several polygons beyond this many traced "
+                                          "vertices (0: never)"), DEFAULT_OPTIONS.max_vertices, 0, None,
+                    QgsProcessingParameterNumber.Integer),
             QgsProcessingParameterEnum(self.PRECISION, tr("Numeric precision of the model"), list(PRECISIONS),
                                        defaultValue=list(PRECISIONS).index(DEFAULT_OPTIONS.precision)),
         ]
@@ -179,6 +183,7 @@ class SegmentAlgorithm(QgsProcessingAlgorithm):
                 "min_area": self.parameterAsDouble(parameters, self.MIN_AREA, context),
                 "fill_holes": self.parameterAsDouble(parameters, self.FILL_HOLES, context),
                 "square_buildings": self.parameterAsBoolean(parameters, self.SQUARE_BUILDINGS, context),
+                "max_vertices": self.parameterAsInt(parameters, self.MAX_VERTICES, context),
                 "precision": list(PRECISIONS)[self.parameterAsEnum(parameters, self.PRECISION, context)],
                 "overwrite": True,
             },

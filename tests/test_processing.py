@@ -71,11 +71,11 @@ def test_parameters_have_stable_ids_standard_types_and_expert_flags(provider):
         "INPUT": "raster", "MODEL": "file", "EXTENT": "extent", "MASK": "source", "BANDS": "band",
         "CLASSES": "string", "OVERLAP": "number", "BATCH_SIZE": "number", "DEVICE": "enum", "TTA": "boolean",
         "SIMPLIFY": "number", "MIN_AREA": "number", "FILL_HOLES": "number", "SQUARE_BUILDINGS": "boolean",
-        "PRECISION": "enum", "OUTPUT": "vectorDestination", "OUTPUT_RASTER": "rasterDestination",
+        "MAX_VERTICES": "number", "PRECISION": "enum", "OUTPUT": "vectorDestination", "OUTPUT_RASTER": "rasterDestination",
         "OUTPUT_PROBABILITIES": "rasterDestination"}
     advanced = {p.name() for p in algorithm.parameterDefinitions() if p.flags() & p.FlagAdvanced}
     assert advanced == {"BANDS", "CLASSES", "OVERLAP", "BATCH_SIZE", "DEVICE", "TTA", "SIMPLIFY", "MIN_AREA",
-                        "FILL_HOLES", "SQUARE_BUILDINGS", "PRECISION", "OUTPUT_PROBABILITIES"}
+                        "FILL_HOLES", "SQUARE_BUILDINGS", "MAX_VERTICES", "PRECISION", "OUTPUT_PROBABILITIES"}
     assert {o.name() for o in algorithm.outputDefinitions()} == {
         "OUTPUT", "OUTPUT_RASTER", "OUTPUT_PROBABILITIES", "LAYERS", "AREA_HA", "DEVICE_USED", "SECONDS", "TILES"}
     assert algorithm.flags() & algorithm.FlagSupportsBatch and algorithm.flags() & algorithm.FlagCanCancel
@@ -98,6 +98,22 @@ def test_processing_run_writes_every_output(provider, scene, tmp_path):
     assert (classes.RasterXSize, classes.RasterYSize) == (256, 192)
     assert gdal.Open(probabilities).RasterCount >= 1
     classes = None
+
+
+def test_max_vertices_reaches_the_vectoriser(provider, scene, tmp_path, monkeypatch):
+    """Bands of 10 rows, so the rectangles span several cuts: capped at 4 traced vertices, each is
+    cut into pieces along the cuts; same area, more polygons."""
+    from landcover_qgis_plugin.core import vectorize
+    monkeypatch.setattr(vectorize, "BAND_PIXELS", 10 * 256)
+    counts, areas = {}, {}
+    for cap in (0, 4):
+        gpkg = str(tmp_path / f"cap{cap}.gpkg")
+        result = _run({"INPUT": str(scene.raster), "MODEL": str(scene.model), "OUTPUT": gpkg,
+                       "MAX_VERTICES": cap, **FAST})
+        areas[cap] = _layer_areas(gpkg, result)
+        counts[cap] = {uri: QgsVectorLayer(uri, "", "ogr").featureCount() for uri in result["LAYERS"]}
+    assert sum(counts[4].values()) > sum(counts[0].values()) + 3
+    assert list(areas[4].values()) == pytest.approx(list(areas[0].values()))
 
 
 def test_temporary_outputs_are_geopackage_and_geotiff_files(provider, scene):

@@ -4,172 +4,177 @@
   <context>
     <name>LandCover</name>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="69" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="70" />
       <source>Segment land cover</source>
       <translation>Landbedeckung segmentieren</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="78" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="79" />
       <source>land cover,segmentation,deep learning,orthophoto,buildings,woodland,water,roads</source>
       <translation>Landbedeckung,Segmentierung,Deep Learning,Orthofoto,Gebäude,Wald,Gewässer,Straßen</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="84" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="85" />
       <source>Classifies an RGB orthophoto with a DeepLabv3+ model file and writes one polygon layer per class (area and class attributes) to a GeoPackage, plus a class raster and, optionally, a probability raster. The raster is read in overlapping tiles at the model's resolution and the tiles are blended, so there are no seams. Limit the work with an extent or polygons (the 'Selected features only' option applies).</source>
       <translation>Klassifiziert ein RGB-Orthofoto mit einer DeepLabv3+-Modelldatei und schreibt je Klasse einen Polygon-Layer (mit Fläche und Klasse als Attributen) in ein GeoPackage, dazu ein Klassenraster und auf Wunsch ein Wahrscheinlichkeitsraster. Das Raster wird in überlappenden Kacheln in der Auflösung des Modells gelesen und die Kacheln werden überblendet, sodass keine Nähte entstehen. Die Arbeit lässt sich auf eine Ausdehnung oder auf Polygone beschränken (die Option „Nur gewählte Objekte“ gilt).</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="94" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="95" />
       <source>Orthophoto (RGB raster)</source>
       <translation>Orthofoto (RGB-Raster)</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="97" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="98" />
       <source>Model file (default: the bundled model)</source>
       <translation>Modelldatei (Vorgabe: das mitgelieferte Modell)</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="98" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="99" />
       <source>Keras model (*.keras)</source>
       <translation>Keras-Modell (*.keras)</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="99" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="100" />
       <source>Extent (default: whole raster)</source>
       <translation>Ausdehnung (Vorgabe: ganzes Raster)</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="102" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="103" />
       <source>Only inside these polygons</source>
       <translation>Nur innerhalb dieser Polygone</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="104" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="105" />
       <source>Red, green and blue bands (default: from the raster's colour interpretation)</source>
       <translation>Rot-, Grün- und Blaukanal (Vorgabe: aus der Farbinterpretation des Rasters)</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="107" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="108" />
       <source>Classes to vectorise, comma separated (default: all but background)</source>
       <translation>Zu vektorisierende Klassen, durch Kommas getrennt (Vorgabe: alle außer Hintergrund)</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="109" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="110" />
       <source>Tile overlap (fraction of a tile)</source>
       <translation>Kachelüberlappung (Anteil einer Kachel)</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="111" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="112" />
       <source>Batch size (tiles per model call)</source>
       <translation>Stapelgröße (Kacheln je Modellaufruf)</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="113" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="114" />
       <source>Device</source>
       <translation>Gerät</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="115" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="116" />
       <source>Test-time augmentation (flips)</source>
       <translation>Testzeit-Augmentierung (Spiegelungen)</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="117" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="118" />
       <source>Simplification tolerance (pixels)</source>
       <translation>Vereinfachungstoleranz (Pixel)</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="118" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="119" />
       <source>Minimum polygon area (m²)</source>
       <translation>Minimale Polygonfläche (m²)</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="119" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="120" />
       <source>Fill holes smaller than (m²)</source>
       <translation>Löcher füllen, die kleiner sind als (m²)</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="120" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="121" />
       <source>Square building corners</source>
       <translation>Gebäudeecken rechtwinklig machen</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="122" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="123" />
+      <source>Split a region into several polygons beyond this many traced vertices (0: never)</source>
+      <translation>Eine Fläche ab so vielen nachgezeichneten Stützpunkten in mehrere Polygone teilen (0: nie)</translation>
+    </message>
+    <message>
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="126" />
       <source>Numeric precision of the model</source>
       <translation>Rechengenauigkeit des Modells</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="129" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="133" />
       <source>Land-cover polygons (GeoPackage, one layer per class)</source>
       <translation>Landbedeckungs-Polygone (GeoPackage, ein Layer je Klasse)</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="131" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="135" />
       <source>Class raster</source>
       <translation>Klassenraster</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="134" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="138" />
       <source>Class probabilities</source>
       <translation>Klassenwahrscheinlichkeiten</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="137" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="141" />
       <source>Class layers</source>
       <translation>Klassen-Layer</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="138" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="142" />
       <source>Area per class in hectares (JSON)</source>
       <translation>Fläche je Klasse in Hektar (JSON)</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="139" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="143" />
       <source>Device used</source>
       <translation>Verwendetes Gerät</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="140" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="144" />
       <source>Seconds taken</source>
       <translation>Benötigte Sekunden</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="141" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="145" />
       <source>Tiles classified</source>
       <translation>Klassifizierte Kacheln</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="160" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="164" />
       <source>The polygons go to a GeoPackage file; name the output 'something.gpkg' (got '{path}').</source>
       <translation>Die Polygone werden in eine GeoPackage-Datei geschrieben; nennen Sie die Ausgabe „etwas.gpkg“ (angegeben: „{path}“).</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="194" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="199" />
       <source>The extent does not overlap '{name}'.</source>
       <translation>Die Ausdehnung überlappt „{name}“ nicht.</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="204" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="209" />
       <source>The mask layer has no polygon (or none is selected).</source>
       <translation>Der Masken-Layer enthält kein Polygon (oder keines ist gewählt).</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="207" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="212" />
       <source>The mask polygons do not overlap '{name}'.</source>
       <translation>Die Maskenpolygone überlappen „{name}“ nicht.</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="218" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="223" />
       <source>Segmenting {name} with {model}</source>
       <translation>Segmentiere {name} mit {model}</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="226" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="231" />
       <source>Cancelled; nothing was written.</source>
       <translation>Abgebrochen; es wurde nichts geschrieben.</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="308" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="313" />
       <source>Unknown class(es) {unknown}; this model knows {known}.</source>
       <translation>Unbekannte Klasse(n) {unknown}; dieses Modell kennt {known}.</translation>
     </message>
