@@ -386,7 +386,8 @@ def machine() -> dict:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.inference", description=__doc__.splitlines()[0])
     parser.add_argument("--crop", type=int, default=2048, help="side of the square classified in (a), px")
-    parser.add_argument("--full", action="store_true", help="(a) on the whole km² (make bench does; 2.4 min on 2 cores)")
+    parser.add_argument("--full", action="store_true",
+                        help="(a) on the whole km² (make bench does; 2.4 min on 2 cores)")
     parser.add_argument("--precision-tiles", type=int, default=4)
     parser.add_argument("--sizes", default="1,4,16,64", help="km² for (b), square numbers")
     parser.add_argument("--skip", choices=tuple(PARTS), action="append", default=[],

@@ -259,9 +259,9 @@ def test_tiny_bands_give_the_one_band_polygons(tmp_path, band_rows, monkeypatch,
 
 @pytest.mark.parametrize("options", [PIXEL_OUTLINES, VectorOptions()], ids=["outlines", "default"])
 def test_huge_regions_are_split_along_cuts_and_the_parts_still_tile(tmp_path, band_rows, options):
-    """A road network spanning the raster: capped, it comes out as several polygons, each within
-    the cap give or take a band, that cover exactly what the one polygon covers, and (simplified)
-    still fit their neighbours with no gap or overlap."""
+    """A road network spanning the raster: capped, it comes out as several polygons that cover
+    what the one polygon covers (exactly, as pixel outlines) and, simplified, still fit their
+    neighbours with no gap or overlap."""
     classes = blobs(160, 120, seed=6)
     classes[:, 58:62] = ROAD
     classes[::20, :] = ROAD
