@@ -1,36 +1,40 @@
 """The dialog behind the toolbar button: what to segment, with which model, into which file.
 
-It only gathers and checks choices on the main thread and turns them into a SegmentationRequest of
-plain paths and options; the plugin runs that as a background task. Choices are remembered in
-QgsSettings between runs.
+It gathers choices on the main thread and turns them into the parameters of `landcover:segment`;
+the algorithm itself resolves and checks them when the job is created, and a refusal keeps the
+dialog open with the reason. Every option of the engine has a widget here (derived from its
+declaration), and choices are remembered in QgsSettings between runs.
 """
 from __future__ import annotations
 
 import html
-import re
-import tempfile
 from pathlib import Path
 from typing import Any
 
-from qgis.core import (QgsCoordinateTransform, QgsGeometry, QgsMapLayerProxyModel, QgsProcessingUtils, QgsProject,
-                       QgsRasterLayer, QgsSettings, QgsVectorLayer)
-from qgis.gui import (QgisInterface, QgsCollapsibleGroupBox, QgsDoubleSpinBox, QgsFileWidget,
-                      QgsMapLayerComboBox, QgsMessageBar, QgsSpinBox)
+from qgis.core import (QgsMapLayerProxyModel, QgsProcessing, QgsProcessingFeatureSourceDefinition,
+                       QgsProcessingOutputLayerDefinition, QgsProject, QgsRasterLayer, QgsReferencedRectangle,
+                       QgsSettings, QgsVectorLayer)
+from qgis.gui import (QgisInterface, QgsCollapsibleGroupBox, QgsFileWidget, QgsMapLayerComboBox, QgsMessageBar,
+                      QgsRasterBandComboBox)
 from qgis.PyQt.QtCore import Qt
 from qgis.PyQt.QtGui import QColor, QIcon, QPixmap
-from qgis.PyQt.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFormLayout, QLabel,
+from qgis.PyQt.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFormLayout, QHBoxLayout, QLabel,
                                  QListWidget, QListWidgetItem, QSizePolicy, QVBoxLayout, QWidget)
 
-from .core.modelfile import BACKGROUND, ModelFileError, ModelMetadata, read_metadata
-from .defaults import DEFAULT_OPTIONS, DEVICES, MAX_OVERLAP, device_labels
+from .algorithm import SegmentAlgorithm
+from .core.errors import InputError, LandcoverError, ModelFileError
+from .core.modelfile import BACKGROUND, ModelMetadata, read_metadata
+from .core.options import SPECS
 from .dependencies import missing_runtime_message
 from .i18n import tr
+from .job import SegmentationJob
+from .option_widgets import SETTINGS_GROUP, option_widgets
 from .paths import DEFAULT_MODEL_PATH, ICON_PATH
-from .results import bounds, class_label, file_raster_source
-from .task import SegmentationRequest
+from .results import class_label
 
-SETTINGS_GROUP = "landcover"
 AREA_WHOLE_LAYER, AREA_CANVAS, AREA_SELECTION = range(3)
+CHECKED, UNCHECKED = Qt.CheckState.Checked, Qt.CheckState.Unchecked
+CLASS_NAME_ROLE = Qt.ItemDataRole.UserRole
 
 
 class SegmentationDialog(QDialog):
@@ -39,7 +43,7 @@ class SegmentationDialog(QDialog):
         self.iface = iface
         self.metadata: ModelMetadata | None = None
         self.model_error = ""
-        self.request: SegmentationRequest | None = None
+        self.job: SegmentationJob | None = None
         self.setWindowTitle(tr("Land cover segmentation"))
         self.setWindowIcon(QIcon(str(ICON_PATH)))
         self._build()
@@ -53,7 +57,7 @@ class SegmentationDialog(QDialog):
     # -- layout ------------------------------------------------------------------------------------
     def _build(self) -> None:
         self.message_bar = QgsMessageBar(self)
-        self.message_bar.setSizePolicy(QSizePolicy.Minimum, QSizePolicy.Fixed)
+        self.message_bar.setSizePolicy(QSizePolicy.Policy.Minimum, QSizePolicy.Policy.Fixed)
 
         self.input_combo = QgsMapLayerComboBox(self)
         self.input_combo.setFilters(QgsMapLayerProxyModel.RasterLayer)
@@ -69,28 +73,25 @@ class SegmentationDialog(QDialog):
         self.model_widget.fileChanged.connect(self._model_changed)
         self.model_info = QLabel(self)
         self.model_info.setWordWrap(True)
-        self.model_info.setTextFormat(Qt.RichText)
+        self.model_info.setTextFormat(Qt.TextFormat.RichText)
         self.classes_list = QListWidget(self)
         self.classes_list.setMaximumHeight(110)
+        self.classes_list.setToolTip(tr(SPECS["classes"].help))
 
         self.output_widget = QgsFileWidget(self)
         self.output_widget.setStorageMode(QgsFileWidget.SaveFile)
         self.output_widget.setFilter(tr("GeoPackage (*.gpkg)"))
         self.output_widget.setDialogTitle(tr("Output GeoPackage"))
         self.output_widget.lineEdit().setPlaceholderText(tr("[Save to a temporary file]"))
-        self.overwrite_check = QCheckBox(tr("Overwrite existing files"), self)
-
-        self.overlap_spin = self._double_spin(0.0, MAX_OVERLAP, 0.05, 2, "")
-        self.batch_spin = QgsSpinBox(self)
-        self.batch_spin.setRange(1, 256)
-        self.device_combo = QComboBox(self)
-        for device, label in zip(DEVICES, device_labels()):
-            self.device_combo.addItem(label, device)
-        self.tta_check = QCheckBox(tr("Test-time augmentation (flips; slower, smoother)"), self)
-        self.simplify_spin = self._double_spin(0.0, 20.0, 0.25, 2, tr(" px"))
-        self.min_area_spin = self._double_spin(0.0, 1e7, 1.0, 1, tr(" m²"))
-        self.fill_holes_spin = self._double_spin(0.0, 1e7, 1.0, 1, tr(" m²"))
-        self.square_check = QCheckBox(tr("Square building corners"), self)
+        self.options = option_widgets(self)
+        self.probabilities_check = QCheckBox(tr("Also write the class probabilities (GeoTIFF, percent per class)"),
+                                             self)
+        self.band_combos = [QgsRasterBandComboBox(self) for _ in range(3)]
+        for combo in self.band_combos:
+            combo.setShowNotSetOption(True, tr("auto"))
+            combo.setToolTip(tr(SPECS["bands"].help))
+        self.input_combo.layerChanged.connect(self._input_changed)
+        self._input_changed(self.input_combo.currentLayer())
 
         form = QFormLayout()
         form.addRow(tr("Raster layer"), self.input_combo)
@@ -100,22 +101,21 @@ class SegmentationDialog(QDialog):
         form.addRow("", self.model_info)
         form.addRow(tr("Classes to output"), self.classes_list)
         form.addRow(tr("Output GeoPackage"), self.output_widget)
-        form.addRow("", self.overwrite_check)
 
         self.advanced_box = QgsCollapsibleGroupBox(tr("Advanced settings"), self)
         self.advanced_box.setCollapsed(True)
         advanced = QFormLayout(self.advanced_box)
-        advanced.addRow(tr("Tile overlap"), self.overlap_spin)
-        advanced.addRow(tr("Batch size"), self.batch_spin)
-        advanced.addRow(tr("Device"), self.device_combo)
-        advanced.addRow("", self.tta_check)
-        advanced.addRow(tr("Simplification"), self.simplify_spin)
-        advanced.addRow(tr("Minimum polygon area"), self.min_area_spin)
-        advanced.addRow(tr("Fill holes smaller than"), self.fill_holes_spin)
-        advanced.addRow("", self.square_check)
+        bands = QHBoxLayout()
+        for combo in self.band_combos:
+            bands.addWidget(combo)
+        advanced.addRow(tr(SPECS["bands"].label), bands)
+        for option in self.options.values():
+            (advanced if option.spec.advanced else form).addRow(option.label, option.widget)
+        advanced.addRow("", self.probabilities_check)
 
-        self.buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel, self)
-        self.buttons.button(QDialogButtonBox.Ok).setText(tr("Run"))
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel,
+                                        self)
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText(tr("Run"))
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
 
@@ -125,19 +125,16 @@ class SegmentationDialog(QDialog):
         layout.addWidget(self.advanced_box)
         layout.addStretch(1)
         layout.addWidget(self.buttons)
-        self.resize(560, 620)
-
-    def _double_spin(self, low: float, high: float, step: float, decimals: int, suffix: str) -> QgsDoubleSpinBox:
-        spin = QgsDoubleSpinBox(self)
-        spin.setRange(low, high)
-        spin.setSingleStep(step)
-        spin.setDecimals(decimals)
-        spin.setSuffix(suffix)
-        return spin
+        self.resize(580, 660)
 
     # -- reactions ---------------------------------------------------------------------------------
     def _area_changed(self, index: int) -> None:
         self.mask_combo.setEnabled(index == AREA_SELECTION)
+
+    def _input_changed(self, layer) -> None:
+        for combo in self.band_combos:
+            combo.setLayer(layer if isinstance(layer, QgsRasterLayer) else None)
+            combo.setBand(-1)
 
     def _model_changed(self, path: str) -> None:
         """Show what the chosen model is before anything heavy is loaded."""
@@ -154,130 +151,135 @@ class SegmentationDialog(QDialog):
             if info.value == BACKGROUND:
                 continue
             item = QListWidgetItem(_swatch(info.color), class_label(info.name), self.classes_list)
-            item.setData(Qt.UserRole, info.name)
-            item.setFlags(item.flags() | Qt.ItemIsUserCheckable)
-            item.setCheckState(Qt.Checked if not remembered or info.name in remembered else Qt.Unchecked)
+            item.setData(CLASS_NAME_ROLE, info.name)
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            item.setCheckState(CHECKED if not remembered or info.name in remembered else UNCHECKED)
 
     # -- settings ----------------------------------------------------------------------------------
     def _restore_settings(self) -> None:
         settings = QgsSettings()
-        settings.beginGroup(SETTINGS_GROUP)
-        model = settings.value("model_path", "", str)
+        model = settings.value(f"{SETTINGS_GROUP}/model_path", "", str)
         self.model_widget.setFilePath(model if model and Path(model).is_file() else str(DEFAULT_MODEL_PATH))
-        self.area_combo.setCurrentIndex(settings.value("area", AREA_WHOLE_LAYER, int))
-        self.output_widget.setDefaultRoot(settings.value("output_folder", "", str))
-        self.overlap_spin.setValue(settings.value("overlap", DEFAULT_OPTIONS.overlap, float))
-        self.batch_spin.setValue(settings.value("batch_size", DEFAULT_OPTIONS.batch_size, int))
-        self.device_combo.setCurrentIndex(max(0, self.device_combo.findData(
-            settings.value("device", DEFAULT_OPTIONS.device, str))))
-        self.tta_check.setChecked(settings.value("tta", DEFAULT_OPTIONS.tta, bool))
-        self.simplify_spin.setValue(settings.value("simplify", DEFAULT_OPTIONS.simplify, float))
-        self.min_area_spin.setValue(settings.value("min_area", DEFAULT_OPTIONS.min_area, float))
-        self.fill_holes_spin.setValue(settings.value("fill_holes", DEFAULT_OPTIONS.fill_holes, float))
-        self.square_check.setChecked(settings.value("square_buildings", DEFAULT_OPTIONS.square_buildings, bool))
-        settings.endGroup()
-        for spin, default in ((self.overlap_spin, DEFAULT_OPTIONS.overlap),
-                              (self.simplify_spin, DEFAULT_OPTIONS.simplify),
-                              (self.min_area_spin, DEFAULT_OPTIONS.min_area),
-                              (self.fill_holes_spin, DEFAULT_OPTIONS.fill_holes)):
-            spin.setClearValue(default)
-        self.batch_spin.setClearValue(DEFAULT_OPTIONS.batch_size)
+        self.area_combo.setCurrentIndex(settings.value(f"{SETTINGS_GROUP}/area", AREA_WHOLE_LAYER, int))
+        self.output_widget.setDefaultRoot(settings.value(f"{SETTINGS_GROUP}/output_folder", "", str))
+        self.probabilities_check.setChecked(settings.value(f"{SETTINGS_GROUP}/probabilities", False, bool))
+        for option in self.options.values():
+            option.restore(settings)
 
-    def _save_settings(self, options: dict[str, Any]) -> None:
+    def _save_settings(self) -> None:
         settings = QgsSettings()
-        settings.beginGroup(SETTINGS_GROUP)
-        settings.setValue("model_path", self.model_widget.filePath())
-        settings.setValue("area", self.area_combo.currentIndex())
-        settings.setValue("classes", list(options["classes"]))
+        settings.setValue(f"{SETTINGS_GROUP}/model_path", self.model_widget.filePath())
+        settings.setValue(f"{SETTINGS_GROUP}/area", self.area_combo.currentIndex())
+        settings.setValue(f"{SETTINGS_GROUP}/classes", list(self.checked_classes()))
+        settings.setValue(f"{SETTINGS_GROUP}/probabilities", self.probabilities_check.isChecked())
         if self.output_widget.filePath():
-            settings.setValue("output_folder", str(Path(self.output_widget.filePath()).parent))
-        for key in ("overlap", "batch_size", "device", "tta", "simplify", "min_area", "fill_holes",
-                    "square_buildings"):
-            settings.setValue(key, options[key])
-        settings.endGroup()
+            settings.setValue(f"{SETTINGS_GROUP}/output_folder", str(Path(self.output_widget.filePath()).parent))
+        for option in self.options.values():
+            option.save(settings)
 
-    # -- the request -------------------------------------------------------------------------------
+    # -- the job -----------------------------------------------------------------------------------
     def accept(self) -> None:
-        """Close only with a request the engine can run; otherwise say what to fix."""
+        """Close only with a job the algorithm accepted; otherwise say what to fix."""
+        self.message_bar.clearWidgets()
         try:
-            self.request = self.build_request()
-        except ValueError as error:
-            self.message_bar.clearWidgets()
+            parameters = self.build_parameters()
+        except LandcoverError as error:
             self.message_bar.pushWarning(tr("Check the settings"), str(error))
             return
-        self._save_settings(self.request.options)
+        job = SegmentationJob(parameters, self.input_combo.currentLayer().name(), QgsProject.instance(),
+                              self.iface.messageBar())
+        if not job.prepared:
+            self.message_bar.pushWarning(tr("Check the settings"), job.error or tr("The parameters were refused."))
+            return
+        self.job = job
+        self._save_settings()
         super().accept()
 
-    def build_request(self) -> SegmentationRequest:
+    def checked_classes(self) -> tuple[str, ...]:
+        items = [self.classes_list.item(row) for row in range(self.classes_list.count())]
+        return tuple(item.data(CLASS_NAME_ROLE) for item in items if item.checkState() == CHECKED)
+
+    def build_parameters(self) -> dict[str, Any]:
+        """The parameters of `landcover:segment` for the current choices."""
         missing = missing_runtime_message()
         if missing:
-            raise ValueError(missing)
+            raise InputError(missing)
         layer = self.input_combo.currentLayer()
         if not isinstance(layer, QgsRasterLayer):
-            raise ValueError(tr("Choose the raster layer to segment."))
-        source = file_raster_source(layer)
+            raise InputError(tr("Choose the raster layer to segment."))
         if self.metadata is None:
-            raise ValueError(self.model_error)
-        items = [self.classes_list.item(row) for row in range(self.classes_list.count())]
-        classes = tuple(item.data(Qt.UserRole) for item in items if item.checkState() == Qt.Checked)
+            raise ModelFileError(self.model_error)
+        classes = self.checked_classes()
         if not classes:
-            raise ValueError(tr("Tick at least one class to output."))
-        extent, mask_wkt = self._area(layer)
-        vector_path, raster_path, temporary_dir = self._outputs(layer.name())
-        options = {"overlap": self.overlap_spin.value(), "batch_size": self.batch_spin.value(),
-                   "device": self.device_combo.currentData(), "tta": self.tta_check.isChecked(),
-                   "extent": extent, "mask_wkt": mask_wkt, "classes": classes,
-                   "simplify": self.simplify_spin.value(), "min_area": self.min_area_spin.value(),
-                   "fill_holes": self.fill_holes_spin.value(), "square_buildings": self.square_check.isChecked(),
-                   "overwrite": self.overwrite_check.isChecked()}
-        return SegmentationRequest(source, layer.name(), self.model_widget.filePath(), vector_path,
-                                   raster_path, options, temporary_dir)
+            raise InputError(tr("Tick at least one class to output."))
+        parameters: dict[str, Any] = {
+            SegmentAlgorithm.INPUT: layer.id(),
+            SegmentAlgorithm.MODEL: self.model_widget.filePath(),
+            SPECS["classes"].parameter_name: ",".join(classes),
+            SPECS["bands"].parameter_name: self._bands(),
+            **self._area(),
+            **self._outputs(),
+        }
+        for option in self.options.values():
+            if option.spec.processing:
+                value = option.value()
+                parameters[option.spec.parameter_name] = (option.spec.values.index(value)
+                                                          if option.spec.choices else value)
+        return parameters
 
-    def _area(self, layer: QgsRasterLayer) -> tuple[tuple[float, float, float, float] | None, str | None]:
-        """The extent (raster CRS) and optional mask polygon (WKT, raster CRS) chosen under 'Area'."""
-        project = QgsProject.instance()
+    def _bands(self) -> list[int] | None:
+        bands = [combo.currentBand() for combo in self.band_combos]
+        if all(band < 1 for band in bands):
+            return None
+        if any(band < 1 for band in bands):
+            raise InputError(tr("Choose all three bands (red, green, blue) or none of them."))
+        return bands
+
+    def _area(self) -> dict[str, Any]:
+        """EXTENT or MASK as Processing takes them; the algorithm brings them into the raster's CRS."""
         mode = self.area_combo.currentIndex()
-        if mode == AREA_WHOLE_LAYER:
-            return None, None
         if mode == AREA_CANVAS:
             canvas = self.iface.mapCanvas()
-            to_raster = QgsCoordinateTransform(canvas.mapSettings().destinationCrs(), layer.crs(), project)
-            extent = to_raster.transformBoundingBox(canvas.extent()).intersect(layer.extent())
-            if extent.isEmpty():
-                raise ValueError(tr("The map canvas does not show any part of '{name}'; pan to it or choose "
-                                    "another area.").format(name=layer.name()))
-            return bounds(extent), None
-        polygons = self.mask_combo.currentLayer()
-        if not isinstance(polygons, QgsVectorLayer):
-            raise ValueError(tr("Choose the polygon layer whose selected features to segment."))
-        geometries = [feature.geometry() for feature in polygons.getSelectedFeatures()]
-        if not geometries:
-            raise ValueError(tr("No feature of '{name}' is selected; select the polygons to segment.").format(
-                name=polygons.name()))
-        mask = QgsGeometry.unaryUnion(geometries)
-        mask.transform(QgsCoordinateTransform(polygons.crs(), layer.crs(), project))
-        if not mask.boundingBox().intersects(layer.extent()):
-            raise ValueError(tr("The selected features of '{mask}' do not overlap '{name}'.").format(
-                mask=polygons.name(), name=layer.name()))
-        return bounds(mask.boundingBox().intersect(layer.extent())), mask.asWkt()
+            return {SPECS["extent"].parameter_name: QgsReferencedRectangle(
+                canvas.extent(), canvas.mapSettings().destinationCrs())}
+        if mode == AREA_SELECTION:
+            polygons = self.mask_combo.currentLayer()
+            if not isinstance(polygons, QgsVectorLayer):
+                raise InputError(tr("Choose the polygon layer whose selected features to segment."))
+            if not polygons.selectedFeatureCount():
+                raise InputError(tr("No feature of '{name}' is selected; select the polygons to segment.").format(
+                    name=polygons.name()))
+            return {SPECS["mask_wkt"].parameter_name: QgsProcessingFeatureSourceDefinition(polygons.id(), True)}
+        return {}
 
-    def _outputs(self, layer_name: str) -> tuple[str, str, str | None]:
-        """GeoPackage and class raster paths; a fresh temporary folder when no file was chosen."""
+    def _outputs(self) -> dict[str, Any]:
+        """The GeoPackage and class raster, opened in the project when done; temporary files if no file was
+        chosen. An existing file is replaced only when 'Overwrite existing files' is ticked."""
         chosen = self.output_widget.filePath().strip()
-        if not chosen:
-            folder = tempfile.mkdtemp(prefix="landcover_", dir=QgsProcessingUtils.tempFolder())
-            stem = re.sub(r"[^\w-]+", "_", layer_name).strip("_") or "landcover"
-            return str(Path(folder) / f"{stem}.gpkg"), str(Path(folder) / f"{stem}_classes.tif"), folder
-        vector = Path(chosen).with_suffix(".gpkg")
-        raster = vector.with_name(f"{vector.stem}_classes.tif")
-        if not vector.parent.is_dir():
-            raise ValueError(tr("The folder {folder} does not exist; choose another output file.").format(
-                folder=vector.parent))
-        existing = [str(path) for path in (vector, raster) if path.exists()]
-        if existing and not self.overwrite_check.isChecked():
-            raise ValueError(tr("{files} already exist(s); tick 'Overwrite existing files' or choose another "
-                                "name.").format(files=", ".join(existing)))
-        return str(vector), str(raster), None
+        if chosen:
+            vector = Path(chosen).with_suffix(".gpkg")
+            paths = {SegmentAlgorithm.OUTPUT: vector,
+                     SegmentAlgorithm.OUTPUT_RASTER: vector.with_name(f"{vector.stem}_classes.tif"),
+                     SegmentAlgorithm.OUTPUT_PROBABILITIES: vector.with_name(f"{vector.stem}_probabilities.tif")}
+            if not vector.parent.is_dir():
+                raise InputError(tr("The folder {folder} does not exist; choose another output file.").format(
+                    folder=vector.parent))
+            if not self.probabilities_check.isChecked():
+                del paths[SegmentAlgorithm.OUTPUT_PROBABILITIES]
+            existing = [str(path) for path in paths.values() if path.exists()]
+            if existing and not self.options["overwrite"].value():
+                raise InputError(tr("{files} already exist(s); tick 'Overwrite existing files' or choose another "
+                                    "name.").format(files=", ".join(existing)))
+            sinks = {name: str(path) for name, path in paths.items()}
+        else:
+            names = [SegmentAlgorithm.OUTPUT, SegmentAlgorithm.OUTPUT_RASTER]
+            if self.probabilities_check.isChecked():
+                names.append(SegmentAlgorithm.OUTPUT_PROBABILITIES)
+            sinks = {name: QgsProcessing.TEMPORARY_OUTPUT for name in names}
+        project = QgsProject.instance()
+        opened = (SegmentAlgorithm.OUTPUT, SegmentAlgorithm.OUTPUT_RASTER)
+        return {name: QgsProcessingOutputLayerDefinition(sink, project) if name in opened else sink
+                for name, sink in sinks.items()}
 
 
 def model_summary_html(metadata: ModelMetadata) -> str:
@@ -314,4 +316,3 @@ def _swatch(color: str) -> QIcon:
     pixmap = QPixmap(12, 12)
     pixmap.fill(QColor(color))
     return QIcon(pixmap)
-

@@ -5,7 +5,7 @@ TensorFlow is reported once in the message bar with the exact command that insta
 """
 from __future__ import annotations
 
-from qgis.core import QgsApplication, QgsProject
+from qgis.core import QgsApplication
 from qgis.gui import QgisInterface
 from qgis.PyQt.QtGui import QIcon
 from qgis.PyQt.QtWidgets import QAction
@@ -14,7 +14,6 @@ from .dependencies import missing_runtime_message
 from .i18n import install_translator, tr
 from .paths import ICON_PATH
 from .provider import LandCoverProvider
-from .task import SegmentationTask
 
 
 class LandCoverPlugin:
@@ -24,8 +23,8 @@ class LandCoverPlugin:
         self.provider: LandCoverProvider | None = None
         self.action: QAction | None = None
         self.toolbar = None
-        self.dialog = None  # created on first use: it loads the engine
-        self.task: SegmentationTask | None = None  # keeps the running task's Python side alive
+        self.dialog = None  # created on first use
+        self.job = None  # the running job: keeps its task, context and feedback alive
 
     def initProcessing(self) -> None:  # noqa: N802 (called by qgis_process and by initGui)
         self.provider = LandCoverProvider()
@@ -78,6 +77,6 @@ class LandCoverPlugin:
         self.dialog.activateWindow()
 
     def start_job(self) -> None:
-        """Queue the dialog's request in QGIS's task manager (progress and cancel live there)."""
-        self.task = SegmentationTask(self.dialog.request, QgsProject.instance(), self.iface.messageBar())
-        QgsApplication.taskManager().addTask(self.task)
+        """Queue the dialog's job in QGIS's task manager (progress and cancel live there)."""
+        self.job = self.dialog.job
+        self.job.start()

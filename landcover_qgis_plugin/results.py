@@ -1,6 +1,6 @@
 """Layers in and out of a segmentation: the raster the engine may read, styled result layers, a summary.
 
-Shared by the dialog, the background task and the Processing algorithm, so all behave alike.
+Shared by the dialog and the Processing algorithm, so both behave alike.
 Everything here touches layers or the project, so it runs on the main thread only.
 """
 from __future__ import annotations
@@ -11,6 +11,7 @@ from qgis.core import (QgsLayerTreeGroup, QgsMapLayer, QgsPalettedRasterRenderer
                        QgsRectangle, QgsSimpleFillSymbolLayer, QgsVectorLayer)
 from qgis.PyQt.QtGui import QColor
 
+from .core.errors import InputError
 from .core.modelfile import ClassInfo
 from .i18n import tr
 from .paths import CLASS_POLYGONS_QML
@@ -19,7 +20,7 @@ from .paths import CLASS_POLYGONS_QML
 def file_raster_source(layer: QgsRasterLayer) -> str:
     """The GDAL dataset name the worker opens itself; other providers (WMS, ...) cannot be streamed."""
     if layer.providerType() != "gdal":
-        raise ValueError(tr("'{name}' is not a file-based raster; save it as a GeoTIFF first "
+        raise InputError(tr("'{name}' is not a file-based raster; save it as a GeoTIFF first "
                             "(Export ▸ Save As…) and segment that.").format(name=layer.name()))
     return layer.source()
 
@@ -90,9 +91,19 @@ def add_result_layers(project: QgsProject, title: str, classes: Sequence[ClassIn
     return group
 
 
-def summary_text(area_ha: dict[str, float], device: str, seconds: float) -> str:
-    """Area per class, device and time in one line, for the message bar, the log and Processing."""
-    areas = ", ".join(tr("{label} {area} ha").format(label=class_label(name), area=f"{area:,.2f}")
-                      for name, area in area_ha.items())
+def summary_text(polygon_ha: dict[str, float], raster_ha: dict[str, float] | None, device: str,
+                 seconds: float) -> str:
+    """Areas, device and time in one line, for the message bar, the log and Processing.
+
+    The polygons' areas are after cleaning (minimum area, filled holes, simplification), so they
+    differ slightly from the class raster's; each is labelled.
+    """
+    def areas(values: dict[str, float]) -> str:
+        return ", ".join(tr("{label} {area} ha").format(label=class_label(name), area=f"{area:,.2f}")
+                         for name, area in values.items()) or tr("no class found")
+
+    parts = [tr("Polygons: {areas}").format(areas=areas(polygon_ha))] if polygon_ha else []
+    if raster_ha is not None:
+        parts.append(tr("Class raster: {areas}").format(areas=areas(raster_ha)))
     return tr("{areas} — on {device} in {seconds} s").format(
-        areas=areas or tr("no class found"), device=device, seconds=f"{seconds:.1f}")
+        areas="; ".join(parts), device=device, seconds=f"{seconds:.1f}")

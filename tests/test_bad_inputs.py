@@ -9,9 +9,9 @@ import pytest
 from osgeo import gdal
 
 from landcover_qgis_plugin.core import testing
-from landcover_qgis_plugin.core.engine import InputError, SegmentationOptions, segment
-from landcover_qgis_plugin.core.files import OutputExistsError
-from landcover_qgis_plugin.core.modelfile import METADATA_MEMBER, ModelFileError
+from landcover_qgis_plugin.core.engine import SegmentationOptions, segment
+from landcover_qgis_plugin.core.errors import InputError, ModelFileError, OutputError, OutputExistsError
+from landcover_qgis_plugin.core.modelfile import METADATA_MEMBER
 
 ORIGIN = (500_000.0, 600_000.0)
 RES = 0.5
@@ -168,12 +168,12 @@ def test_unwritable_output_folder(tmp_path, rgb, model):
         folder = Path("/sys/kernel")
         if not folder.is_dir():
             pytest.skip("no folder here that this user cannot write to")
-    with pytest.raises(PermissionError, match="is not writable"):
+    with pytest.raises(OutputError, match="is not writable"):
         segment(rgb, model, str(folder / "out.gpkg"))
 
 
 def test_missing_output_folder(tmp_path, rgb, model):
-    with pytest.raises(PermissionError, match="does not exist"):
+    with pytest.raises(OutputError, match="does not exist"):
         segment(rgb, model, str(tmp_path / "no" / "such" / "out.gpkg"))
 
 
@@ -188,26 +188,28 @@ def test_existing_output_is_kept_unless_overwrite(tmp_path, rgb, model):
 
 
 @pytest.mark.parametrize("options, match", [
-    (dict(overlap=0.7), "Overlap 0.7 is out of range"),
-    (dict(batch_size=0), "Batch size 0"),
-    (dict(device="tpu"), "Device 'tpu' is unknown"),
-    (dict(precision="int4"), "Precision 'int4' is unknown"),
+    (dict(overlap=0.7), r"Tile overlap \(overlap\) 0.7 is out of range; use a number from 0 to 0.5"),
+    (dict(batch_size=0), r"Batch size \(batch_size\) 0 is out of range; use a whole number from 1 to 256"),
+    (dict(batch_size=2.5), r"Batch size \(batch_size\) 2.5 is out of range; use a whole number"),
+    (dict(device="tpu"), r"Device \(device\) 'tpu' is unknown; use one of auto, cpu, gpu"),
+    (dict(precision="int4"), r"Numeric precision \(precision\) 'int4' is unknown"),
     (dict(classes=("buildings",)), r"Unknown class name\(s\) \['buildings'\]"),
     (dict(extent=(0, 0, 10, 10)), "does not overlap"),
     (dict(extent=(10, 0, 0, 10)), "is empty"),
     (dict(mask_wkt="a circle please"), "not a polygon in WKT"),
     (dict(bands=(1, 2)), "must name 3 bands"),
     (dict(bands=(1, 2, 5)), "has no colour band"),
-    (dict(min_area=-1), "min_area must be a number >= 0"),
+    (dict(min_area=-1), r"Minimum polygon area \(min_area\) -1 is out of range; use a number >= 0 m²"),
+    (dict(tta="yes"), r"Test-time augmentation \(tta\) must be true or false"),
 ])
 def test_bad_options(tmp_path, rgb, model, options, match):
     fails(tmp_path, InputError, match, rgb, model, **options)
 
 
 def test_bad_output_paths(tmp_path, rgb, model):
-    with pytest.raises(InputError, match="must end in .gpkg"):
+    with pytest.raises(OutputError, match="must end in .gpkg"):
         segment(rgb, model, str(tmp_path / "out.shp"))
-    with pytest.raises(InputError, match="also used as another input or output"):
+    with pytest.raises(OutputError, match="also used as another input or output"):
         segment(rgb, model, raster_path=rgb)
-    with pytest.raises(InputError, match="Nothing to write"):
+    with pytest.raises(OutputError, match="Nothing to write"):
         segment(rgb, model)

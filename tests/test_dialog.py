@@ -4,13 +4,16 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from qgis.core import (QgsCoordinateReferenceSystem, QgsCoordinateTransform, QgsFeature, QgsGeometry, QgsRasterLayer,
-                       QgsRectangle, QgsSettings, QgsVectorLayer)
+from qgis.core import (QgsApplication, QgsCoordinateReferenceSystem, QgsCoordinateTransform, QgsFeature, QgsGeometry,
+                       QgsProcessing, QgsProcessingContext, QgsProcessingFeedback, QgsProject, QgsRasterLayer,
+                       QgsReferencedRectangle, QgsRectangle, QgsSettings, QgsVectorLayer)
 from qgis.PyQt.QtCore import QPoint, Qt
 from qgis.PyQt.QtTest import QTest
 from qgis.PyQt.QtWidgets import QDialogButtonBox
 
 from landcover_qgis_plugin import dialog as dialog_module
+from landcover_qgis_plugin.core.errors import InputError
+from landcover_qgis_plugin.core.options import OPTIONS, SegmentationOptions
 from landcover_qgis_plugin.dialog import AREA_CANVAS, AREA_SELECTION, SegmentationDialog, score_lines
 from landcover_qgis_plugin.paths import DEFAULT_MODEL_PATH
 from landcover_qgis_plugin.plugin import LandCoverPlugin
@@ -36,16 +39,16 @@ def plugin(qgis_iface, fresh_settings):
 def _type_into(line_edit, text: str) -> None:
     line_edit.clear()
     QTest.keyClicks(line_edit, text)
-    QTest.keyClick(line_edit, Qt.Key_Tab)
+    QTest.keyClick(line_edit, Qt.Key.Key_Tab)
 
 
 def _toggle_class(dialog: SegmentationDialog, label: str) -> None:
     """Space on the focused row toggles its tick, as a user would."""
     view = dialog.classes_list
-    [item] = view.findItems(label, Qt.MatchExactly)
+    [item] = view.findItems(label, Qt.MatchFlag.MatchExactly)
     view.setCurrentItem(item)
     view.setFocus()
-    QTest.keyClick(view.viewport(), Qt.Key_Space)
+    QTest.keyClick(view.viewport(), Qt.Key.Key_Space)
 
 
 def _add_scene_layer(project, scene) -> QgsRasterLayer:
@@ -70,32 +73,33 @@ def test_widgets_drive_a_real_run_and_settings_are_remembered(plugin, scene, tmp
     _toggle_class(dialog, "Roads")
     _type_into(dialog.output_widget.lineEdit(), str(tmp_path / "result.gpkg"))
     dialog.advanced_box.setCollapsed(False)
-    _type_into(dialog.min_area_spin.lineEdit(), "0")
-    _type_into(dialog.fill_holes_spin.lineEdit(), "0")
-    _type_into(dialog.overlap_spin.lineEdit(), "0.3")
-    _type_into(dialog.batch_spin.lineEdit(), "6")
-    dialog.device_combo.setCurrentIndex(dialog.device_combo.findData("cpu"))
+    options = dialog.options
+    _type_into(options["min_area"].widget.lineEdit(), "0")
+    _type_into(options["fill_holes"].widget.lineEdit(), "0")
+    _type_into(options["overlap"].widget.lineEdit(), "0.3")
+    _type_into(options["batch_size"].widget.lineEdit(), "6")
+    options["device"].widget.setCurrentIndex(options["device"].widget.findData("cpu"))
+    parameters = dialog.build_parameters()
+    assert parameters["CLASSES"] == "building,woodland,water" and parameters["DEVICE"] == 1
+    assert parameters["OVERLAP"] == pytest.approx(0.3) and parameters["BATCH_SIZE"] == 6
+    assert "EXTENT" not in parameters and "MASK" not in parameters
 
-    QTest.mouseClick(dialog.buttons.button(QDialogButtonBox.Ok), Qt.LeftButton)
+    QTest.mouseClick(dialog.buttons.button(QDialogButtonBox.StandardButton.Ok), Qt.MouseButton.LeftButton)
     assert not dialog.isVisible(), dialog.message_bar.currentItem() and dialog.message_bar.currentItem().text()
-    request = dialog.request
-    assert request.options["classes"] == ("building", "woodland", "water")
-    assert request.options["overlap"] == pytest.approx(0.3) and request.options["batch_size"] == 6
-    assert request.options["device"] == "cpu" and request.options["extent"] is None
-    wait_for_task(plugin.task)
+    wait_for_task(plugin.job.task)
 
     assert (tmp_path / "result.gpkg").exists() and (tmp_path / "result_classes.tif").exists()
     group = clean_project.layerTreeRoot().findGroup("Land cover — scene")
     names = sorted(node.layer().name() for node in group.findLayers())
     assert names == ["Buildings", "Land-cover classes (raster)", "Water", "Woodland"]
-    assert plugin.task.result.device.lower().startswith("cpu")
+    assert plugin.job.results["DEVICE_USED"].lower().startswith("cpu")
 
     reopened = SegmentationDialog(qgis_iface)
     assert reopened.model_widget.filePath() == str(scene.model)
-    assert reopened.overlap_spin.value() == pytest.approx(0.3) and reopened.batch_spin.value() == 6
-    assert reopened.device_combo.currentData() == "cpu"
-    road = reopened.classes_list.findItems("Roads", Qt.MatchExactly)[0]
-    assert road.checkState() == Qt.Unchecked
+    assert reopened.options["overlap"].value() == pytest.approx(0.3) and reopened.options["batch_size"].value() == 6
+    assert reopened.options["device"].value() == "cpu"
+    road = reopened.classes_list.findItems("Roads", Qt.MatchFlag.MatchExactly)[0]
+    assert road.checkState() == Qt.CheckState.Unchecked
     assert reopened.output_widget.defaultRoot() == str(tmp_path)
 
 
@@ -125,13 +129,13 @@ def test_run_is_refused_with_the_install_command_while_the_runtime_is_missing(sc
     assert dialog.message_bar.currentItem().text() == message  # said as soon as the dialog opens
     dialog.input_combo.setLayer(_add_scene_layer(clean_project, scene))
     dialog.model_widget.setFilePath(str(scene.model))
-    QTest.mouseClick(dialog.buttons.button(QDialogButtonBox.Ok), Qt.LeftButton)
-    assert dialog.isVisible() and dialog.request is None
+    QTest.mouseClick(dialog.buttons.button(QDialogButtonBox.StandardButton.Ok), Qt.MouseButton.LeftButton)
+    assert dialog.isVisible() and dialog.job is None
     assert dialog.message_bar.currentItem().text() == message
 
 
-def test_an_existing_output_keeps_the_dialog_open_until_overwrite_is_ticked(scene, tmp_path, clean_project,
-                                                                             qgis_iface, fresh_settings):
+def test_an_existing_output_keeps_the_dialog_open_until_overwrite_is_ticked(plugin, scene, tmp_path, clean_project,
+                                                                             qgis_iface):
     raster = _add_scene_layer(clean_project, scene)
     (tmp_path / "taken.gpkg").write_bytes(b"")
     dialog = SegmentationDialog(qgis_iface)
@@ -139,16 +143,27 @@ def test_an_existing_output_keeps_the_dialog_open_until_overwrite_is_ticked(scen
     dialog.input_combo.setLayer(raster)
     dialog.model_widget.setFilePath(str(scene.model))
     _type_into(dialog.output_widget.lineEdit(), str(tmp_path / "taken.gpkg"))
-    QTest.mouseClick(dialog.buttons.button(QDialogButtonBox.Ok), Qt.LeftButton)
-    assert dialog.isVisible() and dialog.request is None
+    QTest.mouseClick(dialog.buttons.button(QDialogButtonBox.StandardButton.Ok), Qt.MouseButton.LeftButton)
+    assert dialog.isVisible() and dialog.job is None
     assert "taken.gpkg" in dialog.message_bar.currentItem().text()
-    QTest.mouseClick(dialog.overwrite_check, Qt.LeftButton, pos=QPoint(6, dialog.overwrite_check.height() // 2))
-    QTest.mouseClick(dialog.buttons.button(QDialogButtonBox.Ok), Qt.LeftButton)
-    assert not dialog.isVisible() and dialog.request.options["overwrite"] is True
+    overwrite = dialog.options["overwrite"].widget
+    QTest.mouseClick(overwrite, Qt.MouseButton.LeftButton, pos=QPoint(6, overwrite.height() // 2))
+    QTest.mouseClick(dialog.buttons.button(QDialogButtonBox.StandardButton.Ok), Qt.MouseButton.LeftButton)
+    assert not dialog.isVisible() and dialog.job is not None and dialog.job.prepared
 
 
-def test_canvas_extent_and_selected_features_become_raster_crs_extent_and_mask(scene, clean_project, qgis_iface,
-                                                                               fresh_settings):
+def _prepared_job(parameters: dict) -> dict:
+    """What the algorithm makes of the dialog's parameters (its prepareAlgorithm, as the job runs it)."""
+    algorithm = QgsApplication.processingRegistry().createAlgorithmById("landcover:segment")
+    context = QgsProcessingContext()
+    context.setProject(QgsProject.instance())
+    feedback = QgsProcessingFeedback()
+    assert algorithm.prepare(parameters, context, feedback)
+    return algorithm._job
+
+
+def test_canvas_extent_and_selected_features_become_raster_crs_extent_and_mask(plugin, scene, clean_project,
+                                                                               qgis_iface):
     raster = _add_scene_layer(clean_project, scene)
     dialog = SegmentationDialog(qgis_iface)
     dialog.input_combo.setLayer(raster)
@@ -159,13 +174,12 @@ def test_canvas_extent_and_selected_features_become_raster_crs_extent_and_mask(s
     xmin, ymin, xmax, ymax = rectangle_bounds("woodland")
     canvas.setExtent(QgsRectangle(xmin, ymin, xmax, ymax))
     dialog.area_combo.setCurrentIndex(AREA_CANVAS)
-    request = dialog.build_request()
-    # No output file chosen: a fresh temporary folder holds both outputs.
-    folder = Path(request.temporary_dir)
-    assert folder.is_dir() and not any(folder.iterdir())
-    assert (request.vector_path, request.raster_path) == (str(folder / "scene.gpkg"),
-                                                          str(folder / "scene_classes.tif"))
-    extent = request.options["extent"]
+    parameters = dialog.build_parameters()
+    # No output file chosen: temporary files, opened in the project when done.
+    assert parameters["OUTPUT"].sink.staticValue() == QgsProcessing.TEMPORARY_OUTPUT
+    assert parameters["OUTPUT_RASTER"].sink.staticValue() == QgsProcessing.TEMPORARY_OUTPUT
+    assert isinstance(parameters["EXTENT"], QgsReferencedRectangle)
+    extent = _prepared_job(parameters)["options"]["extent"]
     visible = canvas.extent()  # the canvas keeps its aspect ratio, so it shows at least the woodland
     assert extent == pytest.approx((max(visible.xMinimum(), 2_600_000.0), max(visible.yMinimum(), 1_200_000.0),
                                     min(visible.xMaximum(), 2_600_128.0), min(visible.yMaximum(), 1_200_096.0)))
@@ -181,12 +195,43 @@ def test_canvas_extent_and_selected_features_become_raster_crs_extent_and_mask(s
     dialog.area_combo.setCurrentIndex(AREA_SELECTION)
     dialog.mask_combo.setLayer(polygons)
     assert dialog.mask_combo.isEnabled()
-    with pytest.raises(ValueError, match="No feature of 'areas' is selected"):
-        dialog.build_request()
+    with pytest.raises(InputError, match="No feature of 'areas' is selected"):
+        dialog.build_parameters()
     polygons.selectAll()
-    options = dialog.build_request().options
+    options = _prepared_job(dialog.build_parameters())["options"]
     box = QgsGeometry.fromWkt(options["mask_wkt"]).boundingBox()
     # Back from WGS 84 to LV95: the same rectangle to a centimetre.
     assert (box.xMinimum(), box.yMinimum(), box.xMaximum(), box.yMaximum()) == pytest.approx(
         rectangle_bounds("water"), abs=0.01)
-    assert options["extent"] == pytest.approx(rectangle_bounds("water"), abs=0.01)
+    assert options["extent"] is None
+
+
+def test_every_engine_option_is_in_the_dialog_with_its_default_and_reaches_the_algorithm(plugin, scene, tmp_path,
+                                                                                          clean_project, qgis_iface):
+    dialog = SegmentationDialog(qgis_iface)
+    dialog.input_combo.setLayer(_add_scene_layer(clean_project, scene))
+    dialog.model_widget.setFilePath(str(scene.model))
+    by_kind = {"extent": dialog.area_combo, "polygon": dialog.mask_combo, "classes": dialog.classes_list,
+               "bands": dialog.band_combos[0]}
+    for spec in OPTIONS:
+        if spec.name in dialog.options:
+            assert dialog.options[spec.name].value() == spec.default, spec.name
+        else:
+            assert by_kind[spec.kind] is not None, spec.name
+    defaults = _prepared_job(dialog.build_parameters())["options"]
+    assert SegmentationOptions(**defaults) == SegmentationOptions(classes=("building", "woodland", "water", "road"),
+                                                                  overwrite=True)
+
+    changed = {"overlap": 0.1, "batch_size": 2, "device": "cpu", "precision": "bfloat16", "tta": True,
+               "simplify": 0.5, "min_area": 1.0, "fill_holes": 0.0, "square_buildings": True, "max_vertices": 50}
+    for name, value in changed.items():
+        dialog.options[name].set_value(value)
+    for combo, band in zip(dialog.band_combos, (3, 2, 1)):
+        combo.setBand(band)
+    dialog.probabilities_check.setChecked(True)
+    dialog.output_widget.setFilePath(str(tmp_path / "all.gpkg"))
+    parameters = dialog.build_parameters()
+    assert parameters["OUTPUT_PROBABILITIES"] == str(tmp_path / "all_probabilities.tif")
+    options = _prepared_job(parameters)["options"]
+    assert {name: options[name] for name in changed} == pytest.approx(changed)
+    assert options["bands"] == (3, 2, 1)

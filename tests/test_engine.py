@@ -12,7 +12,8 @@ from shapely import wkb, wkt
 from shapely.geometry import box
 
 from landcover_qgis_plugin.core import engine, testing, tiling
-from landcover_qgis_plugin.core.engine import InputError, SegmentationCancelled, SegmentationOptions, segment
+from landcover_qgis_plugin.core.engine import SegmentationOptions, segment
+from landcover_qgis_plugin.core.errors import Cancelled, InputError
 from landcover_qgis_plugin.core.modelfile import LANDCOVER_AI_CLASSES, load_model
 
 ORIGIN = (500_000.0, 600_000.0)   # EPSG:2180 metres
@@ -315,7 +316,7 @@ def test_tta_reduced_precision_and_device(tmp_path, blur_model):
 def test_cancel_between_batches_leaves_nothing_and_keeps_old_outputs(tmp_path, colour_model, painted):
     (tmp_path / "classes.tif").write_bytes(b"previous result")
     calls = []
-    with pytest.raises(SegmentationCancelled):
+    with pytest.raises(Cancelled):
         segment(painted, colour_model, tmp_path / "out.gpkg", tmp_path / "classes.tif",
                 tmp_path / "probabilities.tif", SegmentationOptions(overwrite=True, batch_size=2),
                 is_cancelled=lambda: calls.append(1) or len(calls) > 3)
@@ -325,7 +326,7 @@ def test_cancel_between_batches_leaves_nothing_and_keeps_old_outputs(tmp_path, c
 
 def test_cancel_while_vectorising(tmp_path, colour_model, painted):
     progress = []
-    with pytest.raises(SegmentationCancelled):
+    with pytest.raises(Cancelled):
         segment(painted, colour_model, tmp_path / "out.gpkg", options=EXACT,
                 progress=lambda percent, message: progress.append(percent),
                 is_cancelled=lambda: bool(progress) and progress[-1] >= engine.INFERENCE_SHARE)

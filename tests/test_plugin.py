@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 import qgis.utils
 from osgeo import gdal
-from qgis.core import Qgis, QgsApplication, QgsPalettedRasterRenderer, QgsRasterLayer, QgsVectorLayer
+from qgis.core import (Qgis, QgsApplication, QgsPalettedRasterRenderer, QgsProcessingOutputLayerDefinition,
+                       QgsRasterLayer, QgsVectorLayer)
 from qgis.PyQt.QtCore import Qt
 from qgis.PyQt.QtGui import QColor
 from qgis.PyQt.QtWidgets import QToolBar
@@ -17,13 +18,23 @@ from qgis.PyQt.QtWidgets import QToolBar
 from conftest import REPO
 from landcover_qgis_plugin import dependencies
 from landcover_qgis_plugin.core import modelfile
-from landcover_qgis_plugin.task import SegmentationRequest, SegmentationTask
+from landcover_qgis_plugin.job import SegmentationJob
+from landcover_qgis_plugin.provider import LandCoverProvider
 from test_plugin_support import (EXPECTED_HA, SWISSIMAGE, clean_project, real_data_model, swissimage_grid,  # noqa: F401,E501
                                  rectangle_bounds, scene, wait_for_task)
 
 PLUGIN = "landcover_qgis_plugin"
 COLORS = {info.name: info.color for info in modelfile.LANDCOVER_AI_CLASSES}
-OPTIONS = {"min_area": 0.0, "fill_holes": 0.0, "simplify": 1.0, "batch_size": 8}
+FAST = {"MIN_AREA": 0.0, "FILL_HOLES": 0.0, "SIMPLIFY": 1.0, "BATCH_SIZE": 8}
+
+
+@pytest.fixture(scope="module")
+def provider(qgis_processing):
+    registry = QgsApplication.processingRegistry()
+    provider = LandCoverProvider()
+    assert registry.addProvider(provider)
+    yield provider
+    registry.removeProvider(provider)
 
 
 @pytest.fixture
@@ -140,9 +151,19 @@ def test_install_command_fits_each_platform():
     assert '"numpy<2"' in dependencies.install_command("darwin")
 
 
-def _request(scene, folder: Path, **options) -> SegmentationRequest:
-    return SegmentationRequest(str(scene.raster), "scene", str(scene.model), str(folder / "scene.gpkg"),
-                               str(folder / "scene_classes.tif"), {**OPTIONS, **options})
+def _parameters(raster: Path, model: Path, folder: Path, project, stem: str = "scene", **overrides) -> dict:
+    """What the dialog passes: layers to open in the project when done."""
+    return {"INPUT": str(raster), "MODEL": str(model), **FAST,
+            "OUTPUT": QgsProcessingOutputLayerDefinition(str(folder / f"{stem}.gpkg"), project),
+            "OUTPUT_RASTER": QgsProcessingOutputLayerDefinition(str(folder / f"{stem}_classes.tif"), project),
+            **overrides}
+
+
+def _start(parameters: dict, name: str, project, iface) -> SegmentationJob:
+    job = SegmentationJob(parameters, name, project, iface.messageBar())
+    assert job.prepared, job.error
+    job.start()
+    return job
 
 
 def _polygon_area_and_bounds(layer: QgsVectorLayer) -> tuple[int, float, tuple]:
@@ -152,11 +173,12 @@ def _polygon_area_and_bounds(layer: QgsVectorLayer) -> tuple[int, float, tuple]:
     return len(features), area, (box.xMinimum(), box.yMinimum(), box.xMaximum(), box.yMaximum())
 
 
-def test_task_runs_in_the_task_manager_and_adds_styled_layers(scene, tmp_path, clean_project, qgis_iface):
+def test_job_runs_in_the_task_manager_and_adds_styled_layers(provider, scene, tmp_path, clean_project, qgis_iface):
     qgis_iface.messageBar().clear_messages()
-    task = SegmentationTask(_request(scene, tmp_path), clean_project, qgis_iface.messageBar())
-    QgsApplication.taskManager().addTask(task)
-    wait_for_task(task)
+    job = _start(_parameters(scene.raster, scene.model, tmp_path, clean_project), "scene", clean_project, qgis_iface)
+    stages = []
+    job.feedback.stageChanged.connect(stages.append)
+    wait_for_task(job.task)
 
     group = clean_project.layerTreeRoot().findGroup("Land cover — scene")
     assert group is not None and clean_project.layerTreeRoot().children()[0] == group
@@ -182,18 +204,20 @@ def test_task_runs_in_the_task_manager_and_adds_styled_layers(scene, tmp_path, c
     assert (raster.width(), raster.height()) == (256, 192)
 
     [message] = qgis_iface.messageBar().get_messages(Qgis.Success)
-    assert "Buildings 0.03 ha" in message and "Woodland 0.20 ha" in message and " s" in message
-    assert task.result.area_ha["building"] == pytest.approx(EXPECTED_HA["building"], rel=0.01)
+    polygons, raster_part = message.split("; Class raster: ")
+    assert "Polygons: Buildings 0.03 ha" in polygons and "Woodland 0.20 ha" in polygons
+    assert "Background 0.83 ha" in raster_part and raster_part.endswith(" s")
+    assert json.loads(job.results["AREA_HA"])["building"] == pytest.approx(EXPECTED_HA["building"], rel=0.01)
+    # The engine's stages reached the task's description.
+    assert stages[:2] == ["Opening the raster", "Loading the model"] and "Tracing polygons" in stages
+    assert job.stage == "Done"
 
 
-def test_cancel_within_a_batch_leaves_no_file_and_no_layer(scene, tmp_path, clean_project, qgis_iface):
+def test_cancel_within_a_batch_leaves_no_file_and_no_layer(provider, scene, tmp_path, clean_project, qgis_iface):
     qgis_iface.messageBar().clear_messages()
-    temporary = tmp_path / "job"
-    temporary.mkdir()
-    request = SegmentationRequest(str(scene.raster), "scene", str(scene.model), str(temporary / "scene.gpkg"),
-                                  str(temporary / "scene_classes.tif"), {**OPTIONS, "batch_size": 1},
-                                  temporary_dir=str(temporary))
-    task = SegmentationTask(request, clean_project, qgis_iface.messageBar())
+    job = SegmentationJob(_parameters(scene.raster, scene.model, tmp_path, clean_project, BATCH_SIZE=1), "scene",
+                          clean_project, qgis_iface.messageBar())
+    task = job.task
     progress_seen = []
 
     def cancel_on_first_progress(value: float) -> None:  # runs on the worker thread, inside a batch
@@ -201,28 +225,27 @@ def test_cancel_within_a_batch_leaves_no_file_and_no_layer(scene, tmp_path, clea
             progress_seen.append(value)
             task.cancel()
 
-    task.progressChanged.connect(cancel_on_first_progress, Qt.DirectConnection)
-    QgsApplication.taskManager().addTask(task)
+    task.progressChanged.connect(cancel_on_first_progress, Qt.ConnectionType.DirectConnection)
+    job.start()
     wait_for_task(task)
     assert progress_seen and progress_seen[0] < 100
-    assert not temporary.exists()  # the job's own temporary folder went with it
     assert list(tmp_path.iterdir()) == []
     assert clean_project.count() == 0 and clean_project.layerTreeRoot().children() == []
     assert qgis_iface.messageBar().get_messages(Qgis.Info) == ["Land cover:Cancelled; nothing was written."]
 
 
-def test_failure_goes_to_the_message_bar_and_the_log(scene, tmp_path, clean_project, qgis_iface):
+def test_failure_goes_to_the_message_bar_and_the_log(provider, scene, tmp_path, clean_project, qgis_iface):
     qgis_iface.messageBar().clear_messages()
     not_a_raster = tmp_path / "notes.tif"
     not_a_raster.write_text("not a raster")
     logged = []
     QgsApplication.messageLog().messageReceived.connect(
         lambda message, tag, level: logged.append((message, tag, level)))
-    request = SegmentationRequest(str(not_a_raster), "notes", str(scene.model), str(tmp_path / "out.gpkg"),
-                                  str(tmp_path / "out_classes.tif"), OPTIONS)
-    task = SegmentationTask(request, clean_project, qgis_iface.messageBar())
-    QgsApplication.taskManager().addTask(task)
-    wait_for_task(task)
+    # GDAL opens a text file as a raster layer only to fail reading it: the engine says so.
+    not_a_raster.write_text("ncols 2\nnrows 2\nxllcorner 0\nyllcorner 0\ncellsize 1\n1 2\n")
+    job = _start(_parameters(not_a_raster, scene.model, tmp_path, clean_project, stem="out"), "notes",
+                 clean_project, qgis_iface)
+    wait_for_task(job.task)
     [critical] = qgis_iface.messageBar().get_messages(Qgis.Critical)
     assert "notes.tif" in critical
     assert any(tag == "Land cover" and level == Qgis.Critical and "notes.tif" in message
@@ -232,15 +255,13 @@ def test_failure_goes_to_the_message_bar_and_the_log(scene, tmp_path, clean_proj
 
 
 @pytest.mark.skipif(not SWISSIMAGE.exists(), reason=f"real orthophoto {SWISSIMAGE} is absent")
-def test_real_orthophoto_goes_through_the_task(scene, tmp_path, clean_project, qgis_iface):
+def test_real_orthophoto_goes_through_the_job(provider, scene, tmp_path, clean_project, qgis_iface):
     model = real_data_model(scene)
-    request = SegmentationRequest(str(SWISSIMAGE), "swissimage", str(model), str(tmp_path / "swiss.gpkg"),
-                                  str(tmp_path / "swiss_classes.tif"), OPTIONS)
-    task = SegmentationTask(request, clean_project, qgis_iface.messageBar())
-    QgsApplication.taskManager().addTask(task)
-    wait_for_task(task)
-    assert task.error is None, task.error
-    group = clean_project.layerTreeRoot().findGroup("Land cover — swissimage")
+    job = _start(_parameters(SWISSIMAGE, model, tmp_path, clean_project, stem="swiss"), "swissimage",
+                 clean_project, qgis_iface)
+    wait_for_task(job.task)
+    assert job.error is None, job.error
+    group = clean_project.layerTreeRoot().findGroup(f"Land cover — {SWISSIMAGE.stem}")
     layers = [node.layer() for node in group.findLayers()]
     assert len(layers) == 5 and all(layer.isValid() for layer in layers)
     assert all(layer.crs().authid() == "EPSG:2056" for layer in layers)
@@ -248,6 +269,7 @@ def test_real_orthophoto_goes_through_the_task(scene, tmp_path, clean_project, q
     assert (raster.RasterXSize, raster.RasterYSize) == swissimage_grid(model)
     raster = None
     # Every pixel of the real raster is classified: no border dropped, no tile lost.
-    assert sum(task.result.area_ha.values()) == pytest.approx(875 * 600 * 0.25 / 10_000)
+    area_ha = json.loads(job.results["AREA_HA"])
+    assert sum(area_ha.values()) == pytest.approx(875 * 600 * 0.25 / 10_000)
     if model != scene.model:  # a trained model finds more than one class in a real village scene
-        assert sum(area > 0 for area in task.result.area_ha.values()) >= 2
+        assert sum(area > 0 for area in area_ha.values()) >= 2

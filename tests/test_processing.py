@@ -77,7 +77,8 @@ def test_parameters_have_stable_ids_standard_types_and_expert_flags(provider):
     assert advanced == {"BANDS", "CLASSES", "OVERLAP", "BATCH_SIZE", "DEVICE", "TTA", "SIMPLIFY", "MIN_AREA",
                         "FILL_HOLES", "SQUARE_BUILDINGS", "MAX_VERTICES", "PRECISION", "OUTPUT_PROBABILITIES"}
     assert {o.name() for o in algorithm.outputDefinitions()} == {
-        "OUTPUT", "OUTPUT_RASTER", "OUTPUT_PROBABILITIES", "LAYERS", "AREA_HA", "DEVICE_USED", "SECONDS", "TILES"}
+        "OUTPUT", "OUTPUT_RASTER", "OUTPUT_PROBABILITIES", "LAYERS", "AREA_HA", "POLYGON_AREA_HA", "DEVICE_USED",
+        "SECONDS", "TILES"}
     assert algorithm.flags() & algorithm.FlagSupportsBatch and algorithm.flags() & algorithm.FlagCanCancel
     assert not algorithm.flags() & algorithm.FlagHideFromModeler
 
@@ -157,10 +158,10 @@ def test_bad_parameters_fail_with_a_clear_message(provider, scene, tmp_path):
              ({"OUTPUT": str(tmp_path / "o.shp")}, "GeoPackage")]
     for bad, message in cases:
         feedback = RecordingFeedback()
-        with pytest.raises(QgsProcessingException):
+        with pytest.raises(QgsProcessingException) as caught:
             _run({"INPUT": str(scene.raster), "MODEL": str(scene.model), "OUTPUT": str(tmp_path / "o.gpkg"), **bad},
                  feedback)
-        assert any(message in error for error in feedback.errors), (message, feedback.errors)
+        assert any(message in error for error in [*feedback.errors, str(caught.value)]), (message, feedback.errors)
     assert list(tmp_path.iterdir()) == []
 
 

@@ -11,7 +11,7 @@ from shapely.ops import unary_union
 from shapely.vectorized import contains
 
 from landcover_qgis_plugin.core import testing
-from landcover_qgis_plugin.core.errors import InputError, SegmentationCancelled
+from landcover_qgis_plugin.core.errors import InputError, Cancelled
 from landcover_qgis_plugin.core.modelfile import LANDCOVER_AI_CLASSES
 from landcover_qgis_plugin.core import vectorize as vectorize_module
 from landcover_qgis_plugin.core.vectorize import VectorOptions, sieve, vectorize
@@ -167,7 +167,7 @@ def test_layers_fields_and_crs(tmp_path):
 
 def test_cancel_leaves_no_file(tmp_path):
     raster = write_classes(tmp_path / "classes.tif", blobs(200, 200))
-    with pytest.raises(SegmentationCancelled):
+    with pytest.raises(Cancelled):
         vectorize(raster, tmp_path / "out.gpkg", LANDCOVER_AI_CLASSES, is_cancelled=lambda: True)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["classes.tif"]
 

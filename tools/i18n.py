@@ -24,13 +24,18 @@ I18N = REPO / "resources" / "i18n"
 CONTEXT = "LandCover"  # landcover_qgis_plugin.i18n.CONTEXT; not imported, so this runs without QGIS
 
 
+# tr() translates in the plugin; translatable() marks the QGIS-free engine's option labels, which
+# the plugin translates when it shows them.
+MARKERS = ("tr", "translatable")
+
+
 def source_strings(plugin_dir: Path = PLUGIN) -> list[tuple[str, str, int]]:
-    """(text, file relative to resources/i18n, line) of each tr() literal, first occurrence first."""
+    """(text, file relative to resources/i18n, line) of each marked literal, first occurrence first."""
     found: dict[str, tuple[str, str, int]] = {}
-    for path in sorted(plugin_dir.glob("*.py")):
+    for path in sorted([*plugin_dir.glob("*.py"), *plugin_dir.glob("core/*.py")]):
         tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
         for node in ast.walk(tree):
-            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "tr"
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in MARKERS
                     and node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)):
                 text = node.args[0].value
                 location = os.path.relpath(path, I18N).replace(os.sep, "/")

@@ -11,6 +11,8 @@ import os
 import sys
 from typing import Optional, Sequence
 
+from landcover_qgis_plugin.core.errors import LandcoverError
+
 # (sub-command, module that defines add_parser(subparsers))
 COMMANDS = (
     ("synth", "trainer.data.synth"),
@@ -38,7 +40,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except KeyboardInterrupt:
         print("Interrupted.", file=sys.stderr)
         return 130
-    except (FileNotFoundError, FileExistsError, PermissionError, ValueError) as error:
+    except (LandcoverError, FileNotFoundError, FileExistsError, PermissionError, ValueError) as error:
         # Input problems the user can act on: one clear line, no traceback.
         print(f"error: {error}", file=sys.stderr)
         return 2

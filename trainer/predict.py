@@ -8,18 +8,18 @@ from __future__ import annotations
 import argparse
 import sys
 
-from landcover_qgis_plugin.core.engine import DEVICES, PRECISIONS, SegmentationOptions, SegmentationResult
+from landcover_qgis_plugin.core.engine import SegmentationResult
+from landcover_qgis_plugin.core.options import (BANDS, CHOICE, CLASSES, EXTENT, FLAG, INTEGER, NUMBER, OPTIONS,
+                                                POLYGON, OptionSpec, SegmentationOptions)
 
-DEFAULTS = SegmentationOptions()
 
-
-def _numbers(kind, count: int | None = None):
+def _numbers(kind, count: int):
     def parse(text: str):
         try:
             values = tuple(kind(v) for v in text.replace(" ", "").split(","))
         except ValueError:
             raise argparse.ArgumentTypeError(f"'{text}' is not a comma-separated list of numbers") from None
-        if count is not None and len(values) != count:
+        if len(values) != count:
             raise argparse.ArgumentTypeError(f"'{text}' must have {count} comma-separated numbers")
         return values
     return parse
@@ -27,6 +27,26 @@ def _numbers(kind, count: int | None = None):
 
 def _names(text: str) -> tuple[str, ...]:
     return tuple(name.strip() for name in text.split(",") if name.strip())
+
+
+# How each kind of option reads from the command line.
+_ARGUMENTS = {
+    NUMBER: lambda spec: dict(type=float),
+    INTEGER: lambda spec: dict(type=int),
+    FLAG: lambda spec: dict(action=argparse.BooleanOptionalAction if spec.default else "store_true"),
+    CHOICE: lambda spec: dict(choices=spec.values),
+    BANDS: lambda spec: dict(type=_numbers(int, 3), metavar="R,G,B"),
+    CLASSES: lambda spec: dict(type=_names, metavar="NAME,..."),
+    EXTENT: lambda spec: dict(type=_numbers(float, 4), metavar="XMIN,YMIN,XMAX,YMAX"),
+    POLYGON: lambda spec: dict(metavar="WKT"),
+}
+
+
+def _add_option(parser: argparse.ArgumentParser, spec: OptionSpec) -> None:
+    unit = f" {spec.unit}" if spec.unit else ""
+    default = f" [default: %(default)s{unit}]" if spec.default not in (None, False) else ""
+    parser.add_argument(spec.flag, dest=spec.name, default=spec.default, help=f"{spec.help}{default}",
+                        **_ARGUMENTS[spec.kind](spec))
 
 
 def add_parser(subparsers) -> None:
@@ -38,32 +58,8 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--out", help="GeoPackage for the polygons, one layer per class (.gpkg)")
     parser.add_argument("--raster", help="class raster GeoTIFF (styled with the model's colours)")
     parser.add_argument("--probabilities", help="probability GeoTIFF, one band per class in percent")
-    parser.add_argument("--overlap", type=float, default=DEFAULTS.overlap,
-                        help="fraction of a tile shared with each neighbour, 0..0.5 (default %(default)s)")
-    parser.add_argument("--batch-size", type=int, default=DEFAULTS.batch_size,
-                        help="tiles per model call (default %(default)s)")
-    parser.add_argument("--device", choices=DEVICES, default=DEFAULTS.device)
-    parser.add_argument("--precision", choices=tuple(PRECISIONS), default=DEFAULTS.precision,
-                        help="bfloat16/float16: Keras mixed precision, faster on hardware that has it")
-    parser.add_argument("--tta", action="store_true", help="average over flips (4x slower, smoother)")
-    parser.add_argument("--bands", type=_numbers(int, 3), metavar="R,G,B",
-                        help="1-based source bands for red, green, blue (default: colour interpretation)")
-    parser.add_argument("--extent", type=_numbers(float, 4), metavar="XMIN,YMIN,XMAX,YMAX",
-                        help="classify only this rectangle (raster CRS)")
-    parser.add_argument("--mask-wkt", metavar="WKT", help="classify only inside this polygon (raster CRS)")
-    parser.add_argument("--classes", type=_names, metavar="NAME,...",
-                        help="classes to vectorise (default: all but background)")
-    parser.add_argument("--simplify", type=float, default=DEFAULTS.simplify,
-                        help="simplification tolerance in pixels, 0 = pixel outlines (default %(default)s)")
-    parser.add_argument("--min-area", type=float, default=DEFAULTS.min_area,
-                        help="m²; smaller regions merge into their neighbour (default %(default)s)")
-    parser.add_argument("--fill-holes", type=float, default=DEFAULTS.fill_holes,
-                        help="m²; smaller holes are filled (default %(default)s)")
-    parser.add_argument("--square-buildings", action="store_true", help="right angles for building outlines")
-    parser.add_argument("--max-vertices", type=int, default=DEFAULTS.max_vertices,
-                        help="a region traced with more vertices is split along a row into several "
-                             "polygons, bounding memory; 0 = never split (default %(default)s)")
-    parser.add_argument("--overwrite", action="store_true", help="replace existing outputs")
+    for spec in OPTIONS:
+        _add_option(parser, spec)
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.set_defaults(func=run)
 
@@ -72,15 +68,11 @@ def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from landcover_qgis_plugin.core.engine import segment
+    from landcover_qgis_plugin.core.errors import OutputError
 
     if not (args.out or args.raster or args.probabilities):
-        raise ValueError("Nothing to write: give --out OUT.gpkg and/or --raster OUT.tif.")
-    options = SegmentationOptions(
-        overlap=args.overlap, batch_size=args.batch_size, device=args.device, tta=args.tta,
-        extent=args.extent, mask_wkt=args.mask_wkt, bands=args.bands, classes=args.classes,
-        simplify=args.simplify, min_area=args.min_area, fill_holes=args.fill_holes,
-        square_buildings=args.square_buildings, max_vertices=args.max_vertices,
-        overwrite=args.overwrite, precision=args.precision)
+        raise OutputError("Nothing to write: give --out OUT.gpkg and/or --raster OUT.tif.")
+    options = SegmentationOptions(**{spec.name: getattr(args, spec.name) for spec in OPTIONS})
     bar = tqdm(total=100.0, unit="%", disable=args.quiet, file=sys.stderr,
                bar_format="{desc:<34} {percentage:3.0f}%|{bar}| {elapsed}<{remaining}")
 

@@ -20,47 +20,21 @@ from typing import Any, Callable
 import numpy as np
 from osgeo import ogr
 
-from .errors import InputError, SegmentationCancelled, release_frames
+from .errors import Cancelled, InputError, OutputError
 from .files import atomic_output, check_writable
-from .modelfile import ModelMetadata, load_model, read_metadata
-from .outputs import (CLASS_NODATA, StripWriter, atomic_raster, create_class_raster,
-                      create_probability_raster, probabilities_to_percent)
+from .modelfile import ModelMetadata, load_network, read_metadata
+from .options import SegmentationOptions
+from .outputs import CLASS_NODATA, OutputRasters, StripWriter, atomic_raster, probabilities_to_percent
 from .raster import AreaMask, RasterSource, call_gdal, pixel_bounds, reflect_indices
 from . import tiling
-from .tiling import MAX_OVERLAP, TileGrid
-from .vectorize import (DEFAULT_FILL_HOLES_M2, DEFAULT_MAX_VERTICES, DEFAULT_MIN_AREA_M2, DEFAULT_SIMPLIFY_PX,
-                        VectorOptions, kept_classes, write_vectors)
+from .tiling import TileGrid
+from .vectorize import VectorOptions, kept_classes, write_vectors
 
-__all__ = ["SegmentationOptions", "SegmentationResult", "SegmentationCancelled", "InputError", "segment"]
+__all__ = ["SegmentationOptions", "SegmentationResult", "segment"]
 
-DEVICES = ("auto", "cpu", "gpu")
-PRECISIONS = {"float32": None, "bfloat16": "mixed_bfloat16", "float16": "mixed_float16"}
 VECTOR_SUFFIXES = (".gpkg",)
 RASTER_SUFFIXES = (".tif", ".tiff")
 INFERENCE_SHARE = 90.0  # percent of the progress bar before vectorising
-
-
-@dataclass
-class SegmentationOptions:
-    overlap: float = 0.25          # fraction of the tile shared with each neighbour, 0..0.5 (tiling.py)
-    batch_size: int = 4
-    device: str = "auto"           # auto | cpu | gpu
-    tta: bool = False              # average the predictions of the tile and its three flips
-    extent: tuple[float, float, float, float] | None = None   # xmin, ymin, xmax, ymax in the raster's CRS
-    mask_wkt: str | None = None    # polygon (raster CRS): only pixels inside are classified
-    bands: tuple[int, ...] | None = None     # 1-based source bands for R, G, B (None: colour interpretation)
-    classes: tuple[str, ...] | None = None   # classes to vectorise (None: all but background)
-    simplify: float = DEFAULT_SIMPLIFY_PX    # tolerance in output pixels, shared-boundary preserving
-    min_area: float = DEFAULT_MIN_AREA_M2    # m²; smaller regions merge into their largest neighbour
-    fill_holes: float = DEFAULT_FILL_HOLES_M2  # m²; smaller holes in polygons are filled
-    square_buildings: bool = False
-    max_vertices: int = DEFAULT_MAX_VERTICES   # traced vertices before a huge region is split; 0: never
-    overwrite: bool = False
-    precision: str = "float32"     # float32 | bfloat16 | float16 (Keras mixed precision)
-
-    def vector_options(self) -> VectorOptions:
-        return VectorOptions(self.simplify, self.min_area, self.fill_holes, self.square_buildings,
-                             self.max_vertices)
 
 
 @dataclass
@@ -76,8 +50,8 @@ class SegmentationResult:
     skipped_tiles: int             # tiles with no valid pixel in the area, never run
     crs_wkt: str                   # CRS of every output (the input's; UTM for a geographic input)
     pixel_size_m: float
-    vector_area_ha: dict[str, float] = field(default_factory=dict)  # layer -> hectares of its polygons
-    polygons: dict[str, int] = field(default_factory=dict)          # layer -> number of polygons
+    vector_area_ha: dict[str, float] = field(default_factory=dict)  # class -> hectares of its polygons
+    polygons: dict[str, int] = field(default_factory=dict)          # class -> number of polygons
     width: int = 0                 # output raster size in pixels
     height: int = 0
     timings: dict[str, float] = field(default_factory=dict)  # seconds: read, model, blend, write, vectorize
@@ -87,22 +61,25 @@ def segment(input_path: str, model_path: str, vector_path: str | None = None,
             raster_path: str | None = None, probabilities_path: str | None = None,
             options: SegmentationOptions = SegmentationOptions(),
             progress: Callable[[float, str], None] | None = None,
-            is_cancelled: Callable[[], bool] | None = None) -> SegmentationResult:
+            is_cancelled: Callable[[], bool] | None = None,
+            metadata: ModelMetadata | None = None) -> SegmentationResult:
     """Classify `input_path` with the model file and write the requested outputs.
 
-    Raises InputError (bad raster, option or output path), modelfile.ModelFileError (bad model
-    file), OutputExistsError / PermissionError (outputs), SegmentationCancelled.
+    `progress(percent, stage)` hears every stage ("Opening the raster", "Classifying tile 3 of
+    81", "Tracing polygons", ...). `metadata`, when the caller has already read the model file's,
+    saves reading it again. Raises the errors of core.errors: InputError, ModelFileError,
+    OutputError (OutputExistsError), Cancelled; anything else is a bug.
     """
     started = time.perf_counter()
     report = progress or (lambda percent, message: None)
     cancelled = is_cancelled or (lambda: False)
-    _check_options(options)
+    options.check()
+    vector_options = _vector_options(options)
     _check_outputs(input_path, vector_path, raster_path, probabilities_path, options.overwrite)
-    metadata = read_metadata(model_path)
+    metadata = metadata or read_metadata(model_path)
     kept = kept_classes(metadata.classes, options.classes)
     report(0.0, "Opening the raster")
-    source = RasterSource(input_path, metadata.resolution_m, options.bands, metadata.bands)
-    try:
+    with RasterSource(input_path, metadata.resolution_m, options.bands, metadata.bands) as source:
         if source.width < metadata.input_size or source.height < metadata.input_size:
             raise InputError(
                 f"'{input_path}' is {source.width} x {source.height} px at the model's "
@@ -111,8 +88,7 @@ def segment(input_path: str, model_path: str, vector_path: str | None = None,
                 f"{metadata.input_size * metadata.resolution_m:g} m. Use a larger raster.")
         window, mask = _area(source, options)
         report(0.0, "Loading the model")
-        model, metadata = load_model(model_path)
-        predictor = _Predictor(model, metadata, options)
+        predictor = _Predictor(load_network(model_path, metadata), metadata, options)
         out_grid = source.grid.window(*window)
         with contextlib.ExitStack() as stack:
             class_path = (stack.enter_context(atomic_raster(raster_path, options.overwrite)) if raster_path
@@ -125,20 +101,12 @@ def segment(input_path: str, model_path: str, vector_path: str | None = None,
                                if probabilities_path else None)
             vector_tmp = (stack.enter_context(atomic_output(vector_path, options.overwrite)) if vector_path
                           else None)
-            class_ds = create_class_raster(class_path, out_grid, source.crs_wkt, metadata.classes) \
-                if class_path else None
-            probability_ds = create_probability_raster(probability_tmp, out_grid, source.crs_wkt,
-                                                       metadata.classes) if probability_tmp else None
             share = INFERENCE_SHARE if vector_path else 100.0
             classifier = _Classifier(source, window, mask, predictor, metadata, options,
                                      lambda f, message: report(share * f, message), cancelled)
-            try:
-                classifier.run(class_ds, probability_ds, str(raster_path or probabilities_path or vector_path))
-            except BaseException as error:
-                class_ds = probability_ds = None  # closed before their temporary files go
-                release_frames(error)
-                raise
-            class_ds = probability_ds = None  # flush and close before vectorising / moving
+            # Closed on leaving the block, error or not: flushed before vectorising or moving.
+            with OutputRasters(class_path, probability_tmp, out_grid, source.crs_wkt, metadata.classes) as rasters:
+                classifier.run(rasters)
             timings = {**classifier.timings, "vectorize": 0.0}
             if not classifier.tiles:
                 raise InputError(f"'{input_path}' has no valid pixels in the area to classify (all nodata "
@@ -147,8 +115,7 @@ def segment(input_path: str, model_path: str, vector_path: str | None = None,
             if vector_path:
                 tick = time.perf_counter()
                 vectors = write_vectors(
-                    class_path, vector_tmp, metadata.classes, [c.name for c in kept],
-                    options.vector_options(),
+                    class_path, vector_tmp, metadata.classes, [c.name for c in kept], vector_options,
                     lambda percent, message: report(share + (100.0 - share) * percent / 100.0, message),
                     cancelled)
                 timings["vectorize"] = time.perf_counter() - tick
@@ -165,24 +132,11 @@ def segment(input_path: str, model_path: str, vector_path: str | None = None,
             vector_area_ha=vectors.area_ha if vectors else {},
             polygons=vectors.polygons if vectors else {},
             width=out_grid.width, height=out_grid.height, timings=timings)
-    finally:
-        source.close()
 
 
-def _check_options(options: SegmentationOptions) -> None:
-    if not isinstance(options.overlap, (int, float)) or not 0.0 <= options.overlap <= MAX_OVERLAP:
-        raise InputError(f"Overlap {options.overlap!r} is out of range; use a fraction of the tile from 0 "
-                         f"to {MAX_OVERLAP} (default 0.25).")
-    if not isinstance(options.batch_size, int) or options.batch_size < 1:
-        raise InputError(f"Batch size {options.batch_size!r} must be a whole number >= 1.")
-    if options.device not in DEVICES:
-        raise InputError(f"Device {options.device!r} is unknown; use one of {', '.join(DEVICES)}.")
-    if options.precision not in PRECISIONS:
-        raise InputError(f"Precision {options.precision!r} is unknown; use one of {', '.join(PRECISIONS)}.")
-    try:
-        options.vector_options()
-    except ValueError as error:
-        raise InputError(str(error)) from None
+def _vector_options(options: SegmentationOptions) -> VectorOptions:
+    return VectorOptions(options.simplify, options.min_area, options.fill_holes, options.square_buildings,
+                         options.max_vertices)
 
 
 def _check_outputs(input_path: str, vector_path, raster_path, probabilities_path, overwrite: bool) -> None:
@@ -191,23 +145,23 @@ def _check_outputs(input_path: str, vector_path, raster_path, probabilities_path
              ("probability raster", probabilities_path, RASTER_SUFFIXES)]
     given = [(kind, Path(path), suffixes) for kind, path, suffixes in named if path]
     if not given:
-        raise InputError("Nothing to write: give a GeoPackage (.gpkg) for the polygons, a GeoTIFF for the "
+        raise OutputError("Nothing to write: give a GeoPackage (.gpkg) for the polygons, a GeoTIFF for the "
                          "class raster, or both.")
     seen = {Path(input_path).resolve()}
     for kind, path, suffixes in given:
         if path.suffix.lower() not in suffixes:
-            raise InputError(f"The {kind} output '{path}' must end in {' or '.join(suffixes)}.")
+            raise OutputError(f"The {kind} output '{path}' must end in {' or '.join(suffixes)}.")
         if path.resolve() in seen:
-            raise InputError(f"The {kind} output '{path}' is also used as another input or output; "
-                             "give each output its own path.")
+            raise OutputError(f"The {kind} output '{path}' is also used as another input or output; "
+                              "give each output its own path.")
         seen.add(path.resolve())
         check_writable(path, overwrite)
         try:  # permissions alone do not tell (root, read-only mounts, network shares)
             with tempfile.TemporaryFile(dir=path.parent if str(path.parent) else "."):
                 pass
         except OSError as error:
-            raise PermissionError(f"Output folder '{path.parent}' is not writable ({error.strerror}); "
-                                  "pick a folder you can write to.") from None
+            raise OutputError(f"Output folder '{path.parent}' is not writable ({error.strerror}); "
+                              "pick a folder you can write to.") from None
 
 
 def _area(source: RasterSource,
@@ -288,10 +242,10 @@ def _select_device(requested: str) -> str:
 
 def with_precision(model: Any, precision: str) -> Any:
     """The model rebuilt under a Keras mixed-precision policy (same weights), or itself for float32."""
-    policy = PRECISIONS[precision]
-    if policy is None:
+    if precision == "float32":
         return model
     import keras
+    policy = f"mixed_{precision}"
 
     def rebuild(layer):
         config = layer.get_config()
@@ -325,13 +279,13 @@ class _Classifier:
         self.timings = {"read": 0.0, "model": 0.0, "blend": 0.0, "write": 0.0}
         self._total = 1   # tiles in the area, known once run() has planned the strips
 
-    def run(self, class_ds, probability_ds, output_name: str) -> None:
+    def run(self, rasters: OutputRasters) -> None:
         x0, y0, x1, y1 = self.window
         rows = self.grid.starts(y0, y1)
         plan = [(a, b, self.grid.starts(a, b)) for a, b in tiling.strips(x0, x1, tiling.STRIP_WIDTH)]
         self._total = max(len(rows) * sum(len(starts) for *_, starts in plan), 1)
         for strip0, strip1, columns in plan:
-            writer = StripWriter(class_ds, probability_ds, strip0 - x0, output_name)
+            writer = rasters.strip(strip0 - x0)
             self._strip(strip0, strip1, [int(c) for c in columns], [int(r) for r in rows], writer)
             tick = time.perf_counter()
             writer.close()
@@ -345,7 +299,7 @@ class _Classifier:
             inside = np.zeros((size, strip1 - strip0), bool)   # valid, in the area, in the mask
             for first in range(0, len(columns), self.batch_size):
                 if self.cancelled():
-                    raise SegmentationCancelled()
+                    raise Cancelled()
                 batch = columns[first:first + self.batch_size]
                 self._batch(top, batch, strip0, strip1, accumulator, inside)
             tick = time.perf_counter()

@@ -1,16 +1,36 @@
-"""How a segmentation run stops early, shared by the engine, the CLI and the plugin."""
-import traceback
+"""The problems a user can act on, under one base.
+
+Front-ends (the CLI, the Processing algorithm, the dialog) turn a `LandcoverError` into one line
+that names the input and what to do; anything else is a bug and keeps its traceback.
+"""
 
 
-class InputError(ValueError):
-    """An input or option the engine cannot use; the message names it and says what to do."""
+class LandcoverError(Exception):
+    """A problem with what the user asked for, explained in the message; not a bug."""
 
 
-class SegmentationCancelled(Exception):
+class InputError(LandcoverError):
+    """An input raster, area or option the engine cannot use."""
+
+
+class ModelFileError(LandcoverError):
+    """A model file is missing, unreadable, or its metadata is missing or wrong."""
+
+
+class OutputError(LandcoverError):
+    """An output cannot be created or written where the user asked."""
+
+
+class OutputExistsError(OutputError, FileExistsError):
+    """An output exists and the caller did not ask to overwrite it."""
+
+
+class Cancelled(LandcoverError):
     """The caller's is_cancelled() turned true; nothing was written."""
 
 
 def release_frames(error: BaseException) -> None:
     """Drop the locals of the frames `error` passed through, so the GDAL datasets they held close
     now, before their temporary files are removed, not whenever the traceback goes away."""
+    import traceback
     traceback.clear_frames(error.__traceback__)

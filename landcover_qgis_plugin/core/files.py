@@ -7,9 +7,7 @@ import tempfile
 from pathlib import Path
 from typing import Iterator
 
-
-class OutputExistsError(FileExistsError):
-    """An output exists and the caller did not ask to overwrite it."""
+from .errors import OutputError, OutputExistsError
 
 
 def check_writable(path: str | os.PathLike, overwrite: bool = False) -> Path:
@@ -21,9 +19,9 @@ def check_writable(path: str | os.PathLike, overwrite: bool = False) -> Path:
             f"Output '{path}' already exists; choose another name or allow overwriting "
             "(--overwrite). The existing file was left untouched.")
     if not folder.is_dir():
-        raise PermissionError(f"Output folder '{folder}' does not exist; create it or pick another output path.")
+        raise OutputError(f"Output folder '{folder}' does not exist; create it or pick another output path.")
     if not os.access(folder, os.W_OK | os.X_OK):
-        raise PermissionError(f"Output folder '{folder}' is not writable; pick a folder you can write to.")
+        raise OutputError(f"Output folder '{folder}' is not writable; pick a folder you can write to.")
     return path
 
 

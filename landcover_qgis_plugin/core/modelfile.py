@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
+from .errors import ModelFileError
 from .files import atomic_output
 
 SCHEMA = "landcover-model"
@@ -22,10 +23,6 @@ SCHEMA_VERSION = 1
 METADATA_MEMBER = "landcover.json"
 MODEL_SUFFIX = ".keras"
 _COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
-
-
-class ModelFileError(ValueError):
-    """A model file is missing, unreadable, or its metadata is missing or wrong."""
 
 
 @dataclass(frozen=True)
@@ -232,6 +229,11 @@ def check_model_matches(model, metadata: ModelMetadata, source: str) -> None:
 def load_model(path: str | Path) -> tuple[Any, ModelMetadata]:
     """Load a model file: validated metadata first, then the network (standard Keras layers only)."""
     metadata = read_metadata(path)
+    return load_network(path, metadata), metadata
+
+
+def load_network(path: str | Path, metadata: ModelMetadata) -> Any:
+    """The Keras network of a model file whose metadata the caller has already read."""
     import keras
     try:
         model = keras.saving.load_model(str(path), compile=False, safe_mode=True)
@@ -239,7 +241,7 @@ def load_model(path: str | Path) -> tuple[Any, ModelMetadata]:
         raise ModelFileError(f"Model file '{path}' could not be loaded by Keras ({error}); "
                              "it may be corrupt or made by an incompatible Keras: export it again.") from None
     check_model_matches(model, metadata, f"Model file '{path}'")
-    return model, metadata
+    return model
 
 
 def metadata_for(classes: Sequence[ClassInfo] = LANDCOVER_AI_CLASSES, **fields: Any) -> ModelMetadata:

@@ -18,6 +18,7 @@ from typing import Iterator, Sequence
 import numpy as np
 from osgeo import gdal
 
+from .errors import OutputError
 from .files import atomic_output
 from .modelfile import ClassInfo
 from .raster import Grid, call_gdal
@@ -50,11 +51,55 @@ def atomic_raster(path: str | os.PathLike, overwrite: bool = False) -> Iterator[
             final_sidecar.unlink()  # left by an overwritten older output
 
 
+class OutputRasters:
+    """The class and probability GeoTIFFs of one run, open while the tiles come in.
+
+    This object holds the only references to the GDAL datasets, so closing it (on leaving the
+    `with` block, error or not) closes them, before their temporary files are moved or removed.
+    """
+
+    def __init__(self, class_path: str | os.PathLike | None, probability_path: str | os.PathLike | None,
+                 grid: Grid, crs_wkt: str, classes: Sequence[ClassInfo]):
+        self.has_classes = class_path is not None
+        self.has_probabilities = probability_path is not None
+        self._paths = [str(p) for p in (class_path, probability_path) if p is not None]
+        self._datasets: list[gdal.Dataset] = []
+        if class_path is not None:
+            self._datasets.append(_class_raster(class_path, grid, crs_wkt, classes))
+        if probability_path is not None:
+            self._datasets.append(_probability_raster(probability_path, grid, crs_wkt, classes))
+
+    def __enter__(self) -> "OutputRasters":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._datasets = []
+
+    @property
+    def count(self) -> int:
+        """How many rasters are written (class raster first)."""
+        return len(self._paths)
+
+    def strip(self, x0: int) -> "StripWriter":
+        """A writer for the vertical strip starting at output column x0."""
+        return StripWriter(self, x0)
+
+    def write(self, index: int, array: np.ndarray, x0: int, y0: int) -> None:
+        """(bands, h, w) rows into output `index` (classes first), then out of GDAL's block cache."""
+        if self._datasets[index].WriteArray(array, x0, y0):
+            raise OutputError(f"Writing '{self._paths[index]}' failed "
+                              f"({gdal.GetLastErrorMsg() or 'disk full?'}).")
+        self._datasets[index].FlushCache()  # these blocks are complete: to disk, out of the cache
+
+
 def _create(path: str | os.PathLike, grid: Grid, crs_wkt: str, bands: int, nodata: int,
             interleave: str) -> gdal.Dataset:
     driver = gdal.GetDriverByName("GTiff")
     dataset = call_gdal(f"Could not create '{path}'", driver.Create, str(path), grid.width, grid.height,
-                        bands, gdal.GDT_Byte, [*GTIFF_OPTIONS, f"INTERLEAVE={interleave}"])
+                        bands, gdal.GDT_Byte, [*GTIFF_OPTIONS, f"INTERLEAVE={interleave}"], error=OutputError)
     dataset.SetGeoTransform(grid.geotransform)
     dataset.SetProjection(crs_wkt)
     for index in range(1, bands + 1):
@@ -62,8 +107,7 @@ def _create(path: str | os.PathLike, grid: Grid, crs_wkt: str, bands: int, nodat
     return dataset
 
 
-def create_class_raster(path: str | os.PathLike, grid: Grid, crs_wkt: str,
-                        classes: Sequence[ClassInfo]) -> gdal.Dataset:
+def _class_raster(path: str | os.PathLike, grid: Grid, crs_wkt: str, classes: Sequence[ClassInfo]) -> gdal.Dataset:
     dataset = _create(path, grid, crs_wkt, 1, CLASS_NODATA, "BAND")
     band = dataset.GetRasterBand(1)
     band.SetDescription("class")
@@ -77,8 +121,8 @@ def create_class_raster(path: str | os.PathLike, grid: Grid, crs_wkt: str,
     return dataset
 
 
-def create_probability_raster(path: str | os.PathLike, grid: Grid, crs_wkt: str,
-                              classes: Sequence[ClassInfo]) -> gdal.Dataset:
+def _probability_raster(path: str | os.PathLike, grid: Grid, crs_wkt: str,
+                        classes: Sequence[ClassInfo]) -> gdal.Dataset:
     dataset = _create(path, grid, crs_wkt, len(classes), PROBABILITY_NODATA, "PIXEL")
     for info in classes:
         dataset.GetRasterBand(info.value + 1).SetDescription(f"{info.name} probability (%)")
@@ -95,20 +139,17 @@ def probabilities_to_percent(probabilities: np.ndarray, valid: np.ndarray) -> np
 class StripWriter:
     """Writes one vertical strip of the outputs top to bottom, a whole row of blocks at a time."""
 
-    def __init__(self, classes_dataset: gdal.Dataset | None, probabilities_dataset: gdal.Dataset | None,
-                 x0: int, path_for_errors: str):
-        self._targets = [d for d in (classes_dataset, probabilities_dataset) if d is not None]
-        self._has_classes = classes_dataset is not None
-        self.has_probabilities = probabilities_dataset is not None
+    def __init__(self, outputs: OutputRasters, x0: int):
+        self._outputs = outputs
+        self.has_probabilities = outputs.has_probabilities
         self._x0 = x0
-        self._path = path_for_errors
-        self._pending: list[list[np.ndarray]] = [[] for _ in self._targets]
+        self._pending: list[list[np.ndarray]] = [[] for _ in range(outputs.count)]
         self._pending_rows = 0
         self._y0 = 0  # first row not yet written
 
     def write(self, class_rows: np.ndarray, probability_rows: np.ndarray | None) -> None:
         """Append rows: classes (h, w) and probabilities (C, h, w) as produced."""
-        arrays = ([class_rows[np.newaxis]] if self._has_classes else []) + \
+        arrays = ([class_rows[np.newaxis]] if self._outputs.has_classes else []) + \
                  ([probability_rows] if probability_rows is not None else [])
         for pending, array in zip(self._pending, arrays):
             pending.append(array)
@@ -122,12 +163,9 @@ class StripWriter:
             self._flush(self._pending_rows)
 
     def _flush(self, rows: int) -> None:
-        for index, (dataset, pending) in enumerate(zip(self._targets, self._pending)):
+        for index, pending in enumerate(self._pending):
             stacked = np.concatenate(pending, axis=1)
-            error = dataset.WriteArray(stacked[:, :rows], self._x0, self._y0)
-            if error:
-                raise OSError(f"Writing '{self._path}' failed ({gdal.GetLastErrorMsg() or 'disk full?'}).")
-            dataset.FlushCache()   # these blocks are complete: to disk, and out of GDAL's block cache
+            self._outputs.write(index, stacked[:, :rows], self._x0, self._y0)
             self._pending[index] = [stacked[:, rows:]] if rows < stacked.shape[1] else []
         self._y0 += rows
         self._pending_rows -= rows

@@ -40,7 +40,7 @@ from typing import Sequence
 import numpy as np
 from osgeo import gdal, ogr, osr
 
-from .errors import InputError
+from .errors import InputError, LandcoverError
 
 SAME_GRID_TOLERANCE = 0.01      # relative pixel-size difference read without resampling
 FLOAT_NEGATIVE_TOLERANCE = 0.05  # share of the white point that negative floats may reach (noise)
@@ -87,15 +87,15 @@ class gdal_errors:
         return gdal.GetLastErrorMsg().strip() or "no details from GDAL"
 
 
-def call_gdal(what: str, function, *args, **kwargs):
-    """Run a GDAL call that signals failure by None or by RuntimeError, as InputError about `what`."""
+def call_gdal(what: str, function, *args, error: type[LandcoverError] = InputError, **kwargs):
+    """Run a GDAL call that signals failure by None or by RuntimeError, as `error` about `what`."""
     with gdal_errors():
         try:
             result = function(*args, **kwargs)
-        except RuntimeError as error:
-            raise InputError(f"{what} ({error}).") from None
+        except RuntimeError as failure:
+            raise error(f"{what} ({failure}).") from None
         if result is None:
-            raise InputError(f"{what} ({gdal_errors.last()}).")
+            raise error(f"{what} ({gdal_errors.last()}).")
         return result
 
 
@@ -357,8 +357,15 @@ class RasterSource:
         return geometry
 
     def close(self) -> None:
+        """Close the input (and its virtual warp): this object holds the only references."""
         self._dataset = None
         self._source = None
+
+    def __enter__(self) -> "RasterSource":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
 
 def pixel_bounds(grid: Grid, envelope: tuple[float, float, float, float]) -> tuple[int, int, int, int]:

@@ -74,7 +74,7 @@ from shapely.geometry import Polygon
 
 from .files import atomic_output
 from .modelfile import BACKGROUND, ClassInfo
-from .errors import InputError, SegmentationCancelled, release_frames
+from .errors import InputError, Cancelled, release_frames
 from .raster import Grid, call_gdal, crs_units_in_metres, gdal_errors
 
 DEFAULT_SIMPLIFY_PX = 1.0
@@ -189,7 +189,7 @@ def _write_vectors(class_raster: str | os.PathLike, vector_path: str | os.PathLi
     for count, feature in enumerate(regions, 1):
         if count % 500 == 0:
             if cancelled():
-                raise SegmentationCancelled()
+                raise Cancelled()
             report(55.0 + 45.0 * count / total, "Writing polygons")
             _drop_cached(band, *([holes.band] if holes is not None else []))
         value = feature.GetField(0)
@@ -256,7 +256,7 @@ def sieve(source: gdal.Band, target: gdal.Band, threshold: int,
     bands = _bands(width, height)
     for index, (top, bottom) in enumerate(bands):
         if is_cancelled is not None and is_cancelled():
-            raise SegmentationCancelled()
+            raise Cancelled()
         values = source.ReadAsArray(0, top, width, bottom - top)
         valid = mask.ReadAsArray(0, top, width, bottom - top) != 0
         for rows, cols, value in state.add_band(values, valid, top, last=bottom == height):
@@ -502,7 +502,7 @@ def _trace(band: gdal.Band, kept: set[int], emit: Callable[[int, ogr.Geometry], 
     bands = _bands(width, height)
     for index, (top, bottom) in enumerate(bands):
         if cancelled():
-            raise SegmentationCancelled()
+            raise Cancelled()
         below = np.full(width, -1, np.int64)
         next_above = np.full(width, -1, np.int64)
         for value, geometry in _polygonize_rows(band, top, bottom, cancelled):
@@ -562,7 +562,7 @@ def _polygonize_rows(band: gdal.Band, top: int, bottom: int,
         error = gdal.Polygonize(copy.GetRasterBand(1), copy.GetRasterBand(2), layer, 0, [],
                                 callback=_progress_callback(lambda f: None, cancelled))
     if cancelled():
-        raise SegmentationCancelled()
+        raise Cancelled()
     if error:
         raise OSError(f"Tracing polygons failed ({gdal_errors.last()}).")
     for feature in layer:

@@ -4,194 +4,284 @@
   <context>
     <name>LandCover</name>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="70" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="55" />
       <source>Segment land cover</source>
       <translation>Landbedeckung segmentieren</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="79" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="64" />
       <source>land cover,segmentation,deep learning,orthophoto,buildings,woodland,water,roads</source>
       <translation>Landbedeckung,Segmentierung,Deep Learning,Orthofoto,Gebäude,Wald,Gewässer,Straßen</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="85" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="70" />
       <source>Classifies an RGB orthophoto with a DeepLabv3+ model file and writes one polygon layer per class (area and class attributes) to a GeoPackage, plus a class raster and, optionally, a probability raster. The raster is read in overlapping tiles at the model's resolution and the tiles are blended, so there are no seams. Limit the work with an extent or polygons (the 'Selected features only' option applies).</source>
       <translation>Klassifiziert ein RGB-Orthofoto mit einer DeepLabv3+-Modelldatei und schreibt je Klasse einen Polygon-Layer (mit Fläche und Klasse als Attributen) in ein GeoPackage, dazu ein Klassenraster und auf Wunsch ein Wahrscheinlichkeitsraster. Das Raster wird in überlappenden Kacheln in der Auflösung des Modells gelesen und die Kacheln werden überblendet, sodass keine Nähte entstehen. Die Arbeit lässt sich auf eine Ausdehnung oder auf Polygone beschränken (die Option „Nur gewählte Objekte“ gilt).</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="95" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="80" />
       <source>Orthophoto (RGB raster)</source>
       <translation>Orthofoto (RGB-Raster)</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="98" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="83" />
       <source>Model file (default: the bundled model)</source>
       <translation>Modelldatei (Vorgabe: das mitgelieferte Modell)</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="99" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="84" />
       <source>Keras model (*.keras)</source>
       <translation>Keras-Modell (*.keras)</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="100" />
-      <source>Extent (default: whole raster)</source>
-      <translation>Ausdehnung (Vorgabe: ganzes Raster)</translation>
-    </message>
-    <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="103" />
-      <source>Only inside these polygons</source>
-      <translation>Nur innerhalb dieser Polygone</translation>
-    </message>
-    <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="105" />
-      <source>Red, green and blue bands (default: from the raster's colour interpretation)</source>
-      <translation>Rot-, Grün- und Blaukanal (Vorgabe: aus der Farbinterpretation des Rasters)</translation>
-    </message>
-    <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="108" />
-      <source>Classes to vectorise, comma separated (default: all but background)</source>
-      <translation>Zu vektorisierende Klassen, durch Kommas getrennt (Vorgabe: alle außer Hintergrund)</translation>
-    </message>
-    <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="110" />
-      <source>Tile overlap (fraction of a tile)</source>
-      <translation>Kachelüberlappung (Anteil einer Kachel)</translation>
-    </message>
-    <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="112" />
-      <source>Batch size (tiles per model call)</source>
-      <translation>Stapelgröße (Kacheln je Modellaufruf)</translation>
-    </message>
-    <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="114" />
-      <source>Device</source>
-      <translation>Gerät</translation>
-    </message>
-    <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="116" />
-      <source>Test-time augmentation (flips)</source>
-      <translation>Testzeit-Augmentierung (Spiegelungen)</translation>
-    </message>
-    <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="118" />
-      <source>Simplification tolerance (pixels)</source>
-      <translation>Vereinfachungstoleranz (Pixel)</translation>
-    </message>
-    <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="119" />
-      <source>Minimum polygon area (m²)</source>
-      <translation>Minimale Polygonfläche (m²)</translation>
-    </message>
-    <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="120" />
-      <source>Fill holes smaller than (m²)</source>
-      <translation>Löcher füllen, die kleiner sind als (m²)</translation>
-    </message>
-    <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="121" />
-      <source>Square building corners</source>
-      <translation>Gebäudeecken rechtwinklig machen</translation>
-    </message>
-    <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="123" />
-      <source>Split a region into several polygons beyond this many traced vertices (0: never)</source>
-      <translation>Eine Fläche ab so vielen nachgezeichneten Stützpunkten in mehrere Polygone teilen (0: nie)</translation>
-    </message>
-    <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="126" />
-      <source>Numeric precision of the model</source>
-      <translation>Rechengenauigkeit des Modells</translation>
-    </message>
-    <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="133" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="88" />
       <source>Land-cover polygons (GeoPackage, one layer per class)</source>
       <translation>Landbedeckungs-Polygone (GeoPackage, ein Layer je Klasse)</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="135" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="90" />
       <source>Class raster</source>
       <translation>Klassenraster</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="138" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="93" />
       <source>Class probabilities</source>
       <translation>Klassenwahrscheinlichkeiten</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="141" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="96" />
       <source>Class layers</source>
       <translation>Klassen-Layer</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="142" />
-      <source>Area per class in hectares (JSON)</source>
-      <translation>Fläche je Klasse in Hektar (JSON)</translation>
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="97" />
+      <source>Class raster area per class in hectares (JSON)</source>
+      <translation>Fläche je Klasse im Klassenraster in Hektar (JSON)</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="143" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="99" />
+      <source>Polygon area per class in hectares, after cleaning (JSON)</source>
+      <translation>Polygonfläche je Klasse in Hektar, nach der Bereinigung (JSON)</translation>
+    </message>
+    <message>
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="100" />
       <source>Device used</source>
       <translation>Verwendetes Gerät</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="144" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="101" />
       <source>Seconds taken</source>
       <translation>Benötigte Sekunden</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="145" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="102" />
       <source>Tiles classified</source>
       <translation>Klassifizierte Kacheln</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="164" />
-      <source>The polygons go to a GeoPackage file; name the output 'something.gpkg' (got '{path}').</source>
-      <translation>Die Polygone werden in eine GeoPackage-Datei geschrieben; nennen Sie die Ausgabe „etwas.gpkg“ (angegeben: „{path}“).</translation>
-    </message>
-    <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="199" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="133" />
       <source>The extent does not overlap '{name}'.</source>
       <translation>Die Ausdehnung überlappt „{name}“ nicht.</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="209" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="143" />
       <source>The mask layer has no polygon (or none is selected).</source>
       <translation>Der Masken-Layer enthält kein Polygon (oder keines ist gewählt).</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="212" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="146" />
       <source>The mask polygons do not overlap '{name}'.</source>
       <translation>Die Maskenpolygone überlappen „{name}“ nicht.</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="223" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="158" />
       <source>Segmenting {name} with {model}</source>
       <translation>Segmentiere {name} mit {model}</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="231" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="173" />
       <source>Cancelled; nothing was written.</source>
       <translation>Abgebrochen; es wurde nichts geschrieben.</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="313" />
-      <source>Unknown class(es) {unknown}; this model knows {known}.</source>
-      <translation>Unbekannte Klasse(n) {unknown}; dieses Modell kennt {known}.</translation>
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="197" />
+      <source>The polygons go to a GeoPackage file; name the output 'something.gpkg' (got '{path}').</source>
+      <translation>Die Polygone werden in eine GeoPackage-Datei geschrieben; nennen Sie die Ausgabe „etwas.gpkg“ (angegeben: „{path}“).</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/defaults.py" line="15" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="217" />
+      <source>Land cover — {name}</source>
+      <translation>Landbedeckung — {name}</translation>
+    </message>
+    <message>
+      <location filename="../../landcover_qgis_plugin/core/options.py" line="106" />
+      <source>Extent</source>
+      <translation>Ausdehnung</translation>
+    </message>
+    <message>
+      <location filename="../../landcover_qgis_plugin/core/options.py" line="107" />
+      <source>Classify only this rectangle (xmin, ymin, xmax, ymax in the raster's CRS); default: the whole raster.</source>
+      <translation>Nur dieses Rechteck klassifizieren (xmin, ymin, xmax, ymax im KBS des Rasters); Standard: das ganze Raster.</translation>
+    </message>
+    <message>
+      <location filename="../../landcover_qgis_plugin/core/options.py" line="110" />
+      <source>Only inside these polygons</source>
+      <translation>Nur innerhalb dieser Polygone</translation>
+    </message>
+    <message>
+      <location filename="../../landcover_qgis_plugin/core/options.py" line="111" />
+      <source>Classify only the pixels inside these polygons: WKT in the raster's CRS on the command line; in QGIS a polygon layer (only its selected features, if so chosen).</source>
+      <translation>Nur die Pixel innerhalb dieser Polygone klassifizieren: auf der Kommandozeile WKT im KBS des Rasters, in QGIS ein Polygonlayer (auf Wunsch nur seine gewählten Objekte).</translation>
+    </message>
+    <message>
+      <location filename="../../landcover_qgis_plugin/core/options.py" line="115" />
+      <source>Classes to vectorise</source>
+      <translation>Zu vektorisierende Klassen</translation>
+    </message>
+    <message>
+      <location filename="../../landcover_qgis_plugin/core/options.py" line="116" />
+      <source>Class names, comma separated; default: every class but background.</source>
+      <translation>Klassennamen, durch Kommas getrennt; Standard: alle Klassen außer Hintergrund.</translation>
+    </message>
+    <message>
+      <location filename="../../landcover_qgis_plugin/core/options.py" line="118" />
+      <source>Red, green and blue bands</source>
+      <translation>Rot-, Grün- und Blaukanal</translation>
+    </message>
+    <message>
+      <location filename="../../landcover_qgis_plugin/core/options.py" line="119" />
+      <source>The raster's 1-based bands holding red, green and blue; default: from the raster's colour interpretation.</source>
+      <translation>Die Kanäle des Rasters (ab 1 gezählt) mit Rot, Grün und Blau; Standard: aus der Farbinterpretation des Rasters.</translation>
+    </message>
+    <message>
+      <location filename="../../landcover_qgis_plugin/core/options.py" line="122" />
+      <source>Tile overlap</source>
+      <translation>Kachelüberlappung</translation>
+    </message>
+    <message>
+      <location filename="../../landcover_qgis_plugin/core/options.py" line="123" />
+      <source>Fraction of a tile shared with each neighbour, 0 to 0.5; the tiles' predictions are blended across it, so there are no seams. More is smoother and slower.</source>
+      <translation>Anteil einer Kachel, den sie mit jeder Nachbarkachel teilt, 0 bis 0,5; darüber werden die Vorhersagen der Kacheln überblendet, sodass keine Nähte entstehen. Mehr ist glatter und langsamer.</translation>
+    </message>
+    <message>
+      <location filename="../../landcover_qgis_plugin/core/options.py" line="127" />
+      <source>Batch size</source>
+      <translation>Stapelgröße</translation>
+    </message>
+    <message>
+      <location filename="../../landcover_qgis_plugin/core/options.py" line="128" />
+      <source>Tiles per model call; more is faster on a GPU and needs more memory.</source>
+      <translation>Kacheln je Modellaufruf; mehr ist auf einer GPU schneller und braucht mehr Speicher.</translation>
+    </message>
+    <message>
+      <location filename="../../landcover_qgis_plugin/core/options.py" line="131" />
+      <source>Device</source>
+      <translation>Gerät</translation>
+    </message>
+    <message>
+      <location filename="../../landcover_qgis_plugin/core/options.py" line="132" />
+      <source>Where the model runs; automatic takes the GPU when Keras sees one.</source>
+      <translation>Wo das Modell läuft; automatisch nimmt die GPU, wenn Keras eine findet.</translation>
+    </message>
+    <message>
+      <location filename="../../landcover_qgis_plugin/core/options.py" line="133" />
       <source>Automatic</source>
       <translation>Automatisch</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/defaults.py" line="15" />
+      <location filename="../../landcover_qgis_plugin/core/options.py" line="133" />
       <source>CPU</source>
       <translation>CPU</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/defaults.py" line="15" />
+      <location filename="../../landcover_qgis_plugin/core/options.py" line="134" />
       <source>GPU</source>
       <translation>GPU</translation>
+    </message>
+    <message>
+      <location filename="../../landcover_qgis_plugin/core/options.py" line="136" />
+      <source>Numeric precision</source>
+      <translation>Rechengenauigkeit</translation>
+    </message>
+    <message>
+      <location filename="../../landcover_qgis_plugin/core/options.py" line="137" />
+      <source>bfloat16 and float16 run the model in Keras mixed precision: faster on hardware that has it, with nearly the same classes.</source>
+      <translation>bfloat16 und float16 rechnen das Modell in gemischter Genauigkeit von Keras: schneller auf Hardware, die sie beherrscht, mit nahezu denselben Klassen.</translation>
+    </message>
+    <message>
+      <location filename="../../landcover_qgis_plugin/core/options.py" line="141" />
+      <source>Test-time augmentation</source>
+      <translation>Testzeit-Augmentierung</translation>
+    </message>
+    <message>
+      <location filename="../../landcover_qgis_plugin/core/options.py" line="142" />
+      <source>Average the predictions of each tile and its three flips: smoother, 4x slower.</source>
+      <translation>Die Vorhersagen jeder Kachel und ihrer drei Spiegelungen mitteln: glatter, viermal langsamer.</translation>
+    </message>
+    <message>
+      <location filename="../../landcover_qgis_plugin/core/options.py" line="144" />
+      <source>Simplification tolerance</source>
+      <translation>Vereinfachungstoleranz</translation>
+    </message>
+    <message>
+      <location filename="../../landcover_qgis_plugin/core/options.py" line="145" />
+      <source>Douglas-Peucker tolerance on the boundaries shared by neighbouring polygons, so they still fit together; 0 keeps the pixel outlines.</source>
+      <translation>Douglas-Peucker-Toleranz auf den gemeinsamen Grenzen benachbarter Polygone, sodass sie weiter lückenlos aneinanderpassen; 0 behält die Pixelumrisse.</translation>
+    </message>
+    <message>
+      <location filename="../../landcover_qgis_plugin/core/options.py" line="147" />
+      <source>px</source>
+      <translation>px</translation>
+    </message>
+    <message>
+      <location filename="../../landcover_qgis_plugin/core/options.py" line="149" />
+      <source>Minimum polygon area</source>
+      <translation>Minimale Polygonfläche</translation>
+    </message>
+    <message>
+      <location filename="../../landcover_qgis_plugin/core/options.py" line="150" />
+      <source>Smaller regions merge into their largest neighbour, leaving no gap.</source>
+      <translation>Kleinere Flächen gehen lückenlos in ihrem größten Nachbarn auf.</translation>
+    </message>
+    <message>
+      <location filename="../../landcover_qgis_plugin/core/options.py" line="153" />
+      <source>Fill holes smaller than</source>
+      <translation>Löcher füllen kleiner als</translation>
+    </message>
+    <message>
+      <location filename="../../landcover_qgis_plugin/core/options.py" line="154" />
+      <source>Smaller holes in a polygon are filled.</source>
+      <translation>Kleinere Löcher in einem Polygon werden gefüllt.</translation>
+    </message>
+    <message>
+      <location filename="../../landcover_qgis_plugin/core/options.py" line="156" />
+      <source>Square building corners</source>
+      <translation>Gebäudeecken rechtwinklig machen</translation>
+    </message>
+    <message>
+      <location filename="../../landcover_qgis_plugin/core/options.py" line="157" />
+      <source>Snap building outlines to right angles along their main direction.</source>
+      <translation>Gebäudeumrisse entlang ihrer Hauptrichtung rechtwinklig ausrichten.</translation>
+    </message>
+    <message>
+      <location filename="../../landcover_qgis_plugin/core/options.py" line="159" />
+      <source>Split regions beyond this many vertices</source>
+      <translation>Flächen ab so vielen Stützpunkten teilen</translation>
+    </message>
+    <message>
+      <location filename="../../landcover_qgis_plugin/core/options.py" line="160" />
+      <source>A region traced with more vertices is split along a row into several polygons of its class, bounding memory on huge rasters; 0: never split.</source>
+      <translation>Eine Fläche mit mehr Stützpunkten wird entlang einer Zeile in mehrere Polygone ihrer Klasse geteilt, was den Speicherbedarf bei riesigen Rastern begrenzt; 0: nie teilen.</translation>
+    </message>
+    <message>
+      <location filename="../../landcover_qgis_plugin/core/options.py" line="163" />
+      <source>Overwrite existing files</source>
+      <translation>Vorhandene Dateien überschreiben</translation>
+    </message>
+    <message>
+      <location filename="../../landcover_qgis_plugin/core/options.py" line="164" />
+      <source>Replace outputs that exist; otherwise an existing file is never touched.</source>
+      <translation>Vorhandene Ausgaben ersetzen; sonst bleibt eine vorhandene Datei unberührt.</translation>
     </message>
     <message>
       <location filename="../../landcover_qgis_plugin/dependencies.py" line="47" />
@@ -209,92 +299,82 @@
       <translation>Die Landbedeckungs-Segmentierung benötigt {modules}, das im Python von QGIS nicht gefunden wird. Installieren Sie es {where} mit: {command} — und starten Sie QGIS danach neu.</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="43" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="47" />
       <source>Land cover segmentation</source>
       <translation>Landbedeckungs-Segmentierung</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="51" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="55" />
       <source>Missing runtime</source>
       <translation>Laufzeitumgebung fehlt</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="61" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="65" />
       <source>Whole layer</source>
       <translation>Ganzer Layer</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="61" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="65" />
       <source>Map canvas extent</source>
       <translation>Ausdehnung des Kartenfensters</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="61" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="65" />
       <source>Selected features of</source>
       <translation>Gewählte Objekte von</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="68" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="72" />
       <source>Model file</source>
       <translation>Modelldatei</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="78" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="83" />
       <source>GeoPackage (*.gpkg)</source>
       <translation>GeoPackage (*.gpkg)</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="79" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="84" />
       <source>Output GeoPackage</source>
       <translation>Ausgabe-GeoPackage</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="80" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="85" />
       <source>[Save to a temporary file]</source>
       <translation>[In temporäre Datei speichern]</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="81" />
-      <source>Overwrite existing files</source>
-      <translation>Vorhandene Dateien überschreiben</translation>
-    </message>
-    <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="89" />
-      <source>Test-time augmentation (flips; slower, smoother)</source>
-      <translation>Testzeit-Augmentierung (Spiegelungen; langsamer, glatter)</translation>
-    </message>
-    <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="90" />
-      <source> px</source>
-      <translation> px</translation>
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="87" />
+      <source>Also write the class probabilities (GeoTIFF, percent per class)</source>
+      <translation>Auch die Klassenwahrscheinlichkeiten schreiben (GeoTIFF, Prozent je Klasse)</translation>
     </message>
     <message>
       <location filename="../../landcover_qgis_plugin/dialog.py" line="91" />
-      <source> m²</source>
-      <translation> m²</translation>
+      <source>auto</source>
+      <translation>automatisch</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="96" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="97" />
       <source>Raster layer</source>
       <translation>Raster-Layer</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="97" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="98" />
       <source>Area</source>
       <translation>Gebiet</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="98" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="99" />
       <source>Polygon layer</source>
       <translation>Polygon-Layer</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="99" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="100" />
       <source>Model</source>
       <translation>Modell</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="101" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="102" />
       <source>Classes to output</source>
       <translation>Auszugebende Klassen</translation>
     </message>
@@ -304,117 +384,112 @@
       <translation>Erweiterte Einstellungen</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="108" />
-      <source>Tile overlap</source>
-      <translation>Kachelüberlappung</translation>
-    </message>
-    <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="109" />
-      <source>Batch size</source>
-      <translation>Stapelgröße</translation>
-    </message>
-    <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="112" />
-      <source>Simplification</source>
-      <translation>Vereinfachung</translation>
-    </message>
-    <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="113" />
-      <source>Minimum polygon area</source>
-      <translation>Minimale Polygonfläche</translation>
-    </message>
-    <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="114" />
-      <source>Fill holes smaller than</source>
-      <translation>Löcher füllen kleiner als</translation>
-    </message>
-    <message>
       <location filename="../../landcover_qgis_plugin/dialog.py" line="118" />
       <source>Run</source>
       <translation>Starten</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="206" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="187" />
       <source>Check the settings</source>
       <translation>Einstellungen prüfen</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="217" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="192" />
+      <source>The parameters were refused.</source>
+      <translation>Die Parameter wurden abgelehnt.</translation>
+    </message>
+    <message>
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="209" />
       <source>Choose the raster layer to segment.</source>
       <translation>Wählen Sie den zu segmentierenden Raster-Layer.</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="224" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="214" />
       <source>Tick at least one class to output.</source>
       <translation>Haken Sie mindestens eine auszugebende Klasse an.</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="247" />
-      <source>The map canvas does not show any part of '{name}'; pan to it or choose another area.</source>
-      <translation>Das Kartenfenster zeigt keinen Teil von „{name}“; verschieben Sie die Karte dorthin oder wählen Sie ein anderes Gebiet.</translation>
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="235" />
+      <source>Choose all three bands (red, green, blue) or none of them.</source>
+      <translation>Alle drei Kanäle (Rot, Grün, Blau) wählen oder keinen.</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="252" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="248" />
       <source>Choose the polygon layer whose selected features to segment.</source>
       <translation>Wählen Sie den Polygon-Layer, dessen gewählte Objekte segmentiert werden sollen.</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="255" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="250" />
       <source>No feature of '{name}' is selected; select the polygons to segment.</source>
       <translation>In „{name}“ ist kein Objekt gewählt; wählen Sie die zu segmentierenden Polygone.</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="260" />
-      <source>The selected features of '{mask}' do not overlap '{name}'.</source>
-      <translation>Die gewählten Objekte von „{mask}“ überlappen „{name}“ nicht.</translation>
-    </message>
-    <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="274" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="265" />
       <source>The folder {folder} does not exist; choose another output file.</source>
       <translation>Der Ordner {folder} existiert nicht; wählen Sie eine andere Ausgabedatei.</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="278" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="271" />
       <source>{files} already exist(s); tick 'Overwrite existing files' or choose another name.</source>
       <translation>{files} existiert bereits; haken Sie „Vorhandene Dateien überschreiben“ an oder wählen Sie einen anderen Namen.</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="288" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="290" />
       <source>{cm} cm/px, tiles of {size} px</source>
       <translation>{cm} cm/px, Kacheln zu {size} px</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="292" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="294" />
       <source>Trained on: {data}</source>
       <translation>Trainiert mit: {data}</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="299" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="301" />
       <source>Scores: {scores}</source>
       <translation>Kennzahlen: {scores}</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="304" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="306" />
       <source>{split}: mIoU {miou}</source>
       <translation>{split}: mIoU {miou}</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/plugin.py" line="36" />
-      <source>Segment land cover…</source>
-      <translation>Landbedeckung segmentieren…</translation>
+      <location filename="../../landcover_qgis_plugin/job.py" line="60" />
+      <source>Land cover segmentation of {name}</source>
+      <translation>Landbedeckungs-Segmentierung von {name}</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/plugin.py" line="38" />
-      <source>Classify an orthophoto into buildings, woodland, water and roads</source>
-      <translation>Ein Orthofoto in Gebäude, Wald, Gewässer und Straßen klassifizieren</translation>
-    </message>
-    <message>
-      <location filename="../../landcover_qgis_plugin/plugin.py" line="40" />
+      <location filename="../../landcover_qgis_plugin/job.py" line="85" />
       <source>Land cover</source>
       <translation>Landbedeckung</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/plugin.py" line="71" />
+      <location filename="../../landcover_qgis_plugin/job.py" line="96" />
+      <source>{name}: cancelled</source>
+      <translation>{name}: abgebrochen</translation>
+    </message>
+    <message>
+      <location filename="../../landcover_qgis_plugin/job.py" line="98" />
+      <source>The segmentation failed.</source>
+      <translation>Die Segmentierung ist fehlgeschlagen.</translation>
+    </message>
+    <message>
+      <location filename="../../landcover_qgis_plugin/parameters.py" line="95" />
+      <source>Unknown class(es) {unknown}; this model knows {known}.</source>
+      <translation>Unbekannte Klasse(n) {unknown}; dieses Modell kennt {known}.</translation>
+    </message>
+    <message>
+      <location filename="../../landcover_qgis_plugin/plugin.py" line="35" />
+      <source>Segment land cover…</source>
+      <translation>Landbedeckung segmentieren…</translation>
+    </message>
+    <message>
+      <location filename="../../landcover_qgis_plugin/plugin.py" line="37" />
+      <source>Classify an orthophoto into buildings, woodland, water and roads</source>
+      <translation>Ein Orthofoto in Gebäude, Wald, Gewässer und Straßen klassifizieren</translation>
+    </message>
+    <message>
+      <location filename="../../landcover_qgis_plugin/plugin.py" line="70" />
       <source>The plugin is incomplete; reinstall it.</source>
       <translation>Das Plugin ist unvollständig; installieren Sie es neu.</translation>
     </message>
@@ -424,94 +499,79 @@
       <translation>Landbedeckungs-Segmentierung (DeepLabv3+)</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/results.py" line="22" />
+      <location filename="../../landcover_qgis_plugin/results.py" line="23" />
       <source>'{name}' is not a file-based raster; save it as a GeoTIFF first (Export ▸ Save As…) and segment that.</source>
       <translation>„{name}“ ist kein dateibasiertes Raster; speichern Sie es zuerst als GeoTIFF (Exportieren ▸ Speichern als…) und segmentieren Sie dieses.</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/results.py" line="34" />
+      <location filename="../../landcover_qgis_plugin/results.py" line="35" />
       <source>Background</source>
       <translation>Hintergrund</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/results.py" line="34" />
+      <location filename="../../landcover_qgis_plugin/results.py" line="35" />
       <source>Buildings</source>
       <translation>Gebäude</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/results.py" line="34" />
+      <location filename="../../landcover_qgis_plugin/results.py" line="35" />
       <source>Woodland</source>
       <translation>Wald</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/results.py" line="35" />
+      <location filename="../../landcover_qgis_plugin/results.py" line="36" />
       <source>Water</source>
       <translation>Gewässer</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/results.py" line="35" />
+      <location filename="../../landcover_qgis_plugin/results.py" line="36" />
       <source>Roads</source>
       <translation>Straßen</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/results.py" line="43" />
+      <location filename="../../landcover_qgis_plugin/results.py" line="44" />
       <source>The style {path} could not be applied: {message}</source>
       <translation>Der Stil {path} konnte nicht angewendet werden: {message}</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/results.py" line="76" />
+      <location filename="../../landcover_qgis_plugin/results.py" line="77" />
       <source>Layer '{layer}' of {path} could not be opened.</source>
       <translation>Layer „{layer}“ von {path} konnte nicht geöffnet werden.</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/results.py" line="81" />
+      <location filename="../../landcover_qgis_plugin/results.py" line="82" />
       <source>Land-cover classes (raster)</source>
       <translation>Landbedeckungsklassen (Raster)</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/results.py" line="83" />
+      <location filename="../../landcover_qgis_plugin/results.py" line="84" />
       <source>The class raster {path} could not be opened.</source>
       <translation>Das Klassenraster {path} konnte nicht geöffnet werden.</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/results.py" line="95" />
+      <location filename="../../landcover_qgis_plugin/results.py" line="102" />
       <source>{label} {area} ha</source>
       <translation>{label} {area} ha</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/results.py" line="97" />
-      <source>{areas} — on {device} in {seconds} s</source>
-      <translation>{areas} — auf {device} in {seconds} s</translation>
-    </message>
-    <message>
-      <location filename="../../landcover_qgis_plugin/results.py" line="98" />
+      <location filename="../../landcover_qgis_plugin/results.py" line="103" />
       <source>no class found</source>
       <translation>keine Klasse gefunden</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/task.py" line="38" />
-      <source>Land cover segmentation of {name}</source>
-      <translation>Landbedeckungs-Segmentierung von {name}</translation>
+      <location filename="../../landcover_qgis_plugin/results.py" line="105" />
+      <source>Polygons: {areas}</source>
+      <translation>Polygone: {areas}</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/task.py" line="54" />
-      <source>The inference engine could not be loaded: {error}</source>
-      <translation>Die Inferenz-Engine konnte nicht geladen werden: {error}</translation>
+      <location filename="../../landcover_qgis_plugin/results.py" line="107" />
+      <source>Class raster: {areas}</source>
+      <translation>Klassenraster: {areas}</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/task.py" line="77" />
-      <source>Land cover — {name}</source>
-      <translation>Landbedeckung — {name}</translation>
-    </message>
-    <message>
-      <location filename="../../landcover_qgis_plugin/task.py" line="90" />
-      <source>{name}: cancelled</source>
-      <translation>{name}: abgebrochen</translation>
-    </message>
-    <message>
-      <location filename="../../landcover_qgis_plugin/task.py" line="93" />
-      <source>The segmentation failed.</source>
-      <translation>Die Segmentierung ist fehlgeschlagen.</translation>
+      <location filename="../../landcover_qgis_plugin/results.py" line="108" />
+      <source>{areas} — on {device} in {seconds} s</source>
+      <translation>{areas} — auf {device} in {seconds} s</translation>
     </message>
   </context>
 </TS>

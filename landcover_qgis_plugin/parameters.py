@@ -1,0 +1,97 @@
+"""The segmentation options as Processing parameters, derived from their one declaration (core/options.py).
+
+`option_parameters()` builds a parameter per option; `read_options()` turns an algorithm's
+parameter values back into engine options. Only the area (EXTENT, MASK) needs the layer and is
+resolved by the algorithm itself.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from qgis.core import (QgsProcessing, QgsProcessingAlgorithm, QgsProcessingContext, QgsProcessingException,
+                       QgsProcessingParameterBand, QgsProcessingParameterBoolean, QgsProcessingParameterDefinition,
+                       QgsProcessingParameterEnum, QgsProcessingParameterExtent,
+                       QgsProcessingParameterFeatureSource, QgsProcessingParameterNumber,
+                       QgsProcessingParameterString)
+
+from .core.modelfile import ClassInfo
+from .core.options import (BANDS, CHOICE, CLASSES, EXTENT, FLAG, INTEGER, NUMBER, OPTIONS, POLYGON,
+                           OptionSpec)
+from .i18n import tr
+
+INPUT = "INPUT"  # the raster parameter the band choice follows
+
+
+def processing_options() -> tuple[OptionSpec, ...]:
+    """The options Processing shows (it always replaces the outputs the user names)."""
+    return tuple(spec for spec in OPTIONS if spec.processing)
+
+
+def describe(spec: OptionSpec) -> str:
+    """The label a user reads: translated, with the unit of a number."""
+    unit = f" ({tr(spec.unit)})" if spec.unit and spec.kind in (NUMBER, INTEGER) else ""
+    return tr(spec.label) + unit
+
+
+def _number(spec: OptionSpec) -> QgsProcessingParameterNumber:
+    kind = QgsProcessingParameterNumber.Integer if spec.kind == INTEGER else QgsProcessingParameterNumber.Double
+    parameter = QgsProcessingParameterNumber(spec.parameter_name, describe(spec), kind, defaultValue=spec.default,
+                                             minValue=spec.minimum)
+    if spec.maximum is not None:
+        parameter.setMaximum(spec.maximum)
+    return parameter
+
+
+_BUILDERS: dict[str, Callable[[OptionSpec], QgsProcessingParameterDefinition]] = {
+    NUMBER: _number,
+    INTEGER: _number,
+    FLAG: lambda spec: QgsProcessingParameterBoolean(spec.parameter_name, describe(spec), defaultValue=spec.default),
+    CHOICE: lambda spec: QgsProcessingParameterEnum(
+        spec.parameter_name, describe(spec), [tr(choice.label) for choice in spec.choices],
+        defaultValue=spec.values.index(spec.default)),
+    BANDS: lambda spec: QgsProcessingParameterBand(spec.parameter_name, describe(spec), parentLayerParameterName=INPUT,
+                                                   optional=True, allowMultiple=True),
+    CLASSES: lambda spec: QgsProcessingParameterString(spec.parameter_name, describe(spec), optional=True),
+    EXTENT: lambda spec: QgsProcessingParameterExtent(spec.parameter_name, describe(spec), optional=True),
+    POLYGON: lambda spec: QgsProcessingParameterFeatureSource(
+        spec.parameter_name, describe(spec), [QgsProcessing.TypeVectorPolygon], optional=True),
+}
+
+
+def option_parameters() -> list[QgsProcessingParameterDefinition]:
+    parameters = []
+    for spec in processing_options():
+        parameter = _BUILDERS[spec.kind](spec)
+        parameter.setHelp(tr(spec.help))
+        if spec.advanced:
+            parameter.setFlags(parameter.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
+        parameters.append(parameter)
+    return parameters
+
+
+def read_options(algorithm: QgsProcessingAlgorithm, parameters: dict, context: QgsProcessingContext,
+                 classes: tuple[ClassInfo, ...]) -> dict[str, Any]:
+    """Engine options from the parameter values, except the area (EXTENT, MASK)."""
+    readers: dict[str, Callable[[OptionSpec, str], Any]] = {
+        NUMBER: lambda spec, name: algorithm.parameterAsDouble(parameters, name, context),
+        INTEGER: lambda spec, name: algorithm.parameterAsInt(parameters, name, context),
+        FLAG: lambda spec, name: algorithm.parameterAsBoolean(parameters, name, context),
+        CHOICE: lambda spec, name: spec.values[algorithm.parameterAsEnum(parameters, name, context)],
+        BANDS: lambda spec, name: tuple(algorithm.parameterAsInts(parameters, name, context)) or None,
+        CLASSES: lambda spec, name: class_names(algorithm.parameterAsString(parameters, name, context), classes),
+    }
+    return {spec.name: readers[spec.kind](spec, spec.parameter_name)
+            for spec in processing_options() if spec.kind in readers}
+
+
+def class_names(text: str, classes: tuple[ClassInfo, ...]) -> tuple[str, ...] | None:
+    """Parse 'building, water'; unknown names are refused with the model's list."""
+    names = tuple(name.strip() for name in (text or "").split(",") if name.strip())
+    if not names:
+        return None
+    known = [info.name for info in classes]
+    unknown = [name for name in names if name not in known]
+    if unknown:
+        raise QgsProcessingException(tr("Unknown class(es) {unknown}; this model knows {known}.").format(
+            unknown=", ".join(unknown), known=", ".join(known)))
+    return names
