@@ -12,8 +12,8 @@ from shapely.vectorized import contains
 
 from landcover_qgis_plugin.core import testing
 from landcover_qgis_plugin.core.errors import InputError, SegmentationCancelled
+from landcover_qgis_plugin.core.limits import StreamLimits
 from landcover_qgis_plugin.core.modelfile import LANDCOVER_AI_CLASSES
-from landcover_qgis_plugin.core import vectorize as vectorize_module
 from landcover_qgis_plugin.core.vectorize import VectorOptions, sieve, vectorize
 
 ORIGIN = (400_000.0, 500_000.0)
@@ -172,12 +172,9 @@ def test_cancel_leaves_no_file(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["classes.tif"]
 
 
-@pytest.fixture
-def band_rows(monkeypatch):
-    """Force bands of `rows` rows on a raster `width` pixels wide (the default fits small rasters in one)."""
-    def force(rows, width):
-        monkeypatch.setattr(vectorize_module, "BAND_PIXELS", rows * width)
-    return force
+def band_rows(rows, width, **limits):
+    """Bands of `rows` rows on a raster `width` pixels wide (the default fits small rasters in one)."""
+    return StreamLimits(band_pixels=rows * width, **limits)
 
 
 def mem_band(array, nodata=None):
@@ -189,7 +186,7 @@ def mem_band(array, nodata=None):
 
 
 @pytest.mark.parametrize("seed,sigma,threshold", [(0, 0.7, 3), (1, 1.0, 9), (2, 2.0, 40), (3, 0.5, 25)])
-def test_streamed_sieve_is_gdals_sieve_pixel_for_pixel(band_rows, seed, sigma, threshold):
+def test_streamed_sieve_is_gdals_sieve_pixel_for_pixel(seed, sigma, threshold):
     """Largest neighbour, ties to the first met in row order, chains through small neighbours,
     nodata left alone: whatever the bands, exactly what gdal.SieveFilter writes."""
     rng = np.random.default_rng(seed)
@@ -203,9 +200,8 @@ def test_streamed_sieve_is_gdals_sieve_pixel_for_pixel(band_rows, seed, sigma, t
     expected = expected.GetRasterBand(1).ReadAsArray()
     assert (expected != classes).sum() > 50                     # the sieve had work to do
     for rows in (1, 3, 16, 70):
-        band_rows(rows, 60)
         target = mem_band(np.zeros_like(classes))
-        sieve(band, target.GetRasterBand(1), threshold)
+        sieve(band, target.GetRasterBand(1), threshold, limits=band_rows(rows, 60))
         np.testing.assert_array_equal(target.GetRasterBand(1).ReadAsArray(), expected, err_msg=f"{rows} rows")
 
 
@@ -221,7 +217,7 @@ def horizontal_edges(polygon):
 @pytest.mark.parametrize("options", [PIXEL_OUTLINES, VectorOptions(),
                                      VectorOptions(square_buildings=True, fill_holes=10.0)],
                          ids=["outlines", "default", "squared"])
-def test_tiny_bands_give_the_one_band_polygons(tmp_path, band_rows, monkeypatch, options):
+def test_tiny_bands_give_the_one_band_polygons(tmp_path, options):
     classes = blobs(150, 140, seed=4)
     classes[120:, :30] = 255
     classes[60:62, 40:110] = 255
@@ -235,9 +231,8 @@ def test_tiny_bands_give_the_one_band_polygons(tmp_path, band_rows, monkeypatch,
     classes[35, 16:22] = 0
     raster = write_classes(tmp_path / "classes.tif", classes)
     one = vectorize(raster, tmp_path / "one.gpkg", LANDCOVER_AI_CLASSES, ALL, options)
-    band_rows(7, 140)
-    monkeypatch.setattr(vectorize_module, "HOLES_PER_BATCH", 2)
-    banded = vectorize(raster, tmp_path / "banded.gpkg", LANDCOVER_AI_CLASSES, ALL, options)
+    banded = vectorize(raster, tmp_path / "banded.gpkg", LANDCOVER_AI_CLASSES, ALL, options,
+                       limits=band_rows(7, 140, holes_per_batch=2))
     assert banded.polygons == one.polygons
     assert banded.area_ha == pytest.approx(one.area_ha, abs=1e-12)
     expected, found = polygons(tmp_path / "one.gpkg"), polygons(tmp_path / "banded.gpkg")
@@ -258,7 +253,7 @@ def test_tiny_bands_give_the_one_band_polygons(tmp_path, band_rows, monkeypatch,
 
 
 @pytest.mark.parametrize("options", [PIXEL_OUTLINES, VectorOptions()], ids=["outlines", "default"])
-def test_huge_regions_are_split_along_cuts_and_the_parts_still_tile(tmp_path, band_rows, options):
+def test_huge_regions_are_split_along_cuts_and_the_parts_still_tile(tmp_path, options):
     """A road network spanning the raster: capped, it comes out as several polygons that cover
     what the one polygon covers (exactly, as pixel outlines) and, simplified, still fit their
     neighbours with no gap or overlap."""
@@ -267,11 +262,12 @@ def test_huge_regions_are_split_along_cuts_and_the_parts_still_tile(tmp_path, ba
     classes[::20, :] = ROAD
     classes[::20][:, ::2] = ROAD
     raster = write_classes(tmp_path / "classes.tif", classes)
-    band_rows(9, 120)
+    limits = band_rows(9, 120)
     whole = vectorize(raster, tmp_path / "whole.gpkg", LANDCOVER_AI_CLASSES, ALL,
-                      VectorOptions(options.simplify, options.min_area, options.fill_holes, max_vertices=0))
+                      VectorOptions(options.simplify, options.min_area, options.fill_holes, max_vertices=0),
+                      limits=limits)
     capped = VectorOptions(options.simplify, options.min_area, options.fill_holes, max_vertices=300)
-    split = vectorize(raster, tmp_path / "split.gpkg", LANDCOVER_AI_CLASSES, ALL, capped)
+    split = vectorize(raster, tmp_path / "split.gpkg", LANDCOVER_AI_CLASSES, ALL, capped, limits=limits)
     assert split.polygons["road"] > whole.polygons["road"] + 3
     expected, found = polygons(tmp_path / "whole.gpkg"), polygons(tmp_path / "split.gpkg")
     biggest = max(expected["road"], key=lambda p: p.area)
@@ -291,10 +287,9 @@ def test_huge_regions_are_split_along_cuts_and_the_parts_still_tile(tmp_path, ba
     assert unary_union(everything).area == pytest.approx(valid_m2, abs=1e-6)       # no gaps
 
 
-def test_streaming_memory_does_not_grow_with_the_raster_height(tmp_path, band_rows):
+def test_streaming_memory_does_not_grow_with_the_raster_height(tmp_path):
     """Sieving and tracing hold one band and what crosses its cut (Python-side, numpy included)."""
     tile = blobs(100, 120, seed=3)
-    band_rows(40, 120)
     peaks = []
     for repeat in (2, 16):
         raster = write_classes(tmp_path / f"classes_{repeat}.tif", np.tile(tile, (repeat, 1)))
@@ -303,7 +298,8 @@ def test_streaming_memory_does_not_grow_with_the_raster_height(tmp_path, band_ro
         try:
             result = vectorize(raster, tmp_path / f"out_{repeat}.gpkg", LANDCOVER_AI_CLASSES,
                                progress=lambda percent, message: seen.setdefault(
-                                   message, tracemalloc.get_traced_memory()[1]))
+                                   message, tracemalloc.get_traced_memory()[1]),
+                               limits=band_rows(40, 120))
         finally:
             tracemalloc.stop()
         peaks.append(seen["Writing polygons"])   # peak through sieving and tracing

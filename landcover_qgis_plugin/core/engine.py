@@ -25,9 +25,9 @@ from .files import atomic_output, check_writable
 from .modelfile import ModelMetadata, load_model, read_metadata
 from .outputs import (CLASS_NODATA, StripWriter, atomic_raster, create_class_raster,
                       create_probability_raster, probabilities_to_percent)
+from .limits import StreamLimits
 from .raster import AreaMask, RasterSource, call_gdal, pixel_bounds, reflect_indices
-from . import tiling
-from .tiling import MAX_OVERLAP, TileGrid
+from .tiling import MAX_OVERLAP, TileGrid, strips
 from .vectorize import (DEFAULT_FILL_HOLES_M2, DEFAULT_MAX_VERTICES, DEFAULT_MIN_AREA_M2, DEFAULT_SIMPLIFY_PX,
                         VectorOptions, kept_classes, write_vectors)
 
@@ -87,8 +87,12 @@ def segment(input_path: str, model_path: str, vector_path: str | None = None,
             raster_path: str | None = None, probabilities_path: str | None = None,
             options: SegmentationOptions = SegmentationOptions(),
             progress: Callable[[float, str], None] | None = None,
-            is_cancelled: Callable[[], bool] | None = None) -> SegmentationResult:
+            is_cancelled: Callable[[], bool] | None = None,
+            limits: StreamLimits = StreamLimits()) -> SegmentationResult:
     """Classify `input_path` with the model file and write the requested outputs.
+
+    `limits`: how much of the raster is held at a time (strip width for classifying, the rest for
+    vectorising); the defaults suit every raster, smaller ones only cut the work finer.
 
     Raises InputError (bad raster, option or output path), modelfile.ModelFileError (bad model
     file), OutputExistsError / PermissionError (outputs), SegmentationCancelled.
@@ -130,7 +134,7 @@ def segment(input_path: str, model_path: str, vector_path: str | None = None,
             probability_ds = create_probability_raster(probability_tmp, out_grid, source.crs_wkt,
                                                        metadata.classes) if probability_tmp else None
             share = INFERENCE_SHARE if vector_path else 100.0
-            classifier = _Classifier(source, window, mask, predictor, metadata, options,
+            classifier = _Classifier(source, window, mask, predictor, metadata, options, limits.strip_width,
                                      lambda f, message: report(share * f, message), cancelled)
             try:
                 classifier.run(class_ds, probability_ds, str(raster_path or probabilities_path or vector_path))
@@ -150,7 +154,7 @@ def segment(input_path: str, model_path: str, vector_path: str | None = None,
                     class_path, vector_tmp, metadata.classes, [c.name for c in kept],
                     options.vector_options(),
                     lambda percent, message: report(share + (100.0 - share) * percent / 100.0, message),
-                    cancelled)
+                    cancelled, limits)
                 timings["vectorize"] = time.perf_counter() - tick
         pixel_ha = source.pixel_size_m ** 2 / 10_000.0
         report(100.0, "Done")
@@ -312,9 +316,10 @@ class _Classifier:
     """
 
     def __init__(self, source: RasterSource, window: tuple[int, int, int, int], mask: AreaMask | None,
-                 predictor: _Predictor, metadata: ModelMetadata, options: SegmentationOptions,
+                 predictor: _Predictor, metadata: ModelMetadata, options: SegmentationOptions, strip_width: int,
                  report: Callable[[float, str], None], cancelled: Callable[[], bool]):
         self.source, self.window, self.mask, self.predictor = source, window, mask, predictor
+        self.strip_width = strip_width
         self.grid = TileGrid.from_fraction(metadata.input_size, options.overlap)
         self.weights = self.grid.window()[..., np.newaxis]
         self.num_classes = len(metadata.classes)
@@ -328,7 +333,7 @@ class _Classifier:
     def run(self, class_ds, probability_ds, output_name: str) -> None:
         x0, y0, x1, y1 = self.window
         rows = self.grid.starts(y0, y1)
-        plan = [(a, b, self.grid.starts(a, b)) for a, b in tiling.strips(x0, x1, tiling.STRIP_WIDTH)]
+        plan = [(a, b, self.grid.starts(a, b)) for a, b in strips(x0, x1, self.strip_width)]
         self._total = max(len(rows) * sum(len(starts) for *_, starts in plan), 1)
         for strip0, strip1, columns in plan:
             writer = StripWriter(class_ds, probability_ds, strip0 - x0, output_name)

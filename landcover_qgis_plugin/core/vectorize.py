@@ -2,8 +2,8 @@
 
 Decisions (quoted in the README):
 
-* **Streaming.** The raster is read in bands of whole rows (`BAND_PIXELS` pixels each, at least
-  one row), so memory does not grow with the raster: rasters far larger than memory work, and time
+* **Streaming.** The raster is read in bands of whole rows (`StreamLimits.band_pixels` pixels each,
+  at least one row), so memory does not grow with the raster: rasters far larger than memory work, and time
   grows linearly. Blocks GDAL cached for a band are released once the band is done. One polygon
   is as big as its region, and a road network or forest can span a whole mosaic, so a region whose
   traced outline passes `max_vertices` (default a million) is split along a band's cut line into
@@ -73,6 +73,7 @@ from shapely import affinity, wkb
 from shapely.geometry import Polygon
 
 from .files import atomic_output
+from .limits import StreamLimits
 from .modelfile import BACKGROUND, ClassInfo
 from .errors import InputError, SegmentationCancelled, release_frames
 from .raster import Grid, call_gdal, crs_units_in_metres, gdal_errors
@@ -87,8 +88,6 @@ CORNER_BLOCK = 512
 LATTICE_CHUNK = 262_144  # pixel corners of a ring examined at a time
 OUTSIDE = -1  # corner lookups: beyond the raster or nodata
 FEATURES_PER_TRANSACTION = 20_000
-BAND_PIXELS = 4_000_000  # pixels per band of the streamed passes (some 20 bytes of memory each)
-HOLES_PER_BATCH = 10_000  # small holes rasterised at a time
 UNDECIDED, UNCHANGED = -2, -1  # sieve outcomes besides the value a region takes
 
 
@@ -126,26 +125,29 @@ def vectorize(class_raster: str | os.PathLike, vector_path: str | os.PathLike,
               classes: Sequence[ClassInfo], keep: Sequence[str] | None = None,
               options: VectorOptions = VectorOptions(), overwrite: bool = False,
               progress: Callable[[float, str], None] | None = None,
-              is_cancelled: Callable[[], bool] | None = None) -> VectorResult:
+              is_cancelled: Callable[[], bool] | None = None,
+              limits: StreamLimits = StreamLimits()) -> VectorResult:
     """Vectorise a class raster into a new GeoPackage, written atomically."""
     with atomic_output(vector_path, overwrite) as tmp:
-        return write_vectors(class_raster, tmp, classes, keep, options, progress, is_cancelled)
+        return write_vectors(class_raster, tmp, classes, keep, options, progress, is_cancelled, limits)
 
 
 def write_vectors(class_raster: str | os.PathLike, vector_path: str | os.PathLike,
                   classes: Sequence[ClassInfo], keep: Sequence[str] | None = None,
                   options: VectorOptions = VectorOptions(),
                   progress: Callable[[float, str], None] | None = None,
-                  is_cancelled: Callable[[], bool] | None = None) -> VectorResult:
+                  is_cancelled: Callable[[], bool] | None = None,
+                  limits: StreamLimits = StreamLimits()) -> VectorResult:
     """Vectorise `class_raster` into a GeoPackage at `vector_path` (created; see the module docstring).
 
-    `keep`: class names to write (default: every class but background).
+    `keep`: class names to write (default: every class but background). `limits`: the band size and
+    hole batch of the streamed passes (memory against overhead; the output does not depend on them).
     """
     kept = kept_classes(classes, keep)
     folder = Path(vector_path).parent
     with tempfile.TemporaryDirectory(prefix=".landcover-", dir=folder if str(folder) else ".") as work:
         try:
-            return _write_vectors(class_raster, vector_path, kept, options, Path(work),
+            return _write_vectors(class_raster, vector_path, kept, options, limits, Path(work),
                                   progress or (lambda percent, message: None), is_cancelled or (lambda: False))
         except BaseException as error:
             release_frames(error)  # GDAL closes its scratch files before the folder goes
@@ -153,7 +155,7 @@ def write_vectors(class_raster: str | os.PathLike, vector_path: str | os.PathLik
 
 
 def _write_vectors(class_raster: str | os.PathLike, vector_path: str | os.PathLike, kept: list[ClassInfo],
-                   options: VectorOptions, work: Path, report: Callable[[float, str], None],
+                   options: VectorOptions, limits: StreamLimits, work: Path, report: Callable[[float, str], None],
                    cancelled: Callable[[], bool]) -> VectorResult:
     """See write_vectors; every GDAL object lives in this frame, so they all close when it ends."""
     source = call_gdal(f"'{class_raster}' is not a raster GDAL can read", gdal.Open, str(class_raster))
@@ -172,12 +174,12 @@ def _write_vectors(class_raster: str | os.PathLike, vector_path: str | os.PathLi
         report(0.0, "Merging regions smaller than the minimum area")
         traced = _scratch_raster(source, work / "sieved.tif")
         sieve(source.GetRasterBand(1), traced.GetRasterBand(1), threshold,
-              lambda f: report(10.0 * f, "Merging regions smaller than the minimum area"), cancelled)
+              lambda f: report(10.0 * f, "Merging regions smaller than the minimum area"), cancelled, limits)
     band = traced.GetRasterBand(1)
     report(10.0, "Tracing polygons")
     fill_px = options.fill_holes / pixel_area_m2
-    store = _TracedRegions(work, grid, fill_px)
-    split_rows = _trace(band, {c.value for c in kept}, store.add, options.max_vertices,
+    store = _TracedRegions(work, grid, fill_px, limits)
+    split_rows = _trace(band, {c.value for c in kept}, store.add, options.max_vertices, limits.band_pixels,
                         lambda f: report(10.0 + 45.0 * f, "Tracing polygons"), cancelled)
     regions, holes = store.finish()
     report(55.0, "Writing polygons")
@@ -224,9 +226,9 @@ def kept_classes(classes: Sequence[ClassInfo], keep: Sequence[str] | None) -> li
     return [names[k] for k in keep]
 
 
-def _bands(width: int, height: int) -> list[tuple[int, int]]:
-    """Row ranges of the streamed passes: `BAND_PIXELS` pixels each, whole rows, at least one."""
-    rows = max(1, BAND_PIXELS // max(width, 1))
+def _bands(width: int, height: int, band_pixels: int) -> list[tuple[int, int]]:
+    """Row ranges of the streamed passes: `band_pixels` pixels each, whole rows, at least one."""
+    rows = max(1, band_pixels // max(width, 1))
     return [(top, min(top + rows, height)) for top in range(0, height, rows)]
 
 
@@ -246,14 +248,14 @@ def _scratch_raster(source: gdal.Dataset, path: Path) -> gdal.Dataset:
 
 def sieve(source: gdal.Band, target: gdal.Band, threshold: int,
           progress: Callable[[float], None] | None = None,
-          is_cancelled: Callable[[], bool] | None = None) -> None:
+          is_cancelled: Callable[[], bool] | None = None, limits: StreamLimits = StreamLimits()) -> None:
     """Write `source` to `target` (same size) with every region smaller than `threshold` pixels merged
     into its largest neighbour: GDAL's SieveFilter(source, its mask, target, threshold, 4), streamed
-    band by band in bounded memory (see the module docstring)."""
+    band by band (`limits.band_pixels` each) in bounded memory (see the module docstring)."""
     width, height = source.XSize, source.YSize
     mask = source.GetMaskBand()
     state = _SieveState(width, threshold)
-    bands = _bands(width, height)
+    bands = _bands(width, height, limits.band_pixels)
     for index, (top, bottom) in enumerate(bands):
         if is_cancelled is not None and is_cancelled():
             raise SegmentationCancelled()
@@ -477,7 +479,7 @@ class _Piece:
 
 
 def _trace(band: gdal.Band, kept: set[int], emit: Callable[[int, ogr.Geometry], None], max_vertices: int,
-           report: Callable[[float], None], cancelled: Callable[[], bool]) -> set[int]:
+           band_pixels: int, report: Callable[[float], None], cancelled: Callable[[], bool]) -> set[int]:
     """Trace the polygons of the `kept` values band by band and `emit` each whole one (see the
     module docstring); in pixel coordinates (x = column, y = row).
 
@@ -499,7 +501,7 @@ def _trace(band: gdal.Band, kept: set[int], emit: Callable[[int, ogr.Geometry], 
     numbers = itertools.count()
     split_rows: set[int] = set()
     above = np.full(width, -1, np.int64)   # held piece owning each pixel just above the current cut
-    bands = _bands(width, height)
+    bands = _bands(width, height, band_pixels)
     for index, (top, bottom) in enumerate(bands):
         if cancelled():
             raise SegmentationCancelled()
@@ -690,10 +692,11 @@ def _simple_loops(points: np.ndarray) -> list[np.ndarray]:
 
 class _TracedRegions:
     """The traced polygons in a scratch GeoPackage (pixel coordinates), and the holes smaller than
-    `fill_px` pixels they enclose, rasterised batch by batch into a scratch mask as they come."""
+    `fill_px` pixels they enclose, rasterised batch by batch (as `limits` says) into a scratch mask
+    as they come."""
 
-    def __init__(self, work: Path, grid: Grid, fill_px: float):
-        self._work, self._grid, self._fill_px = work, grid, fill_px
+    def __init__(self, work: Path, grid: Grid, fill_px: float, limits: StreamLimits):
+        self._work, self._grid, self._fill_px, self._limits = work, grid, fill_px, limits
         path = work / "regions.gpkg"
         self._dataset = call_gdal(f"Could not create the temporary file '{path}'",
                                   ogr.GetDriverByName("GPKG").CreateDataSource, str(path))
@@ -725,7 +728,7 @@ class _TracedRegions:
                     out = ogr.Feature(self._batch.GetLayerDefn())
                     out.SetGeometry(hole)
                     self._batch.CreateFeature(out)
-            if self._batch.GetFeatureCount() >= HOLES_PER_BATCH:
+            if self._batch.GetFeatureCount() >= self._limits.holes_per_batch:
                 self._rasterise_holes()
 
     def _rasterise_holes(self) -> None:
@@ -739,7 +742,7 @@ class _TracedRegions:
                                    ["TILED=YES", "COMPRESS=DEFLATE", "SPARSE_OK=YES", "BIGTIFF=IF_SAFER"])
         mask = self._mask.GetRasterBand(1)
         _, _, first_row, last_row = (int(v) for v in self._batch.GetExtent())
-        for top, bottom in _bands(self._grid.width, last_row - first_row):
+        for top, bottom in _bands(self._grid.width, last_row - first_row, self._limits.band_pixels):
             top, bottom = first_row + top, first_row + bottom
             self._batch.SetSpatialFilterRect(0, top, self._grid.width, bottom)
             if not self._batch.GetFeatureCount():
