@@ -14,7 +14,8 @@ from landcover_qgis_plugin.core import testing
 from landcover_qgis_plugin.core.errors import InputError, SegmentationCancelled
 from landcover_qgis_plugin.core.limits import StreamLimits
 from landcover_qgis_plugin.core.modelfile import LANDCOVER_AI_CLASSES
-from landcover_qgis_plugin.core.vectorize import VectorOptions, sieve, vectorize
+from landcover_qgis_plugin.core.vectorize import VectorOptions, vectorize
+from landcover_qgis_plugin.core.vectorize.sieve import sieve
 
 ORIGIN = (400_000.0, 500_000.0)
 RES = 0.5

@@ -1,0 +1,58 @@
+"""The output GeoPackage: one layer per kept class, with the class, value and area attributes."""
+from __future__ import annotations
+
+import os
+from typing import Sequence
+
+from osgeo import gdal, ogr, osr
+
+from ..modelfile import ClassInfo
+from ..raster import call_gdal
+from .options import layer_name
+
+FEATURES_PER_TRANSACTION = 20_000
+
+
+class Writer:
+    """One GeoPackage layer per kept class; features added one at a time in large transactions."""
+
+    def __init__(self, path: str | os.PathLike, srs: osr.SpatialReference | None, kept: Sequence[ClassInfo],
+                 metres: float):
+        self._dataset = call_gdal(f"Could not create the GeoPackage '{path}'",
+                                  ogr.GetDriverByName("GPKG").CreateDataSource, str(path))
+        self._layers: dict[int, ogr.Layer] = {}
+        self._names = {c.value: c.name for c in kept}
+        self._metres2 = metres ** 2
+        self.area_m2 = {c.value: 0.0 for c in kept}
+        self.count = {c.value: 0 for c in kept}
+        for info in kept:
+            layer = self._dataset.CreateLayer(layer_name(info.name), srs=srs, geom_type=ogr.wkbPolygon,
+                                              options=["GEOMETRY_NAME=geom", f"DESCRIPTION={info.name}"])
+            for name, kind in (("class", ogr.OFTString), ("value", ogr.OFTInteger), ("area_m2", ogr.OFTReal)):
+                layer.CreateField(ogr.FieldDefn(name, kind))
+            self._layers[info.value] = layer
+        self._pending = 0
+        self._dataset.StartTransaction()
+
+    def add(self, value: int, geometry: ogr.Geometry) -> None:
+        layer = self._layers[value]
+        area = geometry.GetArea() * self._metres2
+        feature = ogr.Feature(layer.GetLayerDefn())
+        feature.SetField("class", self._names[value])
+        feature.SetField("value", int(value))
+        feature.SetField("area_m2", float(area))
+        feature.SetGeometry(geometry)
+        if layer.CreateFeature(feature) != 0:
+            raise OSError(f"Writing a polygon failed ({gdal.GetLastErrorMsg() or 'disk full?'}).")
+        self.area_m2[value] += area
+        self.count[value] += 1
+        self._pending += 1
+        if self._pending >= FEATURES_PER_TRANSACTION:
+            self._dataset.CommitTransaction()
+            self._dataset.StartTransaction()
+            self._pending = 0
+
+    def close(self) -> None:
+        self._dataset.CommitTransaction()
+        self._dataset = None
+        self._layers = {}
