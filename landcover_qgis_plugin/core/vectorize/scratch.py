@@ -10,7 +10,7 @@ from osgeo import gdal, ogr
 from ..limits import StreamLimits
 from ..raster import Grid, call_gdal, gdal_errors
 from .streaming import drop_cached, row_bands
-from .writer import FEATURES_PER_TRANSACTION
+from .writer import Transactions
 
 
 def scratch_raster(source: gdal.Dataset, path: Path) -> gdal.Dataset:
@@ -39,8 +39,7 @@ class TracedRegions:
                                   ogr.GetDriverByName("GPKG").CreateDataSource, str(path))
         self._layer = self._dataset.CreateLayer("regions", geom_type=ogr.wkbPolygon, options=["SPATIAL_INDEX=NO"])
         self._layer.CreateField(ogr.FieldDefn("value", ogr.OFTInteger))
-        self._pending = 0
-        self._dataset.StartTransaction()
+        self._transactions = Transactions(self._dataset, "a temporary polygon")
         self._batch_dataset = ogr.GetDriverByName("Memory").CreateDataSource("holes")
         self._batch = self._batch_dataset.CreateLayer("holes", geom_type=ogr.wkbPolygon)
         self._mask: gdal.Dataset | None = None
@@ -49,13 +48,7 @@ class TracedRegions:
         feature = ogr.Feature(self._layer.GetLayerDefn())
         feature.SetField(0, int(value))
         feature.SetGeometry(geometry)
-        if self._layer.CreateFeature(feature) != 0:
-            raise OSError(f"Writing a temporary polygon failed ({gdal.GetLastErrorMsg() or 'disk full?'}).")
-        self._pending += 1
-        if self._pending >= FEATURES_PER_TRANSACTION:
-            self._dataset.CommitTransaction()
-            self._dataset.StartTransaction()
-            self._pending = 0
+        self._transactions.create(self._layer, feature)
         if self._fill_px > 0:
             for index in range(1, geometry.GetGeometryCount()):
                 ring = geometry.GetGeometryRef(index)
@@ -99,7 +92,7 @@ class TracedRegions:
 
     def finish(self) -> tuple[ogr.Layer, _HoleMask | None]:
         """The polygons to write, and where the holes being filled are (None: no hole to fill)."""
-        self._dataset.CommitTransaction()
+        self._transactions.close()
         if self._batch.GetFeatureCount():
             self._rasterise_holes()
         return self._layer, _HoleMask(self._mask) if self._mask is not None else None

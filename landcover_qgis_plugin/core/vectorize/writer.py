@@ -13,6 +13,29 @@ from .options import layer_name
 FEATURES_PER_TRANSACTION = 20_000
 
 
+class Transactions:
+    """A GeoPackage's inserts, committed every FEATURES_PER_TRANSACTION features: SQLite inserts are
+    fast only inside a transaction, and no one transaction holds the whole output."""
+
+    def __init__(self, dataset: ogr.DataSource, what: str):
+        self._dataset, self._what, self._pending = dataset, what, 0
+        dataset.StartTransaction()
+
+    def create(self, layer: ogr.Layer, feature: ogr.Feature) -> None:
+        if layer.CreateFeature(feature) != 0:
+            raise OSError(f"Writing {self._what} failed ({gdal.GetLastErrorMsg() or 'disk full?'}).")
+        self._pending += 1
+        if self._pending >= FEATURES_PER_TRANSACTION:
+            self._dataset.CommitTransaction()
+            self._dataset.StartTransaction()
+            self._pending = 0
+
+    def close(self) -> None:
+        """Commit the last transaction and let go of the dataset (its owner closes it)."""
+        self._dataset.CommitTransaction()
+        self._dataset = None
+
+
 class Writer:
     """One GeoPackage layer per kept class; features added one at a time in large transactions."""
 
@@ -31,8 +54,7 @@ class Writer:
             for name, kind in (("class", ogr.OFTString), ("value", ogr.OFTInteger), ("area_m2", ogr.OFTReal)):
                 layer.CreateField(ogr.FieldDefn(name, kind))
             self._layers[info.value] = layer
-        self._pending = 0
-        self._dataset.StartTransaction()
+        self._transactions = Transactions(self._dataset, "a polygon")
 
     def add(self, value: int, geometry: ogr.Geometry) -> None:
         layer = self._layers[value]
@@ -42,17 +64,11 @@ class Writer:
         feature.SetField("value", int(value))
         feature.SetField("area_m2", float(area))
         feature.SetGeometry(geometry)
-        if layer.CreateFeature(feature) != 0:
-            raise OSError(f"Writing a polygon failed ({gdal.GetLastErrorMsg() or 'disk full?'}).")
+        self._transactions.create(layer, feature)
         self.area_m2[value] += area
         self.count[value] += 1
-        self._pending += 1
-        if self._pending >= FEATURES_PER_TRANSACTION:
-            self._dataset.CommitTransaction()
-            self._dataset.StartTransaction()
-            self._pending = 0
 
     def close(self) -> None:
-        self._dataset.CommitTransaction()
+        self._transactions.close()
         self._dataset = None
         self._layers = {}
