@@ -22,10 +22,10 @@ from osgeo import ogr
 
 from .errors import InputError, SegmentationCancelled, release_frames
 from .files import atomic_output, check_writable
+from .limits import StreamLimits
 from .modelfile import ModelMetadata, load_model, read_metadata
 from .outputs import (CLASS_NODATA, StripWriter, atomic_raster, create_class_raster,
                       create_probability_raster, probabilities_to_percent)
-from .limits import StreamLimits
 from .raster import AreaMask, RasterSource, call_gdal, pixel_bounds, reflect_indices
 from .tiling import MAX_OVERLAP, TileGrid, strips
 from .vectorize import (DEFAULT_FILL_HOLES_M2, DEFAULT_MAX_VERTICES, DEFAULT_MIN_AREA_M2, DEFAULT_SIMPLIFY_PX,
