@@ -40,8 +40,9 @@ from landcover_qgis_plugin.core import testing  # noqa: E402
 from landcover_qgis_plugin.core.engine import SegmentationOptions, segment, with_precision  # noqa: E402
 from landcover_qgis_plugin.core.modelfile import (LANDCOVER_AI_CLASSES, ModelMetadata, load_model,  # noqa: E402
                                                   save_model)
-from landcover_qgis_plugin.core.tiling import STRIP_WIDTH, TileGrid  # noqa: E402
-from landcover_qgis_plugin.core.vectorize import BAND_PIXELS, DEFAULT_MAX_VERTICES, vectorize  # noqa: E402
+from landcover_qgis_plugin.core.limits import StreamLimits  # noqa: E402
+from landcover_qgis_plugin.core.tiling import TileGrid  # noqa: E402
+from landcover_qgis_plugin.core.vectorize import VectorOptions, vectorize  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
 ORIGIN = (500_000.0, 600_000.0)    # EPSG:2180 metres
@@ -340,12 +341,13 @@ def markdown(results: dict) -> str:
                   f"{r['timings']['vectorize']:.1f}) | {r['seconds_per_km2']:.2f} | "
                   f"{r['timings']['vectorize'] / r['km2']:.2f} | "
                   f"{r['peak_rss_classify_mb']:.0f} MB | {r['peak_rss_mb']:.0f} MB |" for r in b["runs"]]
-        lines += ["", f"Classifying streams: its buffers (one tile row of a strip of at most {STRIP_WIDTH} px) "
+        limits = StreamLimits()
+        lines += ["", f"Classifying streams: its buffers (one tile row of a strip of at most {limits.strip_width} px) "
                   "stop growing once the raster is one strip wide, and the blocks GDAL caches are released "
                   "row by row, so its peak is flat from there on. Vectorising streams too: sieving and "
-                  f"tracing read bands of {BAND_PIXELS / 1e6:g} Mpx, hold only the regions crossing one "
+                  f"tracing read bands of {limits.band_pixels / 1e6:g} Mpx, hold only the regions crossing one "
                   "band's cut, and release GDAL's cached blocks band by band; cleaning takes one polygon at "
-                  f"a time, and a region that would trace to more than {DEFAULT_MAX_VERTICES:,} vertices (here "
+                  f"a time, and a region that would trace to more than {VectorOptions().max_vertices:,} vertices (here "
                   "the mosaic's road network, which joins up across all the repeated tiles) is split along a "
                   "cut. (Run on the whole raster, GDAL 3.6's polygonize held every polygon it traced: 1825 MB "
                   "peak and 275 s to vectorise 64 km² in an earlier version; without the split, the one road "

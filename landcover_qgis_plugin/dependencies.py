@@ -17,8 +17,9 @@ from .i18n import tr
 # GDAL bindings QGIS ships with.
 TENSORFLOW_VERSION = "2.17.1"
 KERAS_VERSION = "3.15.1"
-# What the engine needs beyond what every QGIS ships (numpy and GDAL's Python bindings).
-RUNTIME_MODULES = ("tensorflow", "keras", "shapely")
+# What the engine needs beyond what every QGIS ships (numpy and GDAL's Python bindings); a test
+# checks that the plugin imports nothing else.
+RUNTIME_MODULES = ("tensorflow", "keras", "shapely", "scipy")
 
 
 def missing_modules() -> list[str]:
@@ -29,7 +30,7 @@ def missing_modules() -> list[str]:
 def install_command(platform: str = sys.platform) -> str:
     """The pip command that installs the runtime into the Python QGIS runs on."""
     tensorflow = "tensorflow-cpu" if platform.startswith("linux") else "tensorflow"
-    packages = f'"{tensorflow}=={TENSORFLOW_VERSION}" "keras=={KERAS_VERSION}" "numpy<2" shapely'
+    packages = f'"{tensorflow}=={TENSORFLOW_VERSION}" "keras=={KERAS_VERSION}" "numpy<2" shapely scipy'
     if platform.startswith("win"):
         return f"python -m pip install {packages}"
     python = Path(sys.base_prefix) / "bin" / f"python{sys.version_info.major}.{sys.version_info.minor}"

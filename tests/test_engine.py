@@ -14,6 +14,7 @@ from shapely.geometry import box
 from landcover_qgis_plugin.core import engine, testing, tiling
 from landcover_qgis_plugin.core.engine import SegmentationOptions, segment
 from landcover_qgis_plugin.core.errors import Cancelled, InputError
+from landcover_qgis_plugin.core.limits import StreamLimits
 from landcover_qgis_plugin.core.modelfile import LANDCOVER_AI_CLASSES, load_model
 
 ORIGIN = (500_000.0, 600_000.0)   # EPSG:2180 metres
@@ -250,13 +251,13 @@ def test_extent_and_mask_restrict_the_area_and_keep_the_grid(tmp_path, colour_mo
             assert polygon.difference(triangle).area < 2 * RES * RES * 300
 
 
-def test_narrow_strips_stream_to_the_same_result(tmp_path, blur_model, monkeypatch):
+def test_narrow_strips_stream_to_the_same_result(tmp_path, blur_model):
     """Wide rasters are cut into strips; a strip border must not change a single value."""
     image = smooth_colours(300, 700, seed=2)
     path = str(testing.write_geotiff(tmp_path / "wide.tif", image, ORIGIN, RES))
     segment(path, blur_model, raster_path=tmp_path / "one.tif", probabilities_path=tmp_path / "one_p.tif")
-    monkeypatch.setattr(tiling, "STRIP_WIDTH", 256)
-    segment(path, blur_model, raster_path=tmp_path / "strips.tif", probabilities_path=tmp_path / "strips_p.tif")
+    segment(path, blur_model, raster_path=tmp_path / "strips.tif", probabilities_path=tmp_path / "strips_p.tif",
+            limits=StreamLimits(strip_width=256))
     np.testing.assert_array_equal(read(tmp_path / "strips.tif"), read(tmp_path / "one.tif"))
     np.testing.assert_array_equal(read(tmp_path / "strips_p.tif"), read(tmp_path / "one_p.tif"))
 

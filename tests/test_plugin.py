@@ -1,6 +1,7 @@
 """The plugin in real QGIS (offscreen): loading, the background task, cancel, failures, a real orthophoto."""
 from __future__ import annotations
 
+import ast
 import json
 import subprocess
 import sys
@@ -135,12 +136,31 @@ def test_missing_tensorflow_is_reported_in_the_message_bar_with_the_install_comm
     assert state["dialog"]  # the dialog opens and repeats the warning there; Run refuses until installed
 
 
-def test_missing_shapely_keeps_the_plugin_loaded_and_says_what_to_install():
-    state = _load_in_fresh_qgis(("shapely",))
-    assert state["started"] and state["algorithms"] == [] and not state["modal"]
+@pytest.mark.parametrize("missing", ["shapely", "scipy"])
+def test_a_missing_vectoriser_dependency_keeps_the_plugin_usable_and_says_what_to_install(missing):
+    """The algorithm and the dialog load without the engine's dependencies; running names them."""
+    state = _load_in_fresh_qgis((missing,))
+    assert state["started"] and state["algorithms"] == ["landcover:segment"] and not state["modal"]
     [warning] = state["warnings"]
-    assert "needs shapely" in warning and "-m pip install" in warning
-    assert not state["dialog"] and state["warnings_after_click"] == [warning]
+    assert f"needs {missing}" in warning and "-m pip install" in warning and f" {missing}" in warning.split("install")[-1]
+    assert state["dialog"]
+
+
+def test_every_third_party_module_the_plugin_imports_is_in_the_dependency_check():
+    shipped_with_qgis = {"qgis", "osgeo", "numpy"}
+    imported = set()
+    for path in (REPO / PLUGIN).rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                imported |= {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.level == 0:
+                imported.add(node.module.split(".")[0])
+    third_party = imported - set(sys.stdlib_module_names) - shipped_with_qgis - {"__future__"}
+    # h5py comes with keras; the plugin only loads it early (dependencies.load_hdf5_bindings). TensorFlow
+    # is imported by nothing but Keras, as its backend.
+    assert third_party - {"h5py"} == set(dependencies.RUNTIME_MODULES) - {"tensorflow"}
+    for module in dependencies.RUNTIME_MODULES:
+        assert f" {module}" in dependencies.install_command("linux").replace('"', " ")
 
 
 def test_install_command_fits_each_platform():

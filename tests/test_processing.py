@@ -1,6 +1,7 @@
 """The Processing algorithm: processing.run, the modeler, loading styled results, and qgis_process."""
 from __future__ import annotations
 
+import functools
 import json
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from qgis.core import (QgsApplication, QgsCoordinateReferenceSystem, QgsCoordina
                        QgsProcessingModelParameter, QgsProcessingParameterRasterLayer, QgsProject,
                        QgsRasterLayer, QgsRectangle, QgsVectorLayer)
 
+from landcover_qgis_plugin.core.limits import StreamLimits
 from landcover_qgis_plugin.core.vectorize import layer_name
 from landcover_qgis_plugin.provider import LandCoverProvider
 from test_plugin_support import (EXPECTED_HA, SWISSIMAGE, clean_project, qgis_process_env,  # noqa: F401
@@ -103,9 +105,11 @@ def test_processing_run_writes_every_output(provider, scene, tmp_path):
 
 def test_max_vertices_reaches_the_vectoriser(provider, scene, tmp_path, monkeypatch):
     """Bands of 10 rows, so the rectangles span several cuts: capped at 4 traced vertices, each is
-    cut into pieces along the cuts; same area, more polygons."""
-    from landcover_qgis_plugin.core import vectorize
-    monkeypatch.setattr(vectorize, "BAND_PIXELS", 10 * 256)
+    cut into pieces along the cuts; same area, more polygons. (The algorithm does not expose the
+    stream limits, so its engine call is given them; the default bands hold this raster in one.)"""
+    from landcover_qgis_plugin.core import engine
+    monkeypatch.setattr(engine, "segment", functools.partial(engine.segment,
+                                                             limits=StreamLimits(band_pixels=10 * 256)))
     counts, areas = {}, {}
     for cap in (0, 4):
         gpkg = str(tmp_path / f"cap{cap}.gpkg")

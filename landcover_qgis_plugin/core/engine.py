@@ -22,12 +22,12 @@ from osgeo import ogr
 
 from .errors import Cancelled, InputError, OutputError
 from .files import atomic_output, check_writable
+from .limits import StreamLimits
 from .modelfile import ModelMetadata, load_network, read_metadata
 from .options import SegmentationOptions
 from .outputs import CLASS_NODATA, OutputRasters, StripWriter, atomic_raster, probabilities_to_percent
 from .raster import AreaMask, RasterSource, call_gdal, pixel_bounds, reflect_indices
-from . import tiling
-from .tiling import TileGrid
+from .tiling import TileGrid, strips
 from .vectorize import VectorOptions, kept_classes, write_vectors
 
 __all__ = ["SegmentationOptions", "SegmentationResult", "segment"]
@@ -62,12 +62,15 @@ def segment(input_path: str, model_path: str, vector_path: str | None = None,
             options: SegmentationOptions = SegmentationOptions(),
             progress: Callable[[float, str], None] | None = None,
             is_cancelled: Callable[[], bool] | None = None,
-            metadata: ModelMetadata | None = None) -> SegmentationResult:
+            metadata: ModelMetadata | None = None,
+            limits: StreamLimits = StreamLimits()) -> SegmentationResult:
     """Classify `input_path` with the model file and write the requested outputs.
 
     `progress(percent, stage)` hears every stage ("Opening the raster", "Classifying tile 3 of
     81", "Tracing polygons", ...). `metadata`, when the caller has already read the model file's,
-    saves reading it again. Raises the errors of core.errors: InputError, ModelFileError,
+    saves reading it again. `limits`: how much of the raster is held at a time (strip width for
+    classifying, the rest for vectorising); the defaults suit every raster, smaller ones only cut
+    the work finer. Raises the errors of core.errors: InputError, ModelFileError,
     OutputError (OutputExistsError), Cancelled; anything else is a bug.
     """
     started = time.perf_counter()
@@ -102,7 +105,7 @@ def segment(input_path: str, model_path: str, vector_path: str | None = None,
             vector_tmp = (stack.enter_context(atomic_output(vector_path, options.overwrite)) if vector_path
                           else None)
             share = INFERENCE_SHARE if vector_path else 100.0
-            classifier = _Classifier(source, window, mask, predictor, metadata, options,
+            classifier = _Classifier(source, window, mask, predictor, metadata, options, limits.strip_width,
                                      lambda f, message: report(share * f, message), cancelled)
             # Closed on leaving the block, error or not: flushed before vectorising or moving.
             with OutputRasters(class_path, probability_tmp, out_grid, source.crs_wkt, metadata.classes) as rasters:
@@ -117,7 +120,7 @@ def segment(input_path: str, model_path: str, vector_path: str | None = None,
                 vectors = write_vectors(
                     class_path, vector_tmp, metadata.classes, [c.name for c in kept], vector_options,
                     lambda percent, message: report(share + (100.0 - share) * percent / 100.0, message),
-                    cancelled)
+                    cancelled, limits)
                 timings["vectorize"] = time.perf_counter() - tick
         pixel_ha = source.pixel_size_m ** 2 / 10_000.0
         report(100.0, "Done")
@@ -266,9 +269,10 @@ class _Classifier:
     """
 
     def __init__(self, source: RasterSource, window: tuple[int, int, int, int], mask: AreaMask | None,
-                 predictor: _Predictor, metadata: ModelMetadata, options: SegmentationOptions,
+                 predictor: _Predictor, metadata: ModelMetadata, options: SegmentationOptions, strip_width: int,
                  report: Callable[[float, str], None], cancelled: Callable[[], bool]):
         self.source, self.window, self.mask, self.predictor = source, window, mask, predictor
+        self.strip_width = strip_width
         self.grid = TileGrid.from_fraction(metadata.input_size, options.overlap)
         self.weights = self.grid.window()[..., np.newaxis]
         self.num_classes = len(metadata.classes)
@@ -282,7 +286,7 @@ class _Classifier:
     def run(self, rasters: OutputRasters) -> None:
         x0, y0, x1, y1 = self.window
         rows = self.grid.starts(y0, y1)
-        plan = [(a, b, self.grid.starts(a, b)) for a, b in tiling.strips(x0, x1, tiling.STRIP_WIDTH)]
+        plan = [(a, b, self.grid.starts(a, b)) for a, b in strips(x0, x1, self.strip_width)]
         self._total = max(len(rows) * sum(len(starts) for *_, starts in plan), 1)
         for strip0, strip1, columns in plan:
             writer = rasters.strip(strip0 - x0)

@@ -28,9 +28,3 @@ class OutputExistsError(OutputError, FileExistsError):
 class Cancelled(LandcoverError):
     """The caller's is_cancelled() turned true; nothing was written."""
 
-
-def release_frames(error: BaseException) -> None:
-    """Drop the locals of the frames `error` passed through, so the GDAL datasets they held close
-    now, before their temporary files are removed, not whenever the traceback goes away."""
-    import traceback
-    traceback.clear_frames(error.__traceback__)

@@ -18,7 +18,6 @@ from typing import Any
 
 from .errors import InputError
 from .tiling import MAX_OVERLAP
-from .vectorize import DEFAULT_FILL_HOLES_M2, DEFAULT_MAX_VERTICES, DEFAULT_MIN_AREA_M2, DEFAULT_SIMPLIFY_PX
 
 # Kinds: how a value is typed, checked and shown.
 NUMBER, INTEGER, FLAG, CHOICE = "number", "integer", "flag", "choice"
@@ -141,22 +140,22 @@ class SegmentationOptions:
         False, FLAG, translatable("Test-time augmentation"),
         translatable("Average the predictions of each tile and its three flips: smoother, 4x slower."))
     simplify: float = option(
-        DEFAULT_SIMPLIFY_PX, NUMBER, translatable("Simplification tolerance"),
+        1.0, NUMBER, translatable("Simplification tolerance"),
         translatable("Douglas-Peucker tolerance on the boundaries shared by neighbouring polygons, "
                      "so they still fit together; 0 keeps the pixel outlines."),
         minimum=0.0, maximum=100.0, step=0.25, unit=translatable("px"))
     min_area: float = option(
-        DEFAULT_MIN_AREA_M2, NUMBER, translatable("Minimum polygon area"),
+        2.0, NUMBER, translatable("Minimum polygon area"),
         translatable("Smaller regions merge into their largest neighbour, leaving no gap."),
         minimum=0.0, unit="m²", decimals=1)
     fill_holes: float = option(
-        DEFAULT_FILL_HOLES_M2, NUMBER, translatable("Fill holes smaller than"),
+        4.0, NUMBER, translatable("Fill holes smaller than"),
         translatable("Smaller holes in a polygon are filled."), minimum=0.0, unit="m²", decimals=1)
     square_buildings: bool = option(
         False, FLAG, translatable("Square building corners"),
         translatable("Snap building outlines to right angles along their main direction."))
     max_vertices: int = option(
-        DEFAULT_MAX_VERTICES, INTEGER, translatable("Split regions beyond this many vertices"),
+        1_000_000, INTEGER, translatable("Split regions beyond this many vertices"),
         translatable("A region traced with more vertices is split along a row into several polygons "
                      "of its class, bounding memory on huge rasters; 0: never split."), minimum=0)
     overwrite: bool = option(

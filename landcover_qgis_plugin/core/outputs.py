@@ -21,7 +21,7 @@ from osgeo import gdal
 from .errors import OutputError
 from .files import atomic_output
 from .modelfile import ClassInfo
-from .raster import Grid, call_gdal
+from .raster import Grid, call_gdal, close_dataset
 
 BLOCK = 256
 CLASS_NODATA = 255
@@ -76,6 +76,8 @@ class OutputRasters:
         self.close()
 
     def close(self) -> None:
+        for dataset in self._datasets:
+            close_dataset(dataset)
         self._datasets = []
 
     @property

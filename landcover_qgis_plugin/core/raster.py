@@ -99,6 +99,20 @@ def call_gdal(what: str, function, *args, error: type[LandcoverError] = InputErr
         return result
 
 
+def close_dataset(dataset) -> None:
+    """Close a GDAL raster or OGR vector dataset now, whoever else still refers to it.
+
+    GDAL 3.8 and newer give every dataset Close(); older OGR data sources have Destroy(). An older
+    raster dataset closes when its last reference goes, so the object owning it holds the only one
+    (nothing keeps it in a local variable a traceback could hold on to).
+    """
+    for name in ("Close", "Destroy"):
+        close = getattr(dataset, name, None)
+        if close is not None:
+            close()
+            return
+
+
 def reflect_indices(start: int, stop: int, size: int) -> np.ndarray:
     """Indices start..stop-1 folded into 0..size-1 by mirror reflection (no edge pixel repeated)."""
     indices = np.arange(start, stop)
@@ -358,8 +372,9 @@ class RasterSource:
 
     def close(self) -> None:
         """Close the input (and its virtual warp): this object holds the only references."""
-        self._dataset = None
-        self._source = None
+        for dataset in {id(d): d for d in (self._dataset, self._source) if d is not None}.values():
+            close_dataset(dataset)
+        self._dataset = self._source = None
 
     def __enter__(self) -> "RasterSource":
         return self

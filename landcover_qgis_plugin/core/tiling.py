@@ -13,9 +13,10 @@ The grid is anchored to the raster, not to the area being classified: tile colum
 `-o + k * (S - o)`, so the first tile's rising edge lies outside the raster (filled by mirror
 reflection) and every raster pixel, border pixels included, gets full weight. The same pixel
 therefore gets the same result whatever extent or mask is asked for. The raster is cut into
-vertical strips at most `STRIP_WIDTH` pixels wide, processed one after the other, each streaming
-tile row by tile row, so the memory held does not grow with the raster's width or height; tiles
-straddling a strip border are computed once per strip (about (S - o) / STRIP_WIDTH extra work).
+vertical strips at most `StreamLimits.strip_width` pixels wide (limits.py), processed one after the
+other, each streaming tile row by tile row, so the memory held does not grow with the raster's width
+or height; tiles straddling a strip border are computed once per strip (about (S - o) / strip width
+extra work).
 """
 from __future__ import annotations
 
@@ -23,7 +24,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-STRIP_WIDTH = 8192   # pixels; a multiple of the output block size
 MAX_OVERLAP = 0.5
 
 
@@ -67,6 +67,6 @@ class TileGrid:
         return np.outer(ramp, ramp)
 
 
-def strips(lo: int, hi: int, width: int = STRIP_WIDTH) -> list[tuple[int, int]]:
+def strips(lo: int, hi: int, width: int) -> list[tuple[int, int]]:
     """Column ranges of at most `width` pixels covering lo..hi, cut at multiples of `width` from lo."""
     return [(start, min(start + width, hi)) for start in range(lo, hi, width)]

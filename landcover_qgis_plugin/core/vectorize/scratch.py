@@ -1,0 +1,120 @@
+"""The scratch files between the passes: the sieved raster, the traced polygons and the mask of
+the small holes being filled."""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+from osgeo import gdal, ogr
+
+from ..limits import StreamLimits
+from ..raster import Grid, call_gdal, close_dataset, gdal_errors
+from .streaming import drop_cached, row_bands
+from .writer import Transactions
+
+
+def scratch_raster(source: gdal.Dataset, path: Path) -> gdal.Dataset:
+    """An empty copy of `source`'s grid, CRS, type and nodata."""
+    band = source.GetRasterBand(1)
+    target = call_gdal(f"Could not create the temporary file '{path}'", gdal.GetDriverByName("GTiff").Create,
+                       str(path), source.RasterXSize, source.RasterYSize, 1, band.DataType,
+                       ["TILED=YES", "COMPRESS=DEFLATE", "BIGTIFF=IF_SAFER"])
+    target.SetGeoTransform(source.GetGeoTransform())
+    target.SetProjection(source.GetProjection())
+    nodata = band.GetNoDataValue()
+    if nodata is not None:
+        target.GetRasterBand(1).SetNoDataValue(nodata)
+    return target
+
+
+class TracedRegions:
+    """The traced polygons in a scratch GeoPackage (pixel coordinates), and the holes smaller than
+    `fill_px` pixels they enclose, rasterised batch by batch (as `limits` says) into a scratch mask
+    as they come."""
+
+    def __init__(self, work: Path, grid: Grid, fill_px: float, limits: StreamLimits):
+        self._work, self._grid, self._fill_px, self._limits = work, grid, fill_px, limits
+        path = work / "regions.gpkg"
+        self._dataset = call_gdal(f"Could not create the temporary file '{path}'",
+                                  ogr.GetDriverByName("GPKG").CreateDataSource, str(path))
+        self._layer = self._dataset.CreateLayer("regions", geom_type=ogr.wkbPolygon, options=["SPATIAL_INDEX=NO"])
+        self._layer.CreateField(ogr.FieldDefn("value", ogr.OFTInteger))
+        self._transactions = Transactions(self._dataset, "a temporary polygon")
+        self._batch_dataset = ogr.GetDriverByName("Memory").CreateDataSource("holes")
+        self._batch = self._batch_dataset.CreateLayer("holes", geom_type=ogr.wkbPolygon)
+        self._mask: gdal.Dataset | None = None
+
+    def add(self, value: int, geometry: ogr.Geometry) -> None:
+        feature = ogr.Feature(self._layer.GetLayerDefn())
+        feature.SetField(0, int(value))
+        feature.SetGeometry(geometry)
+        self._transactions.create(self._layer, feature)
+        if self._fill_px > 0:
+            for index in range(1, geometry.GetGeometryCount()):
+                ring = geometry.GetGeometryRef(index)
+                hole = ogr.Geometry(ogr.wkbPolygon)
+                hole.AddGeometry(ring)
+                if hole.GetArea() < self._fill_px:
+                    out = ogr.Feature(self._batch.GetLayerDefn())
+                    out.SetGeometry(hole)
+                    self._batch.CreateFeature(out)
+            if self._batch.GetFeatureCount() >= self._limits.holes_per_batch:
+                self._rasterise_holes()
+
+    def _rasterise_holes(self) -> None:
+        """Burn the batch into the mask a band's worth of rows at a time (GDAL's rasterize would scan
+        the whole mask for every batch, holding as much of it as its cache allows)."""
+        if self._mask is None:
+            path = self._work / "holes.tif"
+            self._mask = call_gdal(f"Could not create the temporary file '{path}'",
+                                   gdal.GetDriverByName("GTiff").Create, str(path), self._grid.width,
+                                   self._grid.height, 1, gdal.GDT_Byte,
+                                   ["TILED=YES", "COMPRESS=DEFLATE", "SPARSE_OK=YES", "BIGTIFF=IF_SAFER"])
+        mask = self._mask.GetRasterBand(1)
+        _, _, first_row, last_row = (int(v) for v in self._batch.GetExtent())
+        for top, bottom in row_bands(self._grid.width, last_row - first_row, self._limits.band_pixels):
+            top, bottom = first_row + top, first_row + bottom
+            self._batch.SetSpatialFilterRect(0, top, self._grid.width, bottom)
+            if not self._batch.GetFeatureCount():
+                continue
+            left, right, _, _ = (int(v) for v in self._batch.GetExtent())
+            window = gdal.GetDriverByName("MEM").Create("", right - left, bottom - top, 1, gdal.GDT_Byte)
+            window.SetGeoTransform((float(left), 1.0, 0.0, float(top), 0.0, 1.0))   # pixel coordinates
+            with gdal_errors():
+                error = gdal.RasterizeLayer(window, [1], self._batch, burn_values=[1])
+            if error:
+                raise OutputError(f"Filling small holes failed ({gdal_errors.last()}).")
+            burnt = mask.ReadAsArray(left, top, right - left, bottom - top) | window.ReadAsArray()
+            mask.WriteArray(burnt, left, top)
+            drop_cached(mask)
+        self._batch_dataset.DeleteLayer(0)
+        self._batch = self._batch_dataset.CreateLayer("holes", geom_type=ogr.wkbPolygon)
+
+    def finish(self) -> tuple[ogr.Layer, _HoleMask | None]:
+        """The polygons to write, and where the holes being filled are (None: no hole to fill)."""
+        self._transactions.close()
+        if self._batch.GetFeatureCount():
+            self._rasterise_holes()
+        return self._layer, _HoleMask(self._mask.GetRasterBand(1)) if self._mask is not None else None
+
+    def release(self) -> None:
+        """Close the scratch files (this object holds the only references to them)."""
+        self._transactions.release()
+        self._layer = self._batch = None
+        for name in ("_dataset", "_batch_dataset", "_mask"):
+            if getattr(self, name) is not None:
+                close_dataset(getattr(self, name))
+                setattr(self, name, None)
+
+
+class _HoleMask:
+    """Pixels inside the holes being filled, read on demand from the scratch mask (owned by
+    TracedRegions)."""
+
+    def __init__(self, band: gdal.Band):
+        self.band = band
+
+    def covers(self, geometry: ogr.Geometry) -> bool:
+        point = geometry.PointOnSurface()
+        col, row = int(math.floor(point.GetX())), int(math.floor(point.GetY()))
+        return bool(self.band.ReadAsArray(col, row, 1, 1)[0, 0])
