@@ -12,10 +12,10 @@ import json
 from typing import Any
 
 from qgis.core import (QgsFeatureRequest, QgsGeometry, QgsProcessing, QgsProcessingAlgorithm, QgsProcessingContext,
-                       QgsProcessingException, QgsProcessingFeedback, QgsProcessingOutputMultipleLayers, QgsProcessingOutputNumber, QgsProcessingOutputString,
-                       QgsProcessingParameterDefinition, QgsProcessingParameterFile,
-                       QgsProcessingParameterRasterDestination, QgsProcessingParameterRasterLayer,
-                       QgsProcessingParameterVectorDestination, QgsRasterLayer)
+                       QgsProcessingException, QgsProcessingFeedback, QgsProcessingOutputMultipleLayers,
+                       QgsProcessingOutputNumber, QgsProcessingOutputString, QgsProcessingParameterDefinition,
+                       QgsProcessingParameterFile, QgsProcessingParameterRasterDestination,
+                       QgsProcessingParameterRasterLayer, QgsProcessingParameterVectorDestination, QgsRasterLayer)
 from qgis.PyQt.QtGui import QIcon
 
 from .core.errors import Cancelled, LandcoverError
@@ -80,18 +80,18 @@ class SegmentAlgorithm(QgsProcessingAlgorithm):
         self.addParameter(QgsProcessingParameterRasterLayer(self.INPUT, tr("Orthophoto (RGB raster)")))
         # Optional so that qgis_process (which insists on mandatory values) can fall back on the bundled model.
         self.addParameter(QgsProcessingParameterFile(
-            self.MODEL, tr("Model file (default: the bundled model)"), QgsProcessingParameterFile.File,
+            self.MODEL, tr("Model file (default: the bundled model)"), QgsProcessingParameterFile.Behavior.File,
             defaultValue=str(DEFAULT_MODEL_PATH), optional=True, fileFilter=tr("Keras model (*.keras)")))
         for parameter in option_parameters():
             self.addParameter(parameter)
         self.addParameter(QgsProcessingParameterVectorDestination(
             self.OUTPUT, tr("Land-cover polygons (GeoPackage, one layer per class)"),
-            QgsProcessing.TypeVectorPolygon))
+            QgsProcessing.SourceType.TypeVectorPolygon))
         self.addParameter(QgsProcessingParameterRasterDestination(self.OUTPUT_RASTER, tr("Class raster"),
                                                                   optional=True))
         probabilities = QgsProcessingParameterRasterDestination(
             self.OUTPUT_PROBABILITIES, tr("Class probabilities"), optional=True, createByDefault=False)
-        probabilities.setFlags(probabilities.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
+        probabilities.setFlags(probabilities.flags() | QgsProcessingParameterDefinition.Flag.FlagAdvanced)
         self.addParameter(probabilities)
         self.addOutput(QgsProcessingOutputMultipleLayers(self.LAYERS, tr("Class layers")))
         self.addOutput(QgsProcessingOutputString(self.AREA_HA, tr("Class raster area per class in hectares (JSON)")))

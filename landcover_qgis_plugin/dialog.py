@@ -60,11 +60,11 @@ class SegmentationDialog(QDialog):
         self.message_bar.setSizePolicy(QSizePolicy.Policy.Minimum, QSizePolicy.Policy.Fixed)
 
         self.input_combo = QgsMapLayerComboBox(self)
-        self.input_combo.setFilters(QgsMapLayerProxyModel.RasterLayer)
+        self.input_combo.setFilters(QgsMapLayerProxyModel.Filter.RasterLayer)
         self.area_combo = QComboBox(self)
         self.area_combo.addItems([tr("Whole layer"), tr("Map canvas extent"), tr("Selected features of")])
         self.mask_combo = QgsMapLayerComboBox(self)
-        self.mask_combo.setFilters(QgsMapLayerProxyModel.PolygonLayer)
+        self.mask_combo.setFilters(QgsMapLayerProxyModel.Filter.PolygonLayer)
         self.area_combo.currentIndexChanged.connect(self._area_changed)
 
         self.model_widget = QgsFileWidget(self)
@@ -79,7 +79,7 @@ class SegmentationDialog(QDialog):
         self.classes_list.setToolTip(tr(SPECS["classes"].help))
 
         self.output_widget = QgsFileWidget(self)
-        self.output_widget.setStorageMode(QgsFileWidget.SaveFile)
+        self.output_widget.setStorageMode(QgsFileWidget.StorageMode.SaveFile)
         self.output_widget.setFilter(tr("GeoPackage (*.gpkg)"))
         self.output_widget.setDialogTitle(tr("Output GeoPackage"))
         self.output_widget.lineEdit().setPlaceholderText(tr("[Save to a temporary file]"))

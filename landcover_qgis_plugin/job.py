@@ -90,11 +90,12 @@ class SegmentationJob:
                                    if results.get(SegmentAlgorithm.OUTPUT_RASTER) else None,
                                    results[SegmentAlgorithm.DEVICE_USED], results[SegmentAlgorithm.SECONDS])
             self.message_bar.pushSuccess(title, summary)
-            QgsMessageLog.logMessage(f"{self.input_name}: {summary}", LOG_TAG, Qgis.Success)
+            QgsMessageLog.logMessage(f"{self.input_name}: {summary}", LOG_TAG, Qgis.MessageLevel.Success)
         elif self.feedback.isCanceled():
             self.message_bar.pushInfo(title, tr("Cancelled; nothing was written."))
-            QgsMessageLog.logMessage(tr("{name}: cancelled").format(name=self.input_name), LOG_TAG, Qgis.Info)
+            QgsMessageLog.logMessage(tr("{name}: cancelled").format(name=self.input_name), LOG_TAG,
+                                     Qgis.MessageLevel.Info)
         else:
             error = self.error or tr("The segmentation failed.")
             self.message_bar.pushCritical(title, error.splitlines()[0])
-            QgsMessageLog.logMessage(f"{self.input_name}: {error}", LOG_TAG, Qgis.Critical)
+            QgsMessageLog.logMessage(f"{self.input_name}: {error}", LOG_TAG, Qgis.MessageLevel.Critical)

@@ -34,7 +34,8 @@ def describe(spec: OptionSpec) -> str:
 
 
 def _number(spec: OptionSpec) -> QgsProcessingParameterNumber:
-    kind = QgsProcessingParameterNumber.Integer if spec.kind == INTEGER else QgsProcessingParameterNumber.Double
+    types = QgsProcessingParameterNumber.Type
+    kind = types.Integer if spec.kind == INTEGER else types.Double
     parameter = QgsProcessingParameterNumber(spec.parameter_name, describe(spec), kind, defaultValue=spec.default,
                                              minValue=spec.minimum)
     if spec.maximum is not None:
@@ -54,7 +55,7 @@ _BUILDERS: dict[str, Callable[[OptionSpec], QgsProcessingParameterDefinition]] =
     CLASSES: lambda spec: QgsProcessingParameterString(spec.parameter_name, describe(spec), optional=True),
     EXTENT: lambda spec: QgsProcessingParameterExtent(spec.parameter_name, describe(spec), optional=True),
     POLYGON: lambda spec: QgsProcessingParameterFeatureSource(
-        spec.parameter_name, describe(spec), [QgsProcessing.TypeVectorPolygon], optional=True),
+        spec.parameter_name, describe(spec), [QgsProcessing.SourceType.TypeVectorPolygon], optional=True),
 }
 
 
@@ -64,7 +65,7 @@ def option_parameters() -> list[QgsProcessingParameterDefinition]:
         parameter = _BUILDERS[spec.kind](spec)
         parameter.setHelp(tr(spec.help))
         if spec.advanced:
-            parameter.setFlags(parameter.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
+            parameter.setFlags(parameter.flags() | QgsProcessingParameterDefinition.Flag.FlagAdvanced)
         parameters.append(parameter)
     return parameters
 

@@ -30,7 +30,8 @@ class LandCoverProvider(QgsProcessingProvider):
         try:
             from .algorithm import SegmentAlgorithm
         except ImportError as error:
-            QgsMessageLog.logMessage(missing_runtime_message() or str(error), tr("Land cover"), Qgis.Warning)
+            QgsMessageLog.logMessage(missing_runtime_message() or str(error), tr("Land cover"),
+                                     Qgis.MessageLevel.Warning)
             return
         self.addAlgorithm(SegmentAlgorithm())
 

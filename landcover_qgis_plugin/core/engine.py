@@ -149,7 +149,7 @@ def _check_outputs(input_path: str, vector_path, raster_path, probabilities_path
     given = [(kind, Path(path), suffixes) for kind, path, suffixes in named if path]
     if not given:
         raise OutputError("Nothing to write: give a GeoPackage (.gpkg) for the polygons, a GeoTIFF for the "
-                         "class raster, or both.")
+                          "class raster, or both.")
     seen = {Path(input_path).resolve()}
     for kind, path, suffixes in given:
         if path.suffix.lower() not in suffixes:

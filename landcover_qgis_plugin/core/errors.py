@@ -27,4 +27,3 @@ class OutputExistsError(OutputError, FileExistsError):
 
 class Cancelled(LandcoverError):
     """The caller's is_cancelled() turned true; nothing was written."""
-

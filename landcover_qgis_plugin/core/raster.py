@@ -409,4 +409,3 @@ class AreaMask:
         target.SetGeoTransform(self._grid.window(x0, y0, x0 + width, y0 + height).geotransform)
         gdal.RasterizeLayer(target, [1], self._layer, burn_values=[1])
         return target.ReadAsArray().astype(bool)
-

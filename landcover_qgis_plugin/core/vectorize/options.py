@@ -9,6 +9,7 @@ from ..errors import InputError
 from ..modelfile import BACKGROUND, ClassInfo
 from ..options import SPECS
 
+
 def _default(name: str):
     return SPECS[name].default
 

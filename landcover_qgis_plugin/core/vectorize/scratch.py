@@ -7,6 +7,7 @@ from pathlib import Path
 
 from osgeo import gdal, ogr
 
+from ..errors import OutputError
 from ..limits import StreamLimits
 from ..raster import Grid, call_gdal, close_dataset, gdal_errors
 from .streaming import drop_cached, row_bands

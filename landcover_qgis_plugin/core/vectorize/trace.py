@@ -10,7 +10,7 @@ from typing import Callable, Iterator, Sequence
 import numpy as np
 from osgeo import gdal, ogr
 
-from ..errors import Cancelled
+from ..errors import Cancelled, OutputError
 from ..raster import gdal_errors
 from .rings import drop_collinear, pixel_polygon, pixel_rings, ring_area
 from .streaming import drop_cached, row_bands
