@@ -38,6 +38,7 @@ if str(REPO) not in sys.path:
 
 from landcover_qgis_plugin.core import testing  # noqa: E402
 from landcover_qgis_plugin.core.engine import SegmentationOptions, segment, with_precision  # noqa: E402
+from landcover_qgis_plugin.core.geotiff import write_geotiff  # noqa: E402
 from landcover_qgis_plugin.core.modelfile import (LANDCOVER_AI_CLASSES, ModelMetadata, load_model,  # noqa: E402
                                                   save_model)
 from landcover_qgis_plugin.core.tiling import STRIP_WIDTH, TileGrid  # noqa: E402
@@ -57,7 +58,7 @@ def scene(path: Path, side_px: int, resolution_m: float, crop_px: int | None = N
     rgb, _ = generate_scene(side_px, side_px, resolution_m, seed=0)
     if crop_px:
         rgb = rgb[:crop_px, :crop_px]
-    return testing.write_geotiff(path, rgb, ORIGIN, resolution_m)
+    return write_geotiff(path, rgb, ORIGIN, resolution_m)
 
 
 def naive_baseline(raster: Path, model_path: Path, out: Path) -> dict:

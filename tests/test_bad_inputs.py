@@ -11,6 +11,7 @@ from osgeo import gdal
 from landcover_qgis_plugin.core import testing
 from landcover_qgis_plugin.core.engine import InputError, SegmentationOptions, segment
 from landcover_qgis_plugin.core.files import OutputExistsError
+from landcover_qgis_plugin.core.geotiff import write_geotiff
 from landcover_qgis_plugin.core.modelfile import METADATA_MEMBER, ModelFileError
 
 ORIGIN = (500_000.0, 600_000.0)
@@ -26,7 +27,7 @@ def model(tmp_path_factory):
 @pytest.fixture
 def rgb(tmp_path):
     image = testing.paint(100, 90, [("building", 10, 30, 10, 40)])
-    return str(testing.write_geotiff(tmp_path / "rgb.tif", image, ORIGIN, RES))
+    return str(write_geotiff(tmp_path / "rgb.tif", image, ORIGIN, RES))
 
 
 def fails(tmp_path, error, match, raster, model, **options):
@@ -40,7 +41,7 @@ def fails(tmp_path, error, match, raster, model, **options):
 
 
 def raster(tmp_path, array, **kwargs):
-    return testing.write_geotiff(tmp_path / "input.tif", array, ORIGIN, RES, **kwargs)
+    return write_geotiff(tmp_path / "input.tif", array, ORIGIN, RES, **kwargs)
 
 
 def test_one_band_raster(tmp_path, model):
@@ -108,8 +109,8 @@ def test_file_that_is_not_a_raster(tmp_path, model):
 
 
 def test_truncated_raster(tmp_path, model):
-    path = testing.write_geotiff(tmp_path / "cut.tif", np.full((300, 300, 3), 128, np.uint8), ORIGIN, RES,
-                                 options=("INTERLEAVE=BAND",))
+    path = write_geotiff(tmp_path / "cut.tif", np.full((300, 300, 3), 128, np.uint8), ORIGIN, RES,
+                         creation_options=("INTERLEAVE=BAND",))
     data = path.read_bytes()
     path.write_bytes(data[: len(data) // 2])
     fails(tmp_path, InputError, "cut.tif' .*(truncated or corrupt|not a raster GDAL can read)", path, model)

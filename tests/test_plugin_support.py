@@ -20,8 +20,9 @@ from qgis.core import QgsApplication, QgsProject, QgsTask
 from qgis.PyQt.QtCore import QCoreApplication, QEventLoop, QTimer
 
 from conftest import REPO, SHARED_DATA
+from landcover_qgis_plugin.core.geotiff import write_geotiff
 from landcover_qgis_plugin.core.modelfile import save_model
-from landcover_qgis_plugin.core.testing import colour_model, paint, write_geotiff
+from landcover_qgis_plugin.core.testing import colour_model, paint
 from landcover_qgis_plugin.paths import DEFAULT_MODEL_PATH
 
 RESOLUTION_M = 0.5

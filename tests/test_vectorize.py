@@ -10,8 +10,8 @@ from shapely.geometry import Polygon, box
 from shapely.ops import unary_union
 from shapely.vectorized import contains
 
-from landcover_qgis_plugin.core import testing
 from landcover_qgis_plugin.core.errors import InputError, SegmentationCancelled
+from landcover_qgis_plugin.core.geotiff import write_geotiff
 from landcover_qgis_plugin.core.modelfile import LANDCOVER_AI_CLASSES
 from landcover_qgis_plugin.core import vectorize as vectorize_module
 from landcover_qgis_plugin.core.vectorize import VectorOptions, sieve, vectorize
@@ -25,7 +25,7 @@ BUILDING, WOODLAND, WATER, ROAD = 1, 2, 3, 4
 
 
 def write_classes(path, classes, nodata=255):
-    return str(testing.write_geotiff(path, classes.astype(np.uint8), ORIGIN, RES, nodata=nodata))
+    return str(write_geotiff(path, classes.astype(np.uint8), ORIGIN, RES, nodata=nodata))
 
 
 def blobs(height, width, seed=0):

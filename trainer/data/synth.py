@@ -15,17 +15,18 @@ import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import Sequence
 
 import numpy as np
 from scipy import ndimage
+
+from landcover_qgis_plugin.core.geotiff import write_geotiff
 
 from .tiles import TILE_SIZE, tile_ids
 
 BACKGROUND, BUILDING, WOODLAND, WATER, ROAD = range(5)
 # Real LandCover.ai mask fractions (seed recipe): what the scenes aim for on average.
 CLASS_FRACTIONS = (0.641, 0.018, 0.245, 0.077, 0.019)
-EPSG_PUWG1992 = 2180
 # Easting and northing ranges well inside Poland in EPSG:2180 (PUWG 1992), metres.
 POLAND_BOX_M = ((300_000.0, 740_000.0), (290_000.0, 690_000.0))
 SPLIT_FRACTIONS = (0.70, 0.15, 0.15)   # 7470 / 1602 / 1602 tiles in the real lists
@@ -852,59 +853,6 @@ def generate_scene(width: int, height: int, resolution_m: float = 0.25,
 
 # ---------------------------------------------------------------------------------------------
 # Files
-
-
-def write_geotiff(path: str | Path, array: np.ndarray, origin: Optional[Sequence[float]] = None,
-                  resolution_m: Optional[float] = None, epsg: int = EPSG_PUWG1992, *,
-                  transform: Optional[Sequence[float]] = None, nodata: Optional[float] = None,
-                  overwrite: bool = False) -> Path:
-    """Write a north-up, tiled, DEFLATE-compressed GeoTIFF; nothing is left behind on failure.
-
-    `array` is (rows, cols) or (rows, cols, bands). Georeferencing is either `origin` (x, y of
-    the top-left corner, metres) with `resolution_m`, or a GDAL geotransform `transform`.
-    """
-    from osgeo import gdal, gdal_array, osr
-
-    from landcover_qgis_plugin.core.files import atomic_output
-
-    array = np.asarray(array)
-    if array.ndim == 2:
-        array = array[..., np.newaxis]
-    if array.ndim != 3:
-        raise ValueError(f"Cannot write an array of shape {array.shape}; give (rows, cols) or (rows, cols, bands).")
-    if transform is None:
-        if origin is None or resolution_m is None:
-            raise ValueError("Give the raster's place: origin (x, y of its top-left corner) and resolution_m, "
-                             "or a GDAL geotransform.")
-        transform = (float(origin[0]), float(resolution_m), 0.0, float(origin[1]), 0.0, -float(resolution_m))
-    elif origin is not None or resolution_m is not None:
-        raise ValueError("Give either origin and resolution_m or a geotransform, not both.")
-    data_type = gdal_array.NumericTypeCodeToGDALTypeCode(array.dtype)
-    if data_type is None:
-        raise ValueError(f"GeoTIFF cannot hold {array.dtype} values; convert the array to a numeric type.")
-    reference = osr.SpatialReference()
-    if reference.ImportFromEPSG(int(epsg)) != 0:
-        raise ValueError(f"EPSG:{epsg} is not a coordinate reference system GDAL knows.")
-    rows, cols, bands = array.shape
-    options = ["TILED=YES", "COMPRESS=DEFLATE"]
-    if np.issubdtype(array.dtype, np.integer):
-        options.append("PREDICTOR=2")
-    if bands == 3 and array.dtype == np.uint8:
-        options.append("PHOTOMETRIC=RGB")
-    with atomic_output(path, overwrite) as temporary:
-        dataset = gdal.GetDriverByName("GTiff").Create(str(temporary), cols, rows, bands, data_type, options)
-        if dataset is None:
-            raise OSError(f"Could not create '{path}': {gdal.GetLastErrorMsg()}")
-        dataset.SetGeoTransform(list(transform))
-        dataset.SetProjection(reference.ExportToWkt())
-        for index in range(bands):
-            band = dataset.GetRasterBand(index + 1)
-            band.WriteArray(array[..., index])
-            if nodata is not None:
-                band.SetNoDataValue(float(nodata))
-        dataset.FlushCache()
-        dataset = None
-    return Path(path)
 
 
 @dataclass(frozen=True)
