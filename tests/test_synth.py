@@ -7,8 +7,8 @@ import pytest
 from osgeo import gdal, osr
 
 from landcover_qgis_plugin.core.geotiff import write_geotiff
-from trainer.data import synth
 from trainer.data.synth import CLASS_FRACTIONS, POLAND_BOX_M, generate_scene, write_dataset
+from trainer.data.synth import cli as synth_cli
 from trainer.data.tiles import tile_ids
 
 
@@ -154,7 +154,7 @@ def test_dataset_is_reproducible_and_not_rewritten(tmp_path):
 
 def test_synth_command(tmp_path, capsys):
     parser = argparse.ArgumentParser()
-    synth.add_parser(parser.add_subparsers())
+    synth_cli.add_parser(parser.add_subparsers())
     args = parser.parse_args(["synth", "--out", str(tmp_path / "s"), "--images", "1", "--size", "512",
                               "--tile-size", "128", "--seed", "4"])
     assert args.func(args) == 0

@@ -13,7 +13,7 @@ from typing import Optional, Sequence
 
 # (sub-command, module that defines add_parser(subparsers))
 COMMANDS = (
-    ("synth", "trainer.data.synth"),
+    ("synth", "trainer.data.synth.cli"),
     ("data", "trainer.data.landcoverai"),
     ("fit", "trainer.fit"),
     ("evaluate", "trainer.evaluate"),
