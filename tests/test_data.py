@@ -264,7 +264,7 @@ def test_corrupt_local_archive_is_an_error_and_leaves_nothing_half_written(tmp_p
     root = tmp_path / "root"
     with pytest.raises(ValueError, match="corrupt"):
         prepare(str(archive), root)
-    assert not (root / "train.txt").exists() and not list(root.rglob("*.part"))
+    assert not (root / "train.txt").exists() and not list(root.rglob("*.part*"))
 
 
 def test_prepare_from_folder_via_the_command(tmp_path, capsys):

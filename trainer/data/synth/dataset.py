@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from landcover_qgis_plugin.core.files import atomic_write_text
 from landcover_qgis_plugin.core.geotiff import write_geotiff
 
 from ..tiles import TILE_SIZE, tile_ids
@@ -95,7 +96,7 @@ def write_dataset(out_dir: str | Path = "data/synth", seed: int = 0, images: int
             files.append(f"{folder}/{plan.stem}.tif")
         ids += tile_ids(plan.stem, plan.height, plan.width, tile_size)
     for split, split_ids in _split(ids, seed).items():
-        (out / f"{split}.txt").write_text("".join(f"{tile}\n" for tile in split_ids))
+        atomic_write_text(out / f"{split}.txt", "".join(f"{tile}\n" for tile in split_ids), overwrite=True)
         files.append(f"{split}.txt")
-    manifest.write_text(json.dumps({**parameters, "files": files}, indent=1))
+    atomic_write_text(manifest, json.dumps({**parameters, "files": files}, indent=1), overwrite=True)
     return out
