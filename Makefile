@@ -57,7 +57,7 @@ bench: setup
 	$(PY) -m bench.inference --full
 
 bench-train: setup
-	$(PY) -m trainer.bench_train
+	$(PY) -m bench.train
 
 package: setup $(DEFAULT_MODEL)
 	$(PY) tools/package.py

@@ -36,8 +36,9 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from landcover_qgis_plugin.core import testing  # noqa: E402
+import testkit  # noqa: E402
 from landcover_qgis_plugin.core.engine import SegmentationOptions, segment, with_precision  # noqa: E402
+from landcover_qgis_plugin.core.geotiff import write_geotiff  # noqa: E402
 from landcover_qgis_plugin.core.modelfile import (LANDCOVER_AI_CLASSES, ModelMetadata, load_model,  # noqa: E402
                                                   save_model)
 from landcover_qgis_plugin.core.limits import StreamLimits  # noqa: E402
@@ -58,7 +59,7 @@ def scene(path: Path, side_px: int, resolution_m: float, crop_px: int | None = N
     rgb, _ = generate_scene(side_px, side_px, resolution_m, seed=0)
     if crop_px:
         rgb = rgb[:crop_px, :crop_px]
-    return testing.write_geotiff(path, rgb, ORIGIN, resolution_m)
+    return write_geotiff(path, rgb, ORIGIN, resolution_m)
 
 
 def naive_baseline(raster: Path, model_path: Path, out: Path) -> dict:
@@ -261,8 +262,8 @@ def mosaic(tile: Path, repeat: int, path: Path) -> Path:
 def scaling(work: Path, sizes: list[int]) -> dict:
     resolution = 0.5
     tile = scene(work / "km2_50cm.tif", int(KM / resolution), resolution)
-    model = testing.save_colour_model(work / "tiny.keras", input_size=512, resolution_cm=resolution * 100,
-                                      blur=TINY_BLUR, palette=testing.NATURAL_PALETTE)
+    model = testkit.save_colour_model(work / "tiny.keras", input_size=512, resolution_cm=resolution * 100,
+                                      blur=TINY_BLUR, palette=testkit.NATURAL_PALETTE)
     environment = {**os.environ, "GDAL_CACHEMAX": str(SCALING_CACHE_MB), "TF_CPP_MIN_LOG_LEVEL": "2"}
     runs = []
     for km2 in sizes:

@@ -1,4 +1,5 @@
-"""Shared test set-up: headless Qt, quiet TensorFlow, the repository on sys.path."""
+"""Shared test set-up: headless Qt, quiet TensorFlow, the repository on sys.path, and the fixtures
+several test files use (plain helpers are in *_support.py)."""
 import os
 import sys
 from pathlib import Path
@@ -11,3 +12,34 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
+
+import pytest  # noqa: E402  (after the environment above)
+
+from plugin_support import Scene, make_scene  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def scene(tmp_path_factory) -> Scene:
+    """A painted GeoTIFF with one rectangle per class and the colour model that labels it exactly."""
+    return make_scene(tmp_path_factory.mktemp("scene"))
+
+
+@pytest.fixture
+def clean_project(qgis_new_project):
+    """The project, emptied again afterwards."""
+    yield qgis_new_project
+    qgis_new_project.removeAllMapLayers()
+    qgis_new_project.layerTreeRoot().removeAllChildren()
+
+
+@pytest.fixture(scope="module")
+def provider(qgis_processing):
+    """The plugin's Processing provider, registered for the module's tests."""
+    from qgis.core import QgsApplication
+    from landcover_qgis_plugin.provider import LandCoverProvider
+
+    registry = QgsApplication.processingRegistry()
+    provider = LandCoverProvider()
+    assert registry.addProvider(provider)
+    yield provider
+    registry.removeProvider(provider)

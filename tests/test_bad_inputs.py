@@ -8,10 +8,11 @@ import numpy as np
 import pytest
 from osgeo import gdal
 
-from landcover_qgis_plugin.core import testing
+import testkit
 from landcover_qgis_plugin.core.engine import SegmentationOptions, segment
 from landcover_qgis_plugin.core.errors import InputError, ModelFileError, OutputError, OutputExistsError
 from landcover_qgis_plugin.core.modelfile import METADATA_MEMBER
+from landcover_qgis_plugin.core.geotiff import write_geotiff
 
 ORIGIN = (500_000.0, 600_000.0)
 RES = 0.5
@@ -20,13 +21,13 @@ SIZE = 64   # the test model's tile
 
 @pytest.fixture(scope="module")
 def model(tmp_path_factory):
-    return str(testing.save_colour_model(tmp_path_factory.mktemp("model") / "colour.keras", input_size=SIZE))
+    return str(testkit.save_colour_model(tmp_path_factory.mktemp("model") / "colour.keras", input_size=SIZE))
 
 
 @pytest.fixture
 def rgb(tmp_path):
-    image = testing.paint(100, 90, [("building", 10, 30, 10, 40)])
-    return str(testing.write_geotiff(tmp_path / "rgb.tif", image, ORIGIN, RES))
+    image = testkit.paint(100, 90, [("building", 10, 30, 10, 40)])
+    return str(write_geotiff(tmp_path / "rgb.tif", image, ORIGIN, RES))
 
 
 def fails(tmp_path, error, match, raster, model, **options):
@@ -40,7 +41,7 @@ def fails(tmp_path, error, match, raster, model, **options):
 
 
 def raster(tmp_path, array, **kwargs):
-    return testing.write_geotiff(tmp_path / "input.tif", array, ORIGIN, RES, **kwargs)
+    return write_geotiff(tmp_path / "input.tif", array, ORIGIN, RES, **kwargs)
 
 
 def test_one_band_raster(tmp_path, model):
@@ -83,12 +84,12 @@ def test_float_raster_out_of_range(tmp_path, model, values):
 
 
 def test_raster_without_crs(tmp_path, model):
-    path = raster(tmp_path, testing.paint(100, 100, []), crs=0)
+    path = raster(tmp_path, testkit.paint(100, 100, []), crs=0)
     fails(tmp_path, InputError, "no coordinate reference system; assign", path, model)
 
 
 def test_raster_smaller_than_one_tile(tmp_path, model):
-    path = raster(tmp_path, testing.paint(SIZE - 1, 200, []))
+    path = raster(tmp_path, testkit.paint(SIZE - 1, 200, []))
     fails(tmp_path, InputError, f"200 x {SIZE - 1} px .* smaller than one {SIZE} px tile", path, model)
 
 
@@ -108,8 +109,8 @@ def test_file_that_is_not_a_raster(tmp_path, model):
 
 
 def test_truncated_raster(tmp_path, model):
-    path = testing.write_geotiff(tmp_path / "cut.tif", np.full((300, 300, 3), 128, np.uint8), ORIGIN, RES,
-                                 options=("INTERLEAVE=BAND",))
+    path = write_geotiff(tmp_path / "cut.tif", np.full((300, 300, 3), 128, np.uint8), ORIGIN, RES,
+                         creation_options=("INTERLEAVE=BAND",))
     data = path.read_bytes()
     path.write_bytes(data[: len(data) // 2])
     fails(tmp_path, InputError, "cut.tif' .*(truncated or corrupt|not a raster GDAL can read)", path, model)
@@ -130,7 +131,7 @@ def test_corrupt_model(tmp_path, rgb):
 
 
 def test_model_without_metadata(tmp_path, rgb):
-    network, _ = testing.colour_model(input_size=SIZE)
+    network, _ = testkit.colour_model(input_size=SIZE)
     path = tmp_path / "plain.keras"
     network.save(path)
     fails(tmp_path, ModelFileError, "has no landcover metadata", rgb, path)

@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 from osgeo import gdal
 
+from landcover_qgis_plugin.core.geotiff import write_geotiff
 from trainer.data import landcoverai
 from trainer.data.landcoverai import DownloadError, download, prepare
-from trainer.data.synth import write_geotiff
 from trainer.data.tiles import cut_tiles, grid_cells, tile_ids
 
 HEIGHT, WIDTH = 1100, 1600          # 3 x 4 grid cells of 512 px, 6 of them full
@@ -264,7 +264,7 @@ def test_corrupt_local_archive_is_an_error_and_leaves_nothing_half_written(tmp_p
     root = tmp_path / "root"
     with pytest.raises(ValueError, match="corrupt"):
         prepare(str(archive), root)
-    assert not (root / "train.txt").exists() and not list(root.rglob("*.part"))
+    assert not (root / "train.txt").exists() and not list(root.rglob("*.part*"))
 
 
 def test_prepare_from_folder_via_the_command(tmp_path, capsys):

@@ -1,7 +1,6 @@
 """The dialog driven through its widgets with QTest, down to a real run and remembered settings."""
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 from qgis.core import (QgsApplication, QgsCoordinateReferenceSystem, QgsCoordinateTransform, QgsFeature, QgsGeometry,
@@ -17,7 +16,7 @@ from landcover_qgis_plugin.core.options import OPTIONS, SegmentationOptions
 from landcover_qgis_plugin.dialog import AREA_CANVAS, AREA_SELECTION, SegmentationDialog, score_lines
 from landcover_qgis_plugin.paths import DEFAULT_MODEL_PATH
 from landcover_qgis_plugin.plugin import LandCoverPlugin
-from test_plugin_support import clean_project, rectangle_bounds, scene, wait_for_task  # noqa: F401
+from plugin_support import rectangle_bounds, wait_for_task
 
 
 @pytest.fixture

@@ -11,9 +11,11 @@ from scipy import ndimage
 from shapely import wkb, wkt
 from shapely.geometry import box
 
-from landcover_qgis_plugin.core import engine, testing, tiling
+import testkit
+from landcover_qgis_plugin.core import engine, tiling
 from landcover_qgis_plugin.core.engine import SegmentationOptions, segment
 from landcover_qgis_plugin.core.errors import Cancelled, InputError
+from landcover_qgis_plugin.core.geotiff import write_geotiff
 from landcover_qgis_plugin.core.limits import StreamLimits
 from landcover_qgis_plugin.core.modelfile import LANDCOVER_AI_CLASSES, load_model
 
@@ -26,19 +28,19 @@ EXACT = SegmentationOptions(min_area=0, fill_holes=0)
 
 @pytest.fixture(scope="module")
 def colour_model(tmp_path_factory):
-    return str(testing.save_colour_model(tmp_path_factory.mktemp("models") / "colour.keras", input_size=64))
+    return str(testkit.save_colour_model(tmp_path_factory.mktemp("models") / "colour.keras", input_size=64))
 
 
 @pytest.fixture(scope="module")
 def blur_model(tmp_path_factory):
-    return str(testing.save_colour_model(tmp_path_factory.mktemp("models") / "blur.keras",
+    return str(testkit.save_colour_model(tmp_path_factory.mktemp("models") / "blur.keras",
                                          input_size=96, blur=7))
 
 
 @pytest.fixture(scope="module")
 def painted(tmp_path_factory):
     path = tmp_path_factory.mktemp("rasters") / "painted.tif"
-    return str(testing.write_geotiff(path, testing.paint(300, 260, SHAPES), ORIGIN, RES))
+    return str(write_geotiff(path, testkit.paint(300, 260, SHAPES), ORIGIN, RES))
 
 
 def truth_classes(height=300, width=260, shapes=SHAPES):
@@ -65,7 +67,7 @@ def smooth_colours(height, width, seed=0, sigma=6.0):
     rng = np.random.default_rng(seed)
     share = ndimage.gaussian_filter(rng.normal(size=(height, width)), sigma)[..., np.newaxis]
     share = (share - share.min()) / (share.max() - share.min())
-    red, grey = (np.array(testing.PALETTE[name], float) for name in ("building", "background"))
+    red, grey = (np.array(testkit.PALETTE[name], float) for name in ("building", "background"))
     return (share * red + (1 - share) * grey).astype(np.uint8)
 
 
@@ -129,7 +131,7 @@ def test_class_raster_is_styled_and_probabilities_are_percent(tmp_path, colour_m
 def test_stitching_matches_a_whole_image_prediction(tmp_path, blur_model):
     """Blended overlapping tiles agree with one pass over the whole image; plain tiles show seams."""
     image = smooth_colours(400, 380)
-    path = testing.write_geotiff(tmp_path / "smooth.tif", image, ORIGIN, RES)
+    path = write_geotiff(tmp_path / "smooth.tif", image, ORIGIN, RES)
     expected = np.argmax(whole_image_prediction(blur_model, image, pad=96), axis=-1)
     blended = segment(str(path), blur_model, raster_path=tmp_path / "blended.tif")
     seams = segment(str(path), blur_model, raster_path=tmp_path / "seams.tif",
@@ -151,9 +153,9 @@ def test_stitching_matches_a_whole_image_prediction(tmp_path, blur_model):
 def test_result_does_not_depend_on_where_the_tile_grid_falls(tmp_path, blur_model):
     image = smooth_colours(420, 420, seed=1)
     shift_rows, shift_cols = 3, 5
-    testing.write_geotiff(tmp_path / "full.tif", image, ORIGIN, RES)
-    testing.write_geotiff(tmp_path / "shifted.tif", image[shift_rows:, shift_cols:],
-                          (ORIGIN[0] + shift_cols * RES, ORIGIN[1] - shift_rows * RES), RES)
+    write_geotiff(tmp_path / "full.tif", image, ORIGIN, RES)
+    write_geotiff(tmp_path / "shifted.tif", image[shift_rows:, shift_cols:],
+                  (ORIGIN[0] + shift_cols * RES, ORIGIN[1] - shift_rows * RES), RES)
     segment(str(tmp_path / "full.tif"), blur_model, raster_path=tmp_path / "full_classes.tif")
     segment(str(tmp_path / "shifted.tif"), blur_model, raster_path=tmp_path / "shifted_classes.tif")
     full = read(tmp_path / "full_classes.tif")[shift_rows:, shift_cols:]
@@ -167,12 +169,12 @@ def test_result_does_not_depend_on_where_the_tile_grid_falls(tmp_path, blur_mode
 
 
 def test_nodata_and_transparency_stay_out_of_every_output(tmp_path, colour_model):
-    image = testing.paint(300, 260, SHAPES)
+    image = testkit.paint(300, 260, SHAPES)
     alpha = np.full((300, 260), 255, np.uint8)
     alpha[:, 40:75] = 0          # cuts through the building
     alpha[200:, :] = 0           # whole tiles: skipped
     rgba = np.dstack([image, alpha])
-    path = testing.write_geotiff(tmp_path / "rgba.tif", rgba, ORIGIN, RES, colour_interpretation=(
+    path = write_geotiff(tmp_path / "rgba.tif", rgba, ORIGIN, RES, colour_interpretation=(
         gdal.GCI_RedBand, gdal.GCI_GreenBand, gdal.GCI_BlueBand, gdal.GCI_AlphaBand))
     result = segment(str(path), colour_model, tmp_path / "out.gpkg", tmp_path / "classes.tif", options=EXACT)
     classes = read(tmp_path / "classes.tif")
@@ -189,14 +191,14 @@ def test_nodata_and_transparency_stay_out_of_every_output(tmp_path, colour_model
     # The same with a nodata value instead of an alpha band.
     rgb = image.copy()
     rgb[alpha == 0] = 0
-    path = testing.write_geotiff(tmp_path / "nodata.tif", rgb, ORIGIN, RES, nodata=0)
+    path = write_geotiff(tmp_path / "nodata.tif", rgb, ORIGIN, RES, nodata=0)
     segment(str(path), colour_model, raster_path=tmp_path / "nodata_classes.tif", options=EXACT)
     np.testing.assert_array_equal(read(tmp_path / "nodata_classes.tif"), classes)
 
 
 def test_higher_resolution_input_is_resampled_in_place(tmp_path, colour_model):
-    fine = np.repeat(np.repeat(testing.paint(300, 260, SHAPES), 2, axis=0), 2, axis=1)  # 0.25 m
-    path = testing.write_geotiff(tmp_path / "fine.tif", fine, ORIGIN, RES / 2)
+    fine = np.repeat(np.repeat(testkit.paint(300, 260, SHAPES), 2, axis=0), 2, axis=1)  # 0.25 m
+    path = write_geotiff(tmp_path / "fine.tif", fine, ORIGIN, RES / 2)
     result = segment(str(path), colour_model, tmp_path / "out.gpkg", tmp_path / "classes.tif", options=EXACT)
     assert (result.width, result.height, result.pixel_size_m) == (260, 300, RES)
     assert gdal.Open(str(tmp_path / "classes.tif")).GetGeoTransform() == (ORIGIN[0], RES, 0, ORIGIN[1], 0, -RES)
@@ -209,8 +211,8 @@ def test_higher_resolution_input_is_resampled_in_place(tmp_path, colour_model):
 
 def test_geographic_raster_is_reprojected_to_utm_not_distorted(tmp_path, colour_model):
     utm_origin = (500_000.0, 5_800_000.0)   # UTM 33N, central Europe
-    projected = testing.write_geotiff(tmp_path / "utm.tif", testing.paint(300, 260, SHAPES), utm_origin, RES,
-                                      crs=32633)
+    projected = write_geotiff(tmp_path / "utm.tif", testkit.paint(300, 260, SHAPES), utm_origin, RES,
+                              crs=32633)
     geographic = tmp_path / "wgs84.tif"
     gdal.Warp(str(geographic), str(projected), dstSRS="EPSG:4326", resampleAlg="near")
     result = segment(str(geographic), colour_model, tmp_path / "out.gpkg", options=EXACT)
@@ -254,7 +256,7 @@ def test_extent_and_mask_restrict_the_area_and_keep_the_grid(tmp_path, colour_mo
 def test_narrow_strips_stream_to_the_same_result(tmp_path, blur_model):
     """Wide rasters are cut into strips; a strip border must not change a single value."""
     image = smooth_colours(300, 700, seed=2)
-    path = str(testing.write_geotiff(tmp_path / "wide.tif", image, ORIGIN, RES))
+    path = str(write_geotiff(tmp_path / "wide.tif", image, ORIGIN, RES))
     segment(path, blur_model, raster_path=tmp_path / "one.tif", probabilities_path=tmp_path / "one_p.tif")
     segment(path, blur_model, raster_path=tmp_path / "strips.tif", probabilities_path=tmp_path / "strips_p.tif",
             limits=StreamLimits(strip_width=256))
@@ -263,12 +265,12 @@ def test_narrow_strips_stream_to_the_same_result(tmp_path, blur_model):
 
 
 def test_scaled_16_bit_and_float_inputs_give_the_8_bit_result(tmp_path, colour_model, painted):
-    image = testing.paint(300, 260, SHAPES)
+    image = testkit.paint(300, 260, SHAPES)
     segment(painted, colour_model, raster_path=tmp_path / "byte.tif", options=EXACT)
-    sixteen_bit = testing.write_geotiff(tmp_path / "uint16.tif", image.astype(np.uint16) * 257, ORIGIN, RES)
-    twelve_bit = testing.write_geotiff(tmp_path / "nbits12.tif", (image.astype(np.uint16) * 16),
-                                       ORIGIN, RES, options=("TILED=YES", "NBITS=12"))
-    reflectance = testing.write_geotiff(tmp_path / "float.tif", image.astype(np.float32) / 255, ORIGIN, RES)
+    sixteen_bit = write_geotiff(tmp_path / "uint16.tif", image.astype(np.uint16) * 257, ORIGIN, RES)
+    twelve_bit = write_geotiff(tmp_path / "nbits12.tif", (image.astype(np.uint16) * 16),
+                               ORIGIN, RES, creation_options=("NBITS=12", "PREDICTOR=1"))
+    reflectance = write_geotiff(tmp_path / "float.tif", image.astype(np.float32) / 255, ORIGIN, RES)
     for source in (sixteen_bit, twelve_bit, reflectance):
         segment(str(source), colour_model, raster_path=tmp_path / f"{source.stem}_classes.tif", options=EXACT)
         np.testing.assert_array_equal(read(tmp_path / f"{source.stem}_classes.tif"),
@@ -276,14 +278,14 @@ def test_scaled_16_bit_and_float_inputs_give_the_8_bit_result(tmp_path, colour_m
 
 
 def test_bgr_and_multiband_inputs_use_the_right_bands(tmp_path, colour_model, painted):
-    image = testing.paint(300, 260, SHAPES)
+    image = testkit.paint(300, 260, SHAPES)
     segment(painted, colour_model, raster_path=tmp_path / "rgb.tif", options=EXACT)
     expected = read(tmp_path / "rgb.tif")
-    labelled_bgr = testing.write_geotiff(tmp_path / "bgr.tif", image[..., ::-1], ORIGIN, RES,
-                                         colour_interpretation=(gdal.GCI_BlueBand, gdal.GCI_GreenBand,
-                                                                gdal.GCI_RedBand))
+    labelled_bgr = write_geotiff(tmp_path / "bgr.tif", image[..., ::-1], ORIGIN, RES,
+                                 colour_interpretation=(gdal.GCI_BlueBand, gdal.GCI_GreenBand,
+                                                        gdal.GCI_RedBand))
     nir = np.dstack([image, np.full(image.shape[:2], 77, np.uint8)])
-    unlabelled = testing.write_geotiff(tmp_path / "rgbn.tif", nir, ORIGIN, RES, colour_interpretation=(
+    unlabelled = write_geotiff(tmp_path / "rgbn.tif", nir, ORIGIN, RES, colour_interpretation=(
         gdal.GCI_Undefined,) * 4)
     segment(str(labelled_bgr), colour_model, raster_path=tmp_path / "bgr_classes.tif", options=EXACT)
     np.testing.assert_array_equal(read(tmp_path / "bgr_classes.tif"), expected)
@@ -296,7 +298,7 @@ def test_bgr_and_multiband_inputs_use_the_right_bands(tmp_path, colour_model, pa
 
 def test_tta_reduced_precision_and_device(tmp_path, blur_model):
     image = smooth_colours(300, 300, seed=3)
-    path = str(testing.write_geotiff(tmp_path / "smooth.tif", image, ORIGIN, RES))
+    path = str(write_geotiff(tmp_path / "smooth.tif", image, ORIGIN, RES))
     plain = segment(path, blur_model, raster_path=tmp_path / "plain.tif",
                     options=SegmentationOptions(device="cpu"))
     assert plain.device == "cpu:0"

@@ -3,9 +3,9 @@ import numpy as np
 import pytest
 from osgeo import gdal
 
+from landcover_qgis_plugin.core.geotiff import write_geotiff
 from landcover_qgis_plugin.core.modelfile import Normalization
 from trainer.data.pipeline import class_pixel_counts, read_split_ids, tile_dataset
-from trainer.data.synth import write_geotiff
 from trainer.data.tiles import cut_tiles, tile_ids
 
 TILE = 64

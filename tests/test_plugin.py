@@ -20,22 +20,14 @@ from conftest import REPO
 from landcover_qgis_plugin import dependencies
 from landcover_qgis_plugin.core import modelfile
 from landcover_qgis_plugin.job import SegmentationJob
-from landcover_qgis_plugin.provider import LandCoverProvider
-from test_plugin_support import (EXPECTED_HA, SWISSIMAGE, clean_project, real_data_model, swissimage_grid,  # noqa: F401,E501
-                                 rectangle_bounds, scene, wait_for_task)
+from plugin_support import (EXPECTED_HA, SWISSIMAGE, real_data_model, rectangle_bounds, swissimage_grid,
+                            wait_for_task)
 
 PLUGIN = "landcover_qgis_plugin"
 COLORS = {info.name: info.color for info in modelfile.LANDCOVER_AI_CLASSES}
 FAST = {"MIN_AREA": 0.0, "FILL_HOLES": 0.0, "SIMPLIFY": 1.0, "BATCH_SIZE": 8}
 
 
-@pytest.fixture(scope="module")
-def provider(qgis_processing):
-    registry = QgsApplication.processingRegistry()
-    provider = LandCoverProvider()
-    assert registry.addProvider(provider)
-    yield provider
-    registry.removeProvider(provider)
 
 
 @pytest.fixture

@@ -11,9 +11,9 @@ from qgis.PyQt.QtGui import QColor, QImage
 
 from conftest import REPO
 from landcover_qgis_plugin.core.modelfile import LANDCOVER_AI_CLASSES
-from landcover_qgis_plugin.core.testing import PALETTE
+from testkit import PALETTE
 from landcover_qgis_plugin.core.vectorize import layer_name
-from test_plugin_support import EXPECTED_HA, HEIGHT, RECTANGLES, WIDTH, scene  # noqa: F401
+from plugin_support import EXPECTED_HA, HEIGHT, RECTANGLES, WIDTH
 
 
 def test_demo_prints_areas_and_leaves_geopackage_raster_and_preview(scene, tmp_path):

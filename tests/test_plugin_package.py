@@ -10,7 +10,7 @@ from qgis.core import QgsApplication
 from qgis.PyQt.QtCore import QCoreApplication, QTranslator
 
 from landcover_qgis_plugin import i18n as plugin_i18n
-from test_plugin_support import EXPECTED_HA, qgis_process_env, run_qgis_process, scene  # noqa: F401
+from plugin_support import EXPECTED_HA, qgis_process_env, run_qgis_process
 from tools import i18n, package
 
 
@@ -36,6 +36,7 @@ def test_zip_holds_one_plugin_folder_with_everything_it_needs_and_nothing_else(b
         packed.read_string(archive.read("landcover_qgis_plugin/metadata.txt").decode("utf-8"))
     assert not [name for name in names if "__pycache__" in name or name.endswith((".pyc", ".ts"))]
     assert not [name for name in names if "/tests/" in name or "/sample/" in name or "/." in name]
+    assert not [name for name in inside if name.rsplit("/", 1)[-1].startswith(("test", "bench"))]  # no test helper
     assert all(packed.get("general", key) for key in package.REQUIRED_METADATA)
     assert packed.get("general", "hasProcessingProvider") == "yes"
     assert packed.get("general", "icon") == "resources/icon.svg"

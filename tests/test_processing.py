@@ -17,21 +17,13 @@ from qgis.core import (QgsApplication, QgsCoordinateReferenceSystem, QgsCoordina
 
 from landcover_qgis_plugin.core.limits import StreamLimits
 from landcover_qgis_plugin.core.vectorize import layer_name
-from landcover_qgis_plugin.provider import LandCoverProvider
-from test_plugin_support import (EXPECTED_HA, SWISSIMAGE, clean_project, qgis_process_env,  # noqa: F401
-                                 real_data_model, rectangle_bounds, run_qgis_process, scene, swissimage_grid)
+from plugin_support import (EXPECTED_HA, SWISSIMAGE, qgis_process_env, real_data_model, rectangle_bounds,
+                            run_qgis_process, swissimage_grid)
 
 ALGORITHM = "landcover:segment"
 FAST = {"MIN_AREA": 0, "FILL_HOLES": 0, "BATCH_SIZE": 8}
 
 
-@pytest.fixture(scope="module")
-def provider(qgis_processing):
-    registry = QgsApplication.processingRegistry()
-    provider = LandCoverProvider()
-    assert registry.addProvider(provider)
-    yield provider
-    registry.removeProvider(provider)
 
 
 class RecordingFeedback(QgsProcessingFeedback):

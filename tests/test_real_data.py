@@ -6,7 +6,7 @@ from osgeo import gdal, ogr, osr
 from shapely import wkb
 from shapely.ops import unary_union
 
-from landcover_qgis_plugin.core import testing
+import testkit
 from landcover_qgis_plugin.core.modelfile import LANDCOVER_AI_CLASSES
 from landcover_qgis_plugin.core.vectorize import VectorOptions, vectorize
 from trainer import cli
@@ -69,8 +69,8 @@ def test_real_mask_cleaned_layers_keep_areas_and_cover_it_exactly(tmp_path, mask
 
 @pytest.mark.parametrize("orthophoto", ORTHOPHOTOS, ids=[p.name for p in ORTHOPHOTOS])
 def test_predict_runs_real_orthophotos_end_to_end(tmp_path, capsys, orthophoto):
-    model = testing.save_colour_model(tmp_path / "colour.keras", input_size=256, resolution_cm=50,
-                                      palette=testing.NATURAL_PALETTE)
+    model = testkit.save_colour_model(tmp_path / "colour.keras", input_size=256, resolution_cm=50,
+                                      palette=testkit.NATURAL_PALETTE)
     status = cli.main(["predict", str(orthophoto), "--model", str(model), "--out", str(tmp_path / "out.gpkg"),
                        "--raster", str(tmp_path / "classes.tif"), "--quiet"])
     assert status == 0

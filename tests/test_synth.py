@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 from osgeo import gdal, osr
 
-from trainer.data import synth
-from trainer.data.synth import CLASS_FRACTIONS, POLAND_BOX_M, generate_scene, write_dataset, write_geotiff
+from landcover_qgis_plugin.core.geotiff import write_geotiff
+from trainer.data.synth import CLASS_FRACTIONS, POLAND_BOX_M, generate_scene, write_dataset
+from trainer.data.synth import cli as synth_cli
 from trainer.data.tiles import tile_ids
 
 
@@ -82,10 +83,29 @@ def test_write_geotiff_places_the_raster(tmp_path):
     with pytest.raises(ValueError, match="origin"):
         write_geotiff(tmp_path / "b.tif", array)
     assert not (tmp_path / "b.tif").exists()
-    write_geotiff(tmp_path / "c.tif", array[..., 0], transform=(1.0, 2.0, 0.0, 3.0, 0.0, -2.0), epsg=32634)
+    write_geotiff(tmp_path / "c.tif", array[..., 0], transform=(1.0, 2.0, 0.0, 3.0, 0.0, -2.0), crs=32634)
     dataset = gdal.Open(str(tmp_path / "c.tif"))
     assert dataset.RasterCount == 1 and dataset.GetGeoTransform() == (1.0, 2.0, 0.0, 3.0, 0.0, -2.0)
     dataset = None
+
+
+def test_write_geotiff_crs_and_band_colours(tmp_path):
+    array = np.zeros((8, 8, 3), np.uint8)
+    bgr = (gdal.GCI_BlueBand, gdal.GCI_GreenBand, gdal.GCI_RedBand)
+    utm = osr.SpatialReference()
+    utm.ImportFromEPSG(32633)
+    write_geotiff(tmp_path / "wkt.tif", array, (0, 0), 1.0, crs=utm.ExportToWkt(), colour_interpretation=bgr)
+    dataset = gdal.Open(str(tmp_path / "wkt.tif"))
+    assert osr.SpatialReference(wkt=dataset.GetProjection()).GetAuthorityCode(None) == "32633"
+    assert tuple(dataset.GetRasterBand(i + 1).GetColorInterpretation() for i in range(3)) == bgr
+    dataset = None
+    write_geotiff(tmp_path / "none.tif", array, (0, 0), 1.0, crs=0)
+    assert gdal.Open(str(tmp_path / "none.tif")).GetProjection() == ""
+    with pytest.raises(ValueError, match="EPSG:999999"):
+        write_geotiff(tmp_path / "bad.tif", array, (0, 0), 1.0, crs=999999)
+    with pytest.raises(ValueError, match="one colour interpretation per band"):
+        write_geotiff(tmp_path / "bad.tif", array, (0, 0), 1.0, colour_interpretation=bgr[:2])
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["none.tif", "wkt.tif"]
 
 
 def test_dataset_is_landcoverai_shaped(tmp_path):
@@ -134,7 +154,7 @@ def test_dataset_is_reproducible_and_not_rewritten(tmp_path):
 
 def test_synth_command(tmp_path, capsys):
     parser = argparse.ArgumentParser()
-    synth.add_parser(parser.add_subparsers())
+    synth_cli.add_parser(parser.add_subparsers())
     args = parser.parse_args(["synth", "--out", str(tmp_path / "s"), "--images", "1", "--size", "512",
                               "--tile-size", "128", "--seed", "4"])
     assert args.func(args) == 0

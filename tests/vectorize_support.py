@@ -6,7 +6,7 @@ from scipy import ndimage
 from shapely import wkb
 from shapely.geometry import box
 
-from landcover_qgis_plugin.core import testing
+from landcover_qgis_plugin.core.geotiff import write_geotiff
 from landcover_qgis_plugin.core.limits import StreamLimits
 from landcover_qgis_plugin.core.modelfile import LANDCOVER_AI_CLASSES
 from landcover_qgis_plugin.core.vectorize import VectorOptions
@@ -20,7 +20,7 @@ BUILDING, WOODLAND, WATER, ROAD = 1, 2, 3, 4
 
 
 def write_classes(path, classes, nodata=255):
-    return str(testing.write_geotiff(path, classes.astype(np.uint8), ORIGIN, RES, nodata=nodata))
+    return str(write_geotiff(path, classes.astype(np.uint8), ORIGIN, RES, nodata=nodata))
 
 
 def blobs(height, width, seed=0):

@@ -14,7 +14,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from trainer.data.synth import generate_scene, write_geotiff  # noqa: E402
+from landcover_qgis_plugin.core.geotiff import write_geotiff  # noqa: E402
+from trainer.data.synth import generate_scene  # noqa: E402
 
 # A spot near Ostrołęka, Poland, in EPSG:2180 (PUWG 1992) metres.
 ORIGIN = (640_000.0, 560_000.0)

@@ -15,7 +15,7 @@ from landcover_qgis_plugin.core.errors import LandcoverError
 
 # (sub-command, module that defines add_parser(subparsers))
 COMMANDS = (
-    ("synth", "trainer.data.synth"),
+    ("synth", "trainer.data.synth.cli"),
     ("data", "trainer.data.landcoverai"),
     ("fit", "trainer.fit"),
     ("evaluate", "trainer.evaluate"),

@@ -1,7 +1,14 @@
 """Run configurations: one YAML file per run, read into small typed dataclasses.
 
-Every field has the reference run 5.10's value as its default, so a YAML file only states
-what differs; unknown keys are an error, so a typo never silently falls back to a default.
+Every field has the reference run 5.10's value as its default, and a file may name another as
+its `base:` (a bundled name such as `run_5_10`, or a path relative to the file), so each file
+states only what differs from the run it varies. Bases chain; a cycle is an error naming the
+chain. The file's settings are merged over its base's: nested mappings (`data`, `model`,
+`train`) key by key, anything else replaces what the base says, lists included, so a file that
+changes any stage lists all of `train.stages`. `output_dir` is not inherited: without one of
+its own a run writes to `runs/<name>`, so two configs never share a run folder by accident.
+Unknown keys are an error naming the key and the file, so a typo never silently falls back to
+a default.
 """
 from __future__ import annotations
 
@@ -98,9 +105,12 @@ def _build(cls, values: Any, where: str):
     return cls(**kwargs)
 
 
-def resolve_config_path(path: str | Path) -> Path:
-    """A path as given, else a file of the bundled configs: `configs/tiny.yaml`, `tiny.yaml` or `tiny`."""
-    candidate = Path(path)
+def resolve_config_path(path: str | Path, named_in: Optional[Path] = None) -> Path:
+    """A path as given, else a file of the bundled configs: `configs/tiny.yaml`, `tiny.yaml` or `tiny`.
+
+    `named_in` is the config whose `base:` names `path`: a relative path is then taken from its folder.
+    """
+    candidate = named_in.parent / path if named_in is not None else Path(path)
     if candidate.is_file():
         return candidate
     name = candidate.name if candidate.suffix else candidate.name + ".yaml"
@@ -108,13 +118,45 @@ def resolve_config_path(path: str | Path) -> Path:
     if bundled.is_file():
         return bundled
     available = ", ".join(sorted(p.stem for p in CONFIG_DIR.glob("*.yaml")))
-    raise FileNotFoundError(f"Config '{path}' not found; give a YAML path or one of: {available}")
+    what = f"Base config '{path}' of {named_in}" if named_in is not None else f"Config '{path}'"
+    raise FileNotFoundError(f"{what} not found; give a YAML path or one of: {available}")
+
+
+def _merge(base: dict, settings: dict) -> dict:
+    """`settings` over `base`: mappings merge key by key (an empty one changes nothing), the rest replaces."""
+    merged = dict(base)
+    for key, value in settings.items():
+        if isinstance(merged.get(key), dict) and (value is None or isinstance(value, dict)):
+            value = _merge(merged[key], value or {})
+        merged[key] = value
+    return merged
+
+
+def _resolved_settings(source: Path, chain: tuple[Path, ...] = ()) -> dict:
+    """The settings of `source` merged over those of its chain of bases (without their output_dir)."""
+    chain = (*chain, source.resolve())
+    settings = yaml.safe_load(source.read_text()) or {}
+    if not isinstance(settings, dict):
+        raise ValueError(f"{source}: expected a mapping of settings, got {type(settings).__name__}")
+    base = settings.pop("base", None)
+    _build(RunConfig, settings, str(source))     # refuses unknown keys, naming the file that has them
+    if base is None:
+        return settings
+    if not isinstance(base, str):
+        raise ValueError(f"{source}: base must be a config name or path, got {base!r}")
+    base_source = resolve_config_path(base, named_in=source)
+    if base_source.resolve() in chain:
+        cycle = " -> ".join(str(path) for path in (*chain, base_source.resolve()))
+        raise ValueError(f"{source}: its bases form a cycle: {cycle}")
+    inherited = _resolved_settings(base_source, chain)
+    inherited.pop("output_dir", None)
+    return _merge(inherited, settings)
 
 
 def load_config(path: str | Path, overrides: Optional[dict] = None) -> RunConfig:
-    """Read a run config; `overrides` maps dotted keys (e.g. 'train.batch_size') to values."""
+    """Read a run config and its bases; `overrides` maps dotted keys (e.g. 'train.batch_size') to values."""
     source = resolve_config_path(path)
-    raw = yaml.safe_load(source.read_text()) or {}
+    raw = _resolved_settings(source)
     for dotted, value in (overrides or {}).items():
         node = raw
         *parents, leaf = dotted.split(".")

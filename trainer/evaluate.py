@@ -22,7 +22,7 @@ from typing import Any, Optional, Sequence
 
 import numpy as np
 
-from landcover_qgis_plugin.core.files import atomic_output
+from landcover_qgis_plugin.core.files import atomic_write_text
 from landcover_qgis_plugin.core.modelfile import LANDCOVER_AI_CLASSES, ClassInfo, Normalization
 
 from .figures import REFERENCE_5_10_IOU, REFERENCE_5_10_MIOU, confusion_matrix_chart, per_class_iou_chart, tile_panel
@@ -225,8 +225,7 @@ def write_review_list(path: Path, tile_scores: Sequence[tuple[str, float]], thre
     header = (f"# {len(flagged)} of {len(tile_scores)} '{split}' tiles of {data_root} with tile mIoU < "
               f"{threshold} (lowest first); check them by eye, then pass this file to "
               "'python -m trainer fit --exclude-list'\n# id\tmiou\n")
-    with atomic_output(path, overwrite=True) as tmp:
-        tmp.write_text(header + "".join(f"{tile_id}\t{score:.4f}\n" for tile_id, score in flagged))
+    atomic_write_text(path, header + "".join(f"{tile_id}\t{score:.4f}\n" for tile_id, score in flagged), overwrite=True)
     return flagged
 
 
@@ -258,8 +257,7 @@ def write_report(evaluation: Evaluation, out_dir: Path, classes: Sequence[ClassI
                            if is_landcover_ai else None),
         **provenance,
     }
-    with atomic_output(out_dir / METRICS_FILE, overwrite=True) as tmp:
-        tmp.write_text(_readable_json(metrics))
+    atomic_write_text(out_dir / METRICS_FILE, _readable_json(metrics), overwrite=True)
     colors = {c.name: c.color for c in classes}
     per_class_iou_chart(per_class, evaluation.miou, out_dir / "per_class_iou.png", colors,
                         REFERENCE_5_10_IOU if is_landcover_ai else None,

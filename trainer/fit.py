@@ -23,6 +23,8 @@ from typing import Optional, Sequence, Union
 
 import yaml
 
+from landcover_qgis_plugin.core.files import atomic_write_text
+
 from .config import RunConfig, load_config
 from .runs import RunPaths, load_run_config
 from .training.hardware import STRATEGIES, avoid_onednn_training_crash
@@ -221,7 +223,7 @@ def fit(config: RunConfig, *, restart: bool = False, backup_every: int = DEFAULT
 
     data = open_training_data(config, strategy)
     paths.root.mkdir(parents=True, exist_ok=True)
-    paths.config.write_text(yaml.safe_dump(config.to_dict(), sort_keys=False))
+    atomic_write_text(paths.config, yaml.safe_dump(config.to_dict(), sort_keys=False), overwrite=True)
     keras.utils.set_random_seed(config.train.seed)
     first_stage = state.current_stage if state.current_stage is not None else len(state.stages)
     if first_stage or state.stages[0].epochs:

@@ -29,12 +29,13 @@ def check_writable(path: str | os.PathLike, overwrite: bool = False) -> Path:
 def atomic_output(path: str | os.PathLike, overwrite: bool = False) -> Iterator[Path]:
     """Yield a temporary path beside `path`; move it into place only if the block succeeds.
 
-    The temporary file keeps the final suffix, so drivers that pick a format by extension
-    (GDAL, OGR, Keras) behave as they will for the final name.
+    The temporary file keeps the final suffixes, so drivers that pick a format by extension
+    (GDAL, OGR, Keras, which wants all of `.weights.h5`) behave as they will for the final name.
     """
     final = check_writable(path, overwrite)
-    handle, tmp_name = tempfile.mkstemp(prefix=f".{final.stem}.", suffix=f".part{final.suffix}",
-                                        dir=final.parent if str(final.parent) else ".")
+    suffixes = "".join(final.suffixes)
+    handle, tmp_name = tempfile.mkstemp(prefix=f".{final.name[:len(final.name) - len(suffixes)]}.",
+                                        suffix=f".part{suffixes}", dir=final.parent if str(final.parent) else ".")
     os.close(handle)
     tmp = Path(tmp_name)
     tmp.unlink()  # writers create it themselves; some refuse to open an existing empty file
@@ -46,3 +47,10 @@ def atomic_output(path: str | os.PathLike, overwrite: bool = False) -> Iterator[
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
+
+
+def atomic_write_text(path: str | os.PathLike, text: str, overwrite: bool = False) -> Path:
+    """`Path.write_text` through `atomic_output`: readers see the old text or the new, never half."""
+    with atomic_output(path, overwrite) as tmp:
+        tmp.write_text(text)
+    return Path(path)

@@ -21,6 +21,8 @@ import zipfile
 from pathlib import Path
 from typing import Optional
 
+from landcover_qgis_plugin.core.files import atomic_output, atomic_write_text
+
 from .tiles import TILE_SIZE, cut_tiles, read_id_list, tile_paths
 
 OFFICIAL_URL = "https://landcover.ai.linuxpolska.com/download/landcover.ai.v1.zip"
@@ -190,16 +192,12 @@ def extract_dataset(archive: str | Path, root: str | Path, sha256: Optional[str]
                 if target.is_file() and target.stat().st_size == member.file_size:
                     continue
                 target.parent.mkdir(parents=True, exist_ok=True)
-                temporary = target.with_name(f".{target.name}.part")
-                try:
-                    with zipped.open(member) as source, open(temporary, "wb") as sink:
-                        shutil.copyfileobj(source, sink, CHUNK_BYTES)
-                    os.replace(temporary, target)
-                finally:
-                    temporary.unlink(missing_ok=True)
+                with atomic_output(target, overwrite=True) as temporary, zipped.open(member) as source, \
+                        open(temporary, "wb") as sink:
+                    shutil.copyfileobj(source, sink, CHUNK_BYTES)
     except (zipfile.BadZipFile, zipfile.LargeZipFile) as error:
         raise ValueError(f"Archive '{archive}' is corrupt ({error}); delete it and download it again.") from None
-    marker.write_text(json.dumps({"stamp": stamp, "sha256": digest}))
+    atomic_write_text(marker, json.dumps({"stamp": stamp, "sha256": digest}), overwrite=True)
     return root
 
 
@@ -219,7 +217,8 @@ def _install_lists(dataset: Path, root: Path) -> dict[str, list[str]]:
         if not source.is_file():
             raise FileNotFoundError(f"'{source}' is missing; the dataset folder needs train.txt, val.txt and test.txt.")
         if source.resolve() != target.resolve() and (not target.is_file() or target.read_bytes() != source.read_bytes()):
-            shutil.copyfile(source, target)
+            with atomic_output(target, overwrite=True) as temporary:
+                shutil.copyfile(source, temporary)
         lists[split] = read_id_list(target)
     return lists
 

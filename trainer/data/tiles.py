@@ -10,11 +10,12 @@ masks as one-band PNG.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Iterator, NamedTuple
 
 import numpy as np
+
+from landcover_qgis_plugin.core.files import atomic_output, atomic_write_text
 
 TILE_SIZE = 512
 JPEG_QUALITY = 95            # cv2.imwrite's default, used by the official split.py
@@ -95,10 +96,12 @@ def _write_tile(driver_name: str, path: Path, bands: np.ndarray, options: list[s
     memory = gdal.GetDriverByName("MEM").Create("", cols, rows, count, gdal.GDT_Byte)
     for index in range(count):
         memory.GetRasterBand(index + 1).WriteArray(bands[index])
-    written = gdal.GetDriverByName(driver_name).CreateCopy(str(path), memory, strict=0, options=options)
-    if written is None:
-        raise OSError(f"Could not write tile '{path}': {gdal.GetLastErrorMsg()}")
-    written.FlushCache()
+    with atomic_output(path, overwrite=True) as partial:
+        written = gdal.GetDriverByName(driver_name).CreateCopy(str(partial), memory, strict=0, options=options)
+        if written is None:
+            raise OSError(f"Could not write tile '{path}': {gdal.GetLastErrorMsg()}")
+        written.FlushCache()
+        written = None
 
 
 def _marker_path(out_dir: Path, stem: str) -> Path:
@@ -193,10 +196,8 @@ def cut_tiles(images_dir: str | Path, masks_dir: str | Path, out_dir: str | Path
         done = _already_cut(out_dir, image_path.stem, state)
         if done is None:
             tiles = cut_image(image_path, mask_path, out_dir, tile_size)
-            marker = _marker_path(out_dir, image_path.stem)
-            temporary = marker.with_suffix(".tmp")
-            temporary.write_text(json.dumps({"source": state, "tiles": tiles}))
-            os.replace(temporary, marker)
+            atomic_write_text(_marker_path(out_dir, image_path.stem), json.dumps({"source": state, "tiles": tiles}),
+                              overwrite=True)
             done = len(tiles)
         total += done
     return total

@@ -19,7 +19,6 @@ import csv
 import io
 import json
 import math
-import os
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -27,7 +26,7 @@ from typing import Optional
 
 import keras
 
-from landcover_qgis_plugin.core.files import atomic_output
+from landcover_qgis_plugin.core.files import atomic_output, atomic_write_text
 
 from ..config import StageConfig
 from ..runs import RunPaths
@@ -38,25 +37,17 @@ MONITOR = "val_miou"
 HISTORY_COLUMNS = ("stage", "epoch", "stage_epoch", "step", "learning_rate", "seconds")
 
 
-def _write_text(path: Path, text: str) -> None:
-    """All or nothing: a kill while writing leaves the previous version in place."""
-    with atomic_output(path, overwrite=True) as partial:
-        partial.write_text(text)
-
-
 def save_model_weights(model: keras.Model, path: Path) -> None:
     """Save the network's weights alone (no optimizer state), atomically.
 
     model.save_weights() on a compiled model also stores the optimizer's variables, learning rate
     included, which a later load into a compiled model would restore too. A functional view of the
     same layers has no optimizer, so its file holds the layers' weights only (a third of the size
-    with Adam) and loads into any model built from the same config. (Written beside the target and
-    renamed, like atomic_output, but under a name that ends in .weights.h5 as Keras requires.)
+    with Adam) and loads into any model built from the same config.
     """
-    partial = path.with_name("partial-" + path.name)
     path.parent.mkdir(parents=True, exist_ok=True)   # e.g. the backup folder, before its first backup
-    keras.Model(model.inputs, model.outputs).save_weights(partial)
-    os.replace(partial, path)
+    with atomic_output(path, overwrite=True) as partial:
+        keras.Model(model.inputs, model.outputs).save_weights(partial)
 
 
 def _score(record: dict) -> float:
@@ -102,7 +93,7 @@ class RunState:
         return state
 
     def save(self, path: Path) -> None:
-        _write_text(path, json.dumps(asdict(self), indent=1))
+        atomic_write_text(path, json.dumps(asdict(self), indent=1), overwrite=True)
 
     @property
     def current_stage(self) -> Optional[int]:
@@ -135,7 +126,7 @@ class RunState:
         writer = csv.DictWriter(buffer, fieldnames=[*HISTORY_COLUMNS, *metrics], lineterminator="\n")
         writer.writeheader()
         writer.writerows(records)
-        _write_text(path, buffer.getvalue())
+        atomic_write_text(path, buffer.getvalue(), overwrite=True)
 
 
 class RunTracker(keras.callbacks.Callback):

@@ -1,9 +1,10 @@
-"""Training benchmark: throughput and peak memory of the tiny and the full DeepLabv3+ training step.
+"""`python -m bench.train` (`make bench-train`): throughput and peak memory of training steps.
 
-`python -m trainer.bench_train [--out bench/results/train.json] [--mixed-precision]` measures, for
-each model, tiles per second over a fixed number of training steps after warm-up steps (the first
-steps compile the step function and are not timed), on synthetic in-memory batches, so the number
-is the model's and not the input pipeline's. Each model is measured in a fresh subprocess, so its
+`python -m bench.train [--out bench/results/train.json] [--mixed-precision]` measures, for the
+tiny and the full DeepLabv3+ (the `tiny` and `default` configs), tiles per second over a fixed
+number of training steps after warm-up steps (the first steps compile the step function and are
+not timed), on synthetic in-memory batches, so the number is the model's and not the input
+pipeline's. Each model is measured in a fresh subprocess, so its
 peak resident memory (getrusage's max RSS) is its own and not the sum of both. Forward FLOPs per
 512 px tile come from trainer.models.forward_flops.
 
@@ -24,8 +25,13 @@ import time
 from pathlib import Path
 from typing import Optional, Sequence
 
-from .training.hardware import avoid_onednn_training_crash
+REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
 
+from trainer.training.hardware import avoid_onednn_training_crash  # noqa: E402
+
+RESULTS = Path(__file__).resolve().parent / "results"
 # model name -> (bundled config whose network and batch size are measured, default timed steps on CPU, on GPU)
 MODELS = {"tiny": ("tiny", 100, 200), "full": ("default", 10, 100)}
 WARMUP_STEPS = 3
@@ -76,10 +82,10 @@ def measure(model_name: str, steps: Optional[int], warmup: int, mixed_precision:
     import numpy as np
     import keras
 
-    from .config import load_config
-    from .losses import get_loss
-    from .metrics import miou_metric
-    from .models import build_model, forward_flops, freeze
+    from trainer.config import load_config
+    from trainer.losses import get_loss
+    from trainer.metrics import miou_metric
+    from trainer.models import build_model, forward_flops, freeze
 
     config_name, cpu_steps, gpu_steps = MODELS[model_name]
     config = load_config(config_name)
@@ -152,13 +158,13 @@ def machine_info() -> dict:
 
 def _run_worker(model_name: str, args: argparse.Namespace) -> dict:
     """One model's measurement in a fresh process (the parent never touches the accelerator)."""
-    command = [sys.executable, "-m", "trainer.bench_train", "--worker", model_name, "--warmup", str(args.warmup)]
+    command = [sys.executable, "-m", "bench.train", "--worker", model_name, "--warmup", str(args.warmup)]
     if args.steps:
         command += ["--steps", str(args.steps)]
     if args.mixed_precision:
         command.append("--mixed-precision")
     print(f"Measuring the {model_name} model ...", flush=True)
-    finished = subprocess.run(command, capture_output=True, text=True)
+    finished = subprocess.run(command, capture_output=True, text=True, cwd=REPO)
     if finished.returncode != 0:
         raise RuntimeError(f"The {model_name} benchmark failed:\n{finished.stderr[-3000:]}")
     return json.loads(finished.stdout.strip().splitlines()[-1])
@@ -188,8 +194,9 @@ def markdown(report: dict) -> str:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m trainer.bench_train", description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default="bench/results/train.json", help="JSON results (a .md table goes beside)")
+    parser = argparse.ArgumentParser(prog="python -m bench.train", description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=RESULTS / "train.json",
+                        help="JSON results (a .md table goes beside; default: bench/results/train.json)")
     parser.add_argument("--models", default=",".join(MODELS), help="comma-separated subset of: " + ", ".join(MODELS))
     parser.add_argument("--steps", type=int, help="timed steps per model (default: tiny 100 / full 10 on CPU, "
                                                   "200 / 100 on a GPU)")
@@ -202,7 +209,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         parser.error("--steps must be at least 1 and --warmup at least 0")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     if args.worker:
-        from .config import load_config
+        from trainer.config import load_config
         avoid_onednn_training_crash(load_config(MODELS[args.worker][0]).model.width)   # as fit does
         print(json.dumps(measure(args.worker, args.steps, args.warmup, args.mixed_precision)))
         return 0
@@ -214,7 +221,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     report = {"machine": results[0].pop("machine"), "results": results}
     for result in results[1:]:
         result.pop("machine")
-    out = Path(args.out)
+    out = args.out
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=1) + "\n")
     table = markdown(report)

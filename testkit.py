@@ -1,6 +1,6 @@
-"""Tiny real models whose output is a known function of the input, and a small GeoTIFF writer.
+"""Tiny real models whose output is a known function of the input, and images to feed them.
 
-For the engine's and the plugin's tests and benchmarks (and for checking an installation): the
+For the tests and benchmarks only (not shipped in the plugin): the
 colour model is a real Keras network saved as a real model file, a 1x1 convolution + softmax that
 labels every pixel with the class whose palette colour is nearest, so the expected class raster and
 polygons of a painted GeoTIFF are known exactly. `blur` puts a box filter with zero padding in
@@ -14,9 +14,8 @@ from pathlib import Path
 from typing import Mapping, Sequence
 
 import numpy as np
-from osgeo import gdal, osr
 
-from .modelfile import LANDCOVER_AI_CLASSES, ModelMetadata, Normalization, save_model
+from landcover_qgis_plugin.core.modelfile import LANDCOVER_AI_CLASSES, ModelMetadata, Normalization, save_model
 
 # Pure colours the colour model maps to LandCover.ai's classes (0 background .. 4 road).
 PALETTE: dict[str, tuple[int, int, int]] = {
@@ -77,34 +76,3 @@ def paint(height: int, width: int, shapes: Sequence[tuple[str, int, int, int, in
     for name, r0, r1, c0, c1 in shapes:
         image[r0:r1, c0:c1] = PALETTE[name]
     return image
-
-
-def write_geotiff(path: str | os.PathLike, array: np.ndarray, origin: tuple[float, float],
-                  pixel_size: float | tuple[float, float], crs: int | str = 2180,
-                  nodata: float | None = None, colour_interpretation: Sequence[int] | None = None,
-                  options: Sequence[str] = ("TILED=YES", "COMPRESS=DEFLATE")) -> Path:
-    """Write (H, W) or (H, W, bands) `array` as a north-up GeoTIFF; `crs` is an EPSG code or WKT."""
-    array = array[..., np.newaxis] if array.ndim == 2 else array
-    height, width, bands = array.shape
-    dx, dy = (pixel_size, pixel_size) if np.isscalar(pixel_size) else pixel_size
-    data_type = gdal.GetDataTypeByName({"uint8": "Byte", "uint16": "UInt16", "int16": "Int16",
-                                        "uint32": "UInt32", "int32": "Int32", "float32": "Float32",
-                                        "float64": "Float64"}[array.dtype.name])
-    dataset = gdal.GetDriverByName("GTiff").Create(str(path), width, height, bands, data_type, list(options))
-    dataset.SetGeoTransform((origin[0], dx, 0.0, origin[1], 0.0, -dy))
-    if crs:
-        srs = osr.SpatialReference()
-        if isinstance(crs, int):
-            srs.ImportFromEPSG(crs)
-        else:
-            srs.ImportFromWkt(crs)
-        dataset.SetProjection(srs.ExportToWkt())
-    for index in range(bands):
-        band = dataset.GetRasterBand(index + 1)
-        band.WriteArray(array[..., index])
-        if nodata is not None:
-            band.SetNoDataValue(nodata)
-        if colour_interpretation is not None:
-            band.SetColorInterpretation(colour_interpretation[index])
-    dataset = None
-    return Path(path)

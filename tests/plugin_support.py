@@ -1,6 +1,7 @@
-"""Fixtures shared by the plugin, dialog and Processing tests (no tests here).
+"""The scene shared by the plugin, dialog and Processing tests, and helpers to run QGIS's tasks and
+qgis_process (their fixtures are in conftest.py).
 
-The engine's tiny real colour model (a 1x1 convolution labelling each pixel with the nearest
+The tiny real colour model (a 1x1 convolution labelling each pixel with the nearest
 palette colour) and a real GeoTIFF with one painted rectangle per class, so every expected
 polygon, area and colour is known exactly.
 """
@@ -14,16 +15,17 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
 from osgeo import gdal
-from qgis.core import QgsApplication, QgsProject, QgsTask
+from qgis.core import QgsApplication, QgsTask
 from qgis.PyQt.QtCore import QCoreApplication, QEventLoop, QTimer
 
-from conftest import REPO, SHARED_DATA
+from landcover_qgis_plugin.core.geotiff import write_geotiff
 from landcover_qgis_plugin.core.modelfile import save_model
-from landcover_qgis_plugin.core.testing import colour_model, paint, write_geotiff
+from testkit import colour_model, paint
 from landcover_qgis_plugin.paths import DEFAULT_MODEL_PATH
 
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO.parent / "shared" / "data"
 RESOLUTION_M = 0.5
 ORIGIN = (2_600_000.0, 1_200_096.0)  # upper-left corner, EPSG:2056 (LV95)
 WIDTH, HEIGHT = 256, 192
@@ -59,9 +61,10 @@ def write_scene_raster(path: Path) -> Path:
                          colour_interpretation=(gdal.GCI_RedBand, gdal.GCI_GreenBand, gdal.GCI_BlueBand))
 
 
-@pytest.fixture(scope="session")
-def scene(tmp_path_factory) -> Scene:
-    folder = tmp_path_factory.mktemp("scene")
+
+
+def make_scene(folder: Path) -> Scene:
+    """The painted raster and the colour model that labels it exactly, scored so the dialog shows scores."""
     model, metadata = colour_model(input_size=64, resolution_cm=50.0)
     metadata = dataclasses.replace(metadata, scores={"test_miou": 0.5}, training_data="none: weights set by hand")
     return Scene(write_scene_raster(folder / "scene.tif"), save_model(model, metadata, folder / "colours.keras"))
@@ -80,11 +83,6 @@ def swissimage_grid(model: Path) -> tuple[int, int]:
     return round(875 * factor), round(600 * factor)
 
 
-@pytest.fixture
-def clean_project(qgis_new_project) -> QgsProject:
-    yield qgis_new_project
-    qgis_new_project.removeAllMapLayers()
-    qgis_new_project.layerTreeRoot().removeAllChildren()
 
 
 def wait_for_task(task: QgsTask, timeout_s: float = 120.0) -> None:

@@ -1,0 +1,31 @@
+"""`python -m trainer synth`: a LandCover.ai-shaped dataset of synthetic Polish countryside."""
+from __future__ import annotations
+
+import argparse
+
+from ..tiles import TILE_SIZE
+from .dataset import write_dataset
+
+
+def add_parser(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "synth", help="write a synthetic LandCover.ai-shaped dataset (no download needed)",
+        description=__doc__.splitlines()[0])
+    parser.add_argument("--out", default="data/synth", help="output folder (default: %(default)s)")
+    parser.add_argument("--seed", type=int, default=0, help="random seed; the same seed gives the same dataset")
+    parser.add_argument("--images", type=int, default=6, help="number of orthophotos (default: %(default)s)")
+    parser.add_argument("--size", type=int, default=2048,
+                        help="width in pixels of the 25 cm/px orthophotos (default: %(default)s; real: ~9000)")
+    parser.add_argument("--tile-size", type=int, default=TILE_SIZE,
+                        help="tile size the split lists are numbered for (default: %(default)s, as the real lists)")
+    parser.add_argument("--overwrite", action="store_true", help="replace what the output folder holds")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    out = write_dataset(args.out, args.seed, args.images, args.size, args.tile_size, args.overwrite)
+    counts = {split: len((out / f"{split}.txt").read_text().split()) for split in ("train", "val", "test")}
+    print(f"Synthetic dataset in {out}: {args.images} orthophotos; tiles train {counts['train']}, "
+          f"val {counts['val']}, test {counts['test']}. Cut the tiles with 'python -m trainer data "
+          f"--source {out}" + (f" --tile-size {args.tile_size}" if args.tile_size != TILE_SIZE else "") + "'.")
+    return 0

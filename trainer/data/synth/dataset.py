@@ -1,0 +1,102 @@
+"""A LandCover.ai-shaped dataset folder: orthophotos placed over Poland, masks, split lists, manifest."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from landcover_qgis_plugin.core.files import atomic_write_text
+from landcover_qgis_plugin.core.geotiff import write_geotiff
+
+from ..tiles import TILE_SIZE, tile_ids
+from .scene import generate_scene
+
+# Easting and northing ranges well inside Poland in EPSG:2180 (PUWG 1992), metres.
+POLAND_BOX_M = ((300_000.0, 740_000.0), (290_000.0, 690_000.0))
+SPLIT_FRACTIONS = (0.70, 0.15, 0.15)   # 7470 / 1602 / 1602 tiles in the real lists
+COARSE_EVERY = 5                       # 33 of the 41 real orthophotos are 25 cm/px, 8 are 50 cm/px
+GENERATOR_VERSION = 1
+MANIFEST = "synth.json"
+
+
+@dataclass(frozen=True)
+class _ImagePlan:
+    stem: str
+    resolution_m: float
+    width: int
+    height: int
+    origin: tuple[float, float]
+    scene_seed: int
+
+
+def _plan_images(seed: int, images: int, size: int) -> list[_ImagePlan]:
+    """Names, grids and places of a dataset's orthophotos, like the real ones: about the same ground
+    extent each, most at 25 cm/px, one in five at 50 cm/px, scattered over Poland."""
+    rng = np.random.default_rng([seed, 2180])
+    plans = []
+    for index in range(images):
+        resolution = 0.5 if index % COARSE_EVERY == 1 else 0.25
+        width_m = size * 0.25 * rng.uniform(0.97, 1.03)
+        height_m = size * 0.25 * rng.uniform(1.0, 1.08)
+        origin = (round(rng.uniform(*POLAND_BOX_M[0])), round(rng.uniform(*POLAND_BOX_M[1])))
+        plans.append(_ImagePlan(f"synth-{seed}-{index:02d}", resolution, int(round(width_m / resolution)),
+                                int(round(height_m / resolution)), origin,
+                                int(np.random.SeedSequence([seed, index]).generate_state(1)[0])))
+    return plans
+
+
+def _split(ids: list[str], seed: int) -> dict[str, list[str]]:
+    """A random train/val/test split of tile ids in the real lists' proportions."""
+    if len(ids) < 3:
+        raise ValueError(f"The images give only {len(ids)} tile(s); at least 3 are needed for train, val and "
+                         "test. Use more or larger images (--images, --size) or a smaller --tile-size.")
+    order = [ids[i] for i in np.random.default_rng([seed, 3]).permutation(len(ids))]
+    validation = max(1, round(len(ids) * SPLIT_FRACTIONS[1]))
+    test = max(1, round(len(ids) * SPLIT_FRACTIONS[2]))
+    train = len(ids) - validation - test
+    return {"train": order[:train], "val": order[train:train + validation], "test": order[train + validation:]}
+
+
+def write_dataset(out_dir: str | Path = "data/synth", seed: int = 0, images: int = 6, size: int = 2048,
+                  tile_size: int = TILE_SIZE, overwrite: bool = False) -> Path:
+    """Write a LandCover.ai-shaped dataset: images/*.tif, masks/*.tif, train.txt, val.txt, test.txt.
+
+    `size` is the width in pixels of the 25 cm/px images (the real ones are about 9000); the
+    50 cm/px ones cover the same ground in half the pixels. Lists name the tiles of `tile_size`
+    by the official numbering. A folder already holding this very dataset is left as it is.
+    """
+    out = Path(out_dir)
+    if images < 1 or size < 1:
+        raise ValueError(f"--images and --size must be positive (got {images} and {size}).")
+    parameters = {"generator_version": GENERATOR_VERSION, "seed": seed, "images": images, "size": size,
+                  "tile_size": tile_size}
+    manifest = out / MANIFEST
+    try:
+        previous = json.loads(manifest.read_text())
+    except (FileNotFoundError, ValueError):
+        previous = {}
+    if ({key: previous.get(key) for key in parameters} == parameters
+            and all((out / name).is_file() for name in previous.get("files", []))):
+        return out
+    if out.is_dir() and any(out.iterdir()) and not overwrite:
+        raise FileExistsError(f"'{out}' already holds other files; choose another --out or pass --overwrite "
+                              "to replace the synthetic dataset there.")
+    for name in previous.get("files", []):         # our own files from an earlier, different run
+        (out / name).unlink(missing_ok=True)
+    manifest.unlink(missing_ok=True)
+    plans = _plan_images(seed, images, size)
+    files, ids = [], []
+    for plan in plans:
+        rgb, mask = generate_scene(plan.width, plan.height, plan.resolution_m, plan.scene_seed)
+        for folder, array in (("images", rgb), ("masks", mask)):
+            (out / folder).mkdir(parents=True, exist_ok=True)
+            write_geotiff(out / folder / f"{plan.stem}.tif", array, plan.origin, plan.resolution_m, overwrite=True)
+            files.append(f"{folder}/{plan.stem}.tif")
+        ids += tile_ids(plan.stem, plan.height, plan.width, tile_size)
+    for split, split_ids in _split(ids, seed).items():
+        atomic_write_text(out / f"{split}.txt", "".join(f"{tile}\n" for tile in split_ids), overwrite=True)
+        files.append(f"{split}.txt")
+    atomic_write_text(manifest, json.dumps({**parameters, "files": files}, indent=1), overwrite=True)
+    return out

@@ -1,0 +1,69 @@
+"""One synthetic orthophoto and its mask: the features laid out, painted, lit and photographed."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .landscape import farmland, road_network, tree_potential, water_bodies
+from .painting import paint_buildings, paint_lots, paint_roads, paint_trees, paint_water
+from .primitives import BUILDING, WATER, WOODLAND, F32, Canvas, cast_shadow, noise, sweep
+from .trees import place_trees
+from .villages import place_buildings
+
+_SHADOW = 0.5
+
+
+def _camera(canvas: Canvas, rgb: np.ndarray) -> np.ndarray:
+    """Flight-to-flight differences (exposure, white balance, haze) and sensor noise; to uint8."""
+    rng = canvas.rng
+    balance = (rng.uniform(0.92, 1.08) * rng.uniform(0.96, 1.04, 3)).astype(F32)
+    haze = F32(rng.uniform(0.0, 0.08))
+    rgb *= balance * (1 - haze)
+    rgb += haze * F32(200.0) + canvas.grain.standard_normal(canvas.shape, dtype=F32)[..., None] * F32(2.5)
+    return np.clip(rgb, 0, 255).astype(np.uint8)
+
+
+def generate_scene(width: int, height: int, resolution_m: float = 0.25,
+                   seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """A synthetic orthophoto of Polish countryside and its LandCover.ai mask.
+
+    Returns (rgb uint8 (height, width, 3), mask uint8 (height, width)) with values 0 background,
+    1 building, 2 woodland, 3 water, 4 road. Deterministic for a seed; sizes are in metres, so a
+    scene looks alike at 0.25 and 0.5 m/px.
+    """
+    if width < 1 or height < 1 or not resolution_m > 0:
+        raise ValueError(f"A scene of {width}x{height} px at {resolution_m} m/px is not possible; "
+                         "give a positive size and resolution.")
+    rng = np.random.default_rng(seed)
+    azimuth = rng.uniform(-0.7, 0.7)
+    canvas = Canvas(int(height), int(width), float(resolution_m), rng, np.random.default_rng([seed, 1]),
+                    np.array([-math.cos(azimuth), math.sin(azimuth)]), float(rng.uniform(0.45, 0.75)))
+    roads = road_network(canvas)
+    rgb, woodlot = farmland(canvas)
+    potential = tree_potential(canvas, woodlot)
+    water, banks = water_bodies(canvas)
+    riparian = banks & (noise(canvas, 40.0) > -0.3)
+    potential[riparian] = np.maximum(potential[riparian], F32(0.05))
+    # Villages avoid roads and water; their lots clear the forest.
+    road_area = np.zeros(canvas.shape, bool)
+    for road in roads:
+        rows, cols, _, _ = sweep(road.points, canvas.px(road.width_m + 2.0), canvas.shape)
+        road_area[rows, cols] = True
+    buildings, lots = place_buildings(canvas, roads, road_area | water)
+    yard = paint_lots(canvas, lots, buildings, rgb)
+    potential[yard] = -1.0
+    forest, trees, light, mix = place_trees(canvas, potential, lots, roads)
+    wooded = forest | trees
+    paint_trees(canvas, wooded, forest, light, mix, rgb)
+    label = np.zeros(canvas.shape, np.uint8)
+    label[wooded] = WOODLAND
+    label[water] = WATER
+    paint_water(canvas, water, rgb)
+    paint_roads(canvas, roads, label, rgb)
+    shadow = np.zeros(canvas.shape, bool)
+    paint_buildings(canvas, buildings, rgb, label, shadow)
+    shadow |= cast_shadow(canvas, forest & (label == WOODLAND), 18.0)
+    shadow |= cast_shadow(canvas, trees & (label == WOODLAND), 9.0)
+    rgb[shadow & (label != WOODLAND) & (label != BUILDING)] *= F32(_SHADOW)
+    return _camera(canvas, rgb), label
