@@ -11,9 +11,9 @@ import html
 from pathlib import Path
 from typing import Any
 
-from qgis.core import (QgsMapLayerProxyModel, QgsProcessing, QgsProcessingFeatureSourceDefinition,
-                       QgsProcessingOutputLayerDefinition, QgsProject, QgsRasterLayer, QgsReferencedRectangle,
-                       QgsSettings, QgsVectorLayer)
+from qgis.core import (Qgis, QgsMapLayerProxyModel, QgsMessageLog, QgsProcessing,
+                       QgsProcessingFeatureSourceDefinition, QgsProcessingOutputLayerDefinition, QgsProject,
+                       QgsRasterLayer, QgsReferencedRectangle, QgsSettings, QgsVectorLayer)
 from qgis.gui import (QgisInterface, QgsCollapsibleGroupBox, QgsFileWidget, QgsMapLayerComboBox, QgsMessageBar,
                       QgsRasterBandComboBox)
 from qgis.PyQt.QtCore import Qt
@@ -27,7 +27,7 @@ from .core.modelfile import BACKGROUND, ModelMetadata, read_metadata
 from .core.options import SPECS
 from .dependencies import missing_runtime_message
 from .i18n import tr
-from .job import SegmentationJob
+from .job import LOG_TAG, SegmentationJob
 from .option_widgets import SETTINGS_GROUP, option_widgets
 from .paths import DEFAULT_MODEL_PATH, ICON_PATH
 from .results import class_label
@@ -189,7 +189,8 @@ class SegmentationDialog(QDialog):
         job = SegmentationJob(parameters, self.input_combo.currentLayer().name(), QgsProject.instance(),
                               self.iface.messageBar())
         if not job.prepared:
-            self.message_bar.pushWarning(tr("Check the settings"), job.error or tr("The parameters were refused."))
+            self.message_bar.pushWarning(tr("Check the settings"), job.headline)
+            QgsMessageLog.logMessage(job.error or job.headline, LOG_TAG, Qgis.MessageLevel.Warning)
             return
         self.job = job
         self._save_settings()

@@ -68,6 +68,15 @@ class SegmentationJob:
         return "\n".join(self.feedback.errors) or None
 
     @property
+    def headline(self) -> str:
+        """The error in one line for a message bar: the user's as it is, a bug by its last traceback line."""
+        lines = [line.strip() for line in (self.error or tr("The segmentation failed.")).splitlines() if line.strip()]
+        if lines[0].startswith("Traceback"):
+            return tr("Unexpected error ({error}): this is a bug; the traceback is in the log (Land cover "
+                      "tab).").format(error=lines[-1])
+        return lines[0]
+
+    @property
     def prepared(self) -> bool:
         """False when the algorithm refused the parameters already while the task was created."""
         return not self.task.isCanceled()
@@ -96,6 +105,6 @@ class SegmentationJob:
             QgsMessageLog.logMessage(tr("{name}: cancelled").format(name=self.input_name), LOG_TAG,
                                      Qgis.MessageLevel.Info)
         else:
-            error = self.error or tr("The segmentation failed.")
-            self.message_bar.pushCritical(title, error.splitlines()[0])
-            QgsMessageLog.logMessage(f"{self.input_name}: {error}", LOG_TAG, Qgis.MessageLevel.Critical)
+            self.message_bar.pushCritical(title, self.headline)
+            QgsMessageLog.logMessage(f"{self.input_name}: {self.error or self.headline}", LOG_TAG,
+                                     Qgis.MessageLevel.Critical)

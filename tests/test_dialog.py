@@ -234,3 +234,18 @@ def test_every_engine_option_is_in_the_dialog_with_its_default_and_reaches_the_a
     options = _prepared_job(parameters)["options"]
     assert {name: options[name] for name in changed} == pytest.approx(changed)
     assert options["bands"] == (3, 2, 1)
+
+
+def test_a_choice_the_algorithm_refuses_keeps_the_dialog_open_with_its_reason(plugin, scene, clean_project,
+                                                                               qgis_iface):
+    dialog = SegmentationDialog(qgis_iface)
+    dialog.show()
+    dialog.input_combo.setLayer(_add_scene_layer(clean_project, scene))
+    dialog.model_widget.setFilePath(str(scene.model))
+    canvas = qgis_iface.mapCanvas()
+    canvas.setDestinationCrs(QgsCoordinateReferenceSystem("EPSG:2056"))
+    canvas.setExtent(QgsRectangle(2_700_000, 1_100_000, 2_700_100, 1_100_100))  # far from the scene
+    dialog.area_combo.setCurrentIndex(AREA_CANVAS)
+    QTest.mouseClick(dialog.buttons.button(QDialogButtonBox.StandardButton.Ok), Qt.MouseButton.LeftButton)
+    assert dialog.isVisible() and dialog.job is None
+    assert "The extent does not overlap 'scene'" in dialog.message_bar.currentItem().text()

@@ -248,12 +248,11 @@ def test_cancel_within_a_batch_leaves_no_file_and_no_layer(provider, scene, tmp_
 
 def test_failure_goes_to_the_message_bar_and_the_log(provider, scene, tmp_path, clean_project, qgis_iface):
     qgis_iface.messageBar().clear_messages()
-    not_a_raster = tmp_path / "notes.tif"
-    not_a_raster.write_text("not a raster")
     logged = []
     QgsApplication.messageLog().messageReceived.connect(
         lambda message, tag, level: logged.append((message, tag, level)))
-    # GDAL opens a text file as a raster layer only to fail reading it: the engine says so.
+    # An ASCII grid without a CRS: QGIS opens it as a layer, the engine refuses it at run time.
+    not_a_raster = tmp_path / "notes.tif"
     not_a_raster.write_text("ncols 2\nnrows 2\nxllcorner 0\nyllcorner 0\ncellsize 1\n1 2\n")
     job = _start(_parameters(not_a_raster, scene.model, tmp_path, clean_project, stem="out"), "notes",
                  clean_project, qgis_iface)
@@ -264,6 +263,27 @@ def test_failure_goes_to_the_message_bar_and_the_log(provider, scene, tmp_path, 
                for message, tag, level in logged)
     assert clean_project.count() == 0
     assert sorted(path.name for path in tmp_path.iterdir()) == ["notes.tif"]
+
+
+def test_a_bug_keeps_its_traceback_in_the_log(provider, scene, tmp_path, clean_project, qgis_iface, monkeypatch):
+    """Only the project's own errors become one-line messages; anything else is a bug, logged whole."""
+    from landcover_qgis_plugin.core import engine
+
+    def broken(*args, **kwargs):
+        return {}["no such key"]
+
+    monkeypatch.setattr(engine, "segment", broken)
+    qgis_iface.messageBar().clear_messages()
+    logged = []
+    QgsApplication.messageLog().messageReceived.connect(
+        lambda message, tag, level: logged.append((message, tag, level)))
+    job = _start(_parameters(scene.raster, scene.model, tmp_path, clean_project), "scene", clean_project, qgis_iface)
+    wait_for_task(job.task)
+    [critical] = qgis_iface.messageBar().get_messages(Qgis.Critical)
+    assert "Unexpected error (KeyError: 'no such key')" in critical and "log" in critical
+    [(message, _, _)] = [entry for entry in logged if entry[1] == "Land cover"]
+    assert "KeyError" in message and "Traceback" in message and "in broken" in message
+    assert clean_project.count() == 0
 
 
 @pytest.mark.skipif(not SWISSIMAGE.exists(), reason=f"real orthophoto {SWISSIMAGE} is absent")

@@ -16,6 +16,7 @@ from qgis.core import (QgsApplication, QgsCoordinateReferenceSystem, QgsCoordina
                        QgsRasterLayer, QgsRectangle, QgsVectorLayer)
 
 from landcover_qgis_plugin.core.limits import StreamLimits
+from landcover_qgis_plugin.core.options import OPTIONS
 from landcover_qgis_plugin.core.vectorize import layer_name
 from plugin_support import (EXPECTED_HA, SWISSIMAGE, qgis_process_env, real_data_model, rectangle_bounds,
                             run_qgis_process, swissimage_grid)
@@ -75,6 +76,38 @@ def test_parameters_have_stable_ids_standard_types_and_expert_flags(provider):
         "SECONDS", "TILES"}
     assert algorithm.flags() & algorithm.FlagSupportsBatch and algorithm.flags() & algorithm.FlagCanCancel
     assert not algorithm.flags() & algorithm.FlagHideFromModeler
+
+
+def test_option_parameters_come_from_the_declarations_with_their_defaults(provider):
+    algorithm = QgsApplication.processingRegistry().algorithmById(ALGORITHM)
+    for spec in OPTIONS:
+        parameter = algorithm.parameterDefinition(spec.parameter_name)
+        if not spec.processing:  # Processing replaces the outputs the user names
+            assert parameter is None
+            continue
+        assert parameter.help() == spec.help, spec.name
+        default = parameter.defaultValue()
+        if spec.choices:
+            default = spec.values[default]
+        assert default == spec.default, spec.name
+        if spec.minimum is not None:
+            assert parameter.minimum() == spec.minimum and (spec.maximum is None or parameter.maximum() == spec.maximum)
+
+
+def test_the_model_metadata_is_read_once_per_run(provider, scene, tmp_path, monkeypatch):
+    from landcover_qgis_plugin import algorithm as algorithm_module
+    from landcover_qgis_plugin.core import engine, modelfile
+
+    reads = []
+
+    def counting(path):
+        reads.append(path)
+        return modelfile.read_metadata(path)
+
+    monkeypatch.setattr(algorithm_module, "read_metadata", counting)
+    monkeypatch.setattr(engine, "read_metadata", counting)
+    _run({"INPUT": str(scene.raster), "MODEL": str(scene.model), "OUTPUT": str(tmp_path / "once.gpkg"), **FAST})
+    assert reads == [str(scene.model)]
 
 
 def test_processing_run_writes_every_output(provider, scene, tmp_path):

@@ -114,187 +114,187 @@
       <translation>Landbedeckung — {name}</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/core/options.py" line="106" />
+      <location filename="../../landcover_qgis_plugin/core/options.py" line="105" />
       <source>Extent</source>
       <translation>Ausdehnung</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/core/options.py" line="107" />
+      <location filename="../../landcover_qgis_plugin/core/options.py" line="106" />
       <source>Classify only this rectangle (xmin, ymin, xmax, ymax in the raster's CRS); default: the whole raster.</source>
       <translation>Nur dieses Rechteck klassifizieren (xmin, ymin, xmax, ymax im KBS des Rasters); Standard: das ganze Raster.</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/core/options.py" line="110" />
+      <location filename="../../landcover_qgis_plugin/core/options.py" line="109" />
       <source>Only inside these polygons</source>
       <translation>Nur innerhalb dieser Polygone</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/core/options.py" line="111" />
+      <location filename="../../landcover_qgis_plugin/core/options.py" line="110" />
       <source>Classify only the pixels inside these polygons: WKT in the raster's CRS on the command line; in QGIS a polygon layer (only its selected features, if so chosen).</source>
       <translation>Nur die Pixel innerhalb dieser Polygone klassifizieren: auf der Kommandozeile WKT im KBS des Rasters, in QGIS ein Polygonlayer (auf Wunsch nur seine gewählten Objekte).</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/core/options.py" line="115" />
+      <location filename="../../landcover_qgis_plugin/core/options.py" line="114" />
       <source>Classes to vectorise</source>
       <translation>Zu vektorisierende Klassen</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/core/options.py" line="116" />
+      <location filename="../../landcover_qgis_plugin/core/options.py" line="115" />
       <source>Class names, comma separated; default: every class but background.</source>
       <translation>Klassennamen, durch Kommas getrennt; Standard: alle Klassen außer Hintergrund.</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/core/options.py" line="118" />
+      <location filename="../../landcover_qgis_plugin/core/options.py" line="117" />
       <source>Red, green and blue bands</source>
       <translation>Rot-, Grün- und Blaukanal</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/core/options.py" line="119" />
+      <location filename="../../landcover_qgis_plugin/core/options.py" line="118" />
       <source>The raster's 1-based bands holding red, green and blue; default: from the raster's colour interpretation.</source>
       <translation>Die Kanäle des Rasters (ab 1 gezählt) mit Rot, Grün und Blau; Standard: aus der Farbinterpretation des Rasters.</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/core/options.py" line="122" />
+      <location filename="../../landcover_qgis_plugin/core/options.py" line="121" />
       <source>Tile overlap</source>
       <translation>Kachelüberlappung</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/core/options.py" line="123" />
+      <location filename="../../landcover_qgis_plugin/core/options.py" line="122" />
       <source>Fraction of a tile shared with each neighbour, 0 to 0.5; the tiles' predictions are blended across it, so there are no seams. More is smoother and slower.</source>
       <translation>Anteil einer Kachel, den sie mit jeder Nachbarkachel teilt, 0 bis 0,5; darüber werden die Vorhersagen der Kacheln überblendet, sodass keine Nähte entstehen. Mehr ist glatter und langsamer.</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/core/options.py" line="127" />
+      <location filename="../../landcover_qgis_plugin/core/options.py" line="126" />
       <source>Batch size</source>
       <translation>Stapelgröße</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/core/options.py" line="128" />
+      <location filename="../../landcover_qgis_plugin/core/options.py" line="127" />
       <source>Tiles per model call; more is faster on a GPU and needs more memory.</source>
       <translation>Kacheln je Modellaufruf; mehr ist auf einer GPU schneller und braucht mehr Speicher.</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/core/options.py" line="131" />
+      <location filename="../../landcover_qgis_plugin/core/options.py" line="130" />
       <source>Device</source>
       <translation>Gerät</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/core/options.py" line="132" />
+      <location filename="../../landcover_qgis_plugin/core/options.py" line="131" />
       <source>Where the model runs; automatic takes the GPU when Keras sees one.</source>
       <translation>Wo das Modell läuft; automatisch nimmt die GPU, wenn Keras eine findet.</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/core/options.py" line="133" />
+      <location filename="../../landcover_qgis_plugin/core/options.py" line="132" />
       <source>Automatic</source>
       <translation>Automatisch</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/core/options.py" line="133" />
+      <location filename="../../landcover_qgis_plugin/core/options.py" line="132" />
       <source>CPU</source>
       <translation>CPU</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/core/options.py" line="134" />
+      <location filename="../../landcover_qgis_plugin/core/options.py" line="133" />
       <source>GPU</source>
       <translation>GPU</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/core/options.py" line="136" />
+      <location filename="../../landcover_qgis_plugin/core/options.py" line="135" />
       <source>Numeric precision</source>
       <translation>Rechengenauigkeit</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/core/options.py" line="137" />
+      <location filename="../../landcover_qgis_plugin/core/options.py" line="136" />
       <source>bfloat16 and float16 run the model in Keras mixed precision: faster on hardware that has it, with nearly the same classes.</source>
       <translation>bfloat16 und float16 rechnen das Modell in gemischter Genauigkeit von Keras: schneller auf Hardware, die sie beherrscht, mit nahezu denselben Klassen.</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/core/options.py" line="141" />
+      <location filename="../../landcover_qgis_plugin/core/options.py" line="140" />
       <source>Test-time augmentation</source>
       <translation>Testzeit-Augmentierung</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/core/options.py" line="142" />
+      <location filename="../../landcover_qgis_plugin/core/options.py" line="141" />
       <source>Average the predictions of each tile and its three flips: smoother, 4x slower.</source>
       <translation>Die Vorhersagen jeder Kachel und ihrer drei Spiegelungen mitteln: glatter, viermal langsamer.</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/core/options.py" line="144" />
+      <location filename="../../landcover_qgis_plugin/core/options.py" line="143" />
       <source>Simplification tolerance</source>
       <translation>Vereinfachungstoleranz</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/core/options.py" line="145" />
+      <location filename="../../landcover_qgis_plugin/core/options.py" line="144" />
       <source>Douglas-Peucker tolerance on the boundaries shared by neighbouring polygons, so they still fit together; 0 keeps the pixel outlines.</source>
       <translation>Douglas-Peucker-Toleranz auf den gemeinsamen Grenzen benachbarter Polygone, sodass sie weiter lückenlos aneinanderpassen; 0 behält die Pixelumrisse.</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/core/options.py" line="147" />
+      <location filename="../../landcover_qgis_plugin/core/options.py" line="146" />
       <source>px</source>
       <translation>px</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/core/options.py" line="149" />
+      <location filename="../../landcover_qgis_plugin/core/options.py" line="148" />
       <source>Minimum polygon area</source>
       <translation>Minimale Polygonfläche</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/core/options.py" line="150" />
+      <location filename="../../landcover_qgis_plugin/core/options.py" line="149" />
       <source>Smaller regions merge into their largest neighbour, leaving no gap.</source>
       <translation>Kleinere Flächen gehen lückenlos in ihrem größten Nachbarn auf.</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/core/options.py" line="153" />
+      <location filename="../../landcover_qgis_plugin/core/options.py" line="152" />
       <source>Fill holes smaller than</source>
       <translation>Löcher füllen kleiner als</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/core/options.py" line="154" />
+      <location filename="../../landcover_qgis_plugin/core/options.py" line="153" />
       <source>Smaller holes in a polygon are filled.</source>
       <translation>Kleinere Löcher in einem Polygon werden gefüllt.</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/core/options.py" line="156" />
+      <location filename="../../landcover_qgis_plugin/core/options.py" line="155" />
       <source>Square building corners</source>
       <translation>Gebäudeecken rechtwinklig machen</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/core/options.py" line="157" />
+      <location filename="../../landcover_qgis_plugin/core/options.py" line="156" />
       <source>Snap building outlines to right angles along their main direction.</source>
       <translation>Gebäudeumrisse entlang ihrer Hauptrichtung rechtwinklig ausrichten.</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/core/options.py" line="159" />
+      <location filename="../../landcover_qgis_plugin/core/options.py" line="158" />
       <source>Split regions beyond this many vertices</source>
       <translation>Flächen ab so vielen Stützpunkten teilen</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/core/options.py" line="160" />
+      <location filename="../../landcover_qgis_plugin/core/options.py" line="159" />
       <source>A region traced with more vertices is split along a row into several polygons of its class, bounding memory on huge rasters; 0: never split.</source>
       <translation>Eine Fläche mit mehr Stützpunkten wird entlang einer Zeile in mehrere Polygone ihrer Klasse geteilt, was den Speicherbedarf bei riesigen Rastern begrenzt; 0: nie teilen.</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/core/options.py" line="163" />
+      <location filename="../../landcover_qgis_plugin/core/options.py" line="162" />
       <source>Overwrite existing files</source>
       <translation>Vorhandene Dateien überschreiben</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/core/options.py" line="164" />
+      <location filename="../../landcover_qgis_plugin/core/options.py" line="163" />
       <source>Replace outputs that exist; otherwise an existing file is never touched.</source>
       <translation>Vorhandene Ausgaben ersetzen; sonst bleibt eine vorhandene Datei unberührt.</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dependencies.py" line="47" />
+      <location filename="../../landcover_qgis_plugin/dependencies.py" line="48" />
       <source>in the OSGeo4W Shell</source>
       <translation>in der OSGeo4W Shell</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dependencies.py" line="47" />
+      <location filename="../../landcover_qgis_plugin/dependencies.py" line="48" />
       <source>in a terminal</source>
       <translation>in einem Terminal</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dependencies.py" line="48" />
+      <location filename="../../landcover_qgis_plugin/dependencies.py" line="49" />
       <source>Land cover segmentation needs {modules}, which QGIS's Python cannot find. Install it {where} with: {command} — then restart QGIS.</source>
       <translation>Die Landbedeckungs-Segmentierung benötigt {modules}, das im Python von QGIS nicht gefunden wird. Installieren Sie es {where} mit: {command} — und starten Sie QGIS danach neu.</translation>
     </message>
@@ -394,62 +394,57 @@
       <translation>Einstellungen prüfen</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="192" />
-      <source>The parameters were refused.</source>
-      <translation>Die Parameter wurden abgelehnt.</translation>
-    </message>
-    <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="209" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="210" />
       <source>Choose the raster layer to segment.</source>
       <translation>Wählen Sie den zu segmentierenden Raster-Layer.</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="214" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="215" />
       <source>Tick at least one class to output.</source>
       <translation>Haken Sie mindestens eine auszugebende Klasse an.</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="235" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="236" />
       <source>Choose all three bands (red, green, blue) or none of them.</source>
       <translation>Alle drei Kanäle (Rot, Grün, Blau) wählen oder keinen.</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="248" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="249" />
       <source>Choose the polygon layer whose selected features to segment.</source>
       <translation>Wählen Sie den Polygon-Layer, dessen gewählte Objekte segmentiert werden sollen.</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="250" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="251" />
       <source>No feature of '{name}' is selected; select the polygons to segment.</source>
       <translation>In „{name}“ ist kein Objekt gewählt; wählen Sie die zu segmentierenden Polygone.</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="265" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="266" />
       <source>The folder {folder} does not exist; choose another output file.</source>
       <translation>Der Ordner {folder} existiert nicht; wählen Sie eine andere Ausgabedatei.</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="271" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="272" />
       <source>{files} already exist(s); tick 'Overwrite existing files' or choose another name.</source>
       <translation>{files} existiert bereits; haken Sie „Vorhandene Dateien überschreiben“ an oder wählen Sie einen anderen Namen.</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="290" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="291" />
       <source>{cm} cm/px, tiles of {size} px</source>
       <translation>{cm} cm/px, Kacheln zu {size} px</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="294" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="295" />
       <source>Trained on: {data}</source>
       <translation>Trainiert mit: {data}</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="301" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="302" />
       <source>Scores: {scores}</source>
       <translation>Kennzahlen: {scores}</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="306" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="307" />
       <source>{split}: mIoU {miou}</source>
       <translation>{split}: mIoU {miou}</translation>
     </message>
@@ -459,22 +454,27 @@
       <translation>Landbedeckungs-Segmentierung von {name}</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/job.py" line="85" />
-      <source>Land cover</source>
-      <translation>Landbedeckung</translation>
-    </message>
-    <message>
-      <location filename="../../landcover_qgis_plugin/job.py" line="96" />
-      <source>{name}: cancelled</source>
-      <translation>{name}: abgebrochen</translation>
-    </message>
-    <message>
-      <location filename="../../landcover_qgis_plugin/job.py" line="98" />
+      <location filename="../../landcover_qgis_plugin/job.py" line="73" />
       <source>The segmentation failed.</source>
       <translation>Die Segmentierung ist fehlgeschlagen.</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/parameters.py" line="95" />
+      <location filename="../../landcover_qgis_plugin/job.py" line="75" />
+      <source>Unexpected error ({error}): this is a bug; the traceback is in the log (Land cover tab).</source>
+      <translation>Unerwarteter Fehler ({error}): ein Programmfehler; die Fehlerverfolgung steht im Protokoll (Reiter Land cover).</translation>
+    </message>
+    <message>
+      <location filename="../../landcover_qgis_plugin/job.py" line="94" />
+      <source>Land cover</source>
+      <translation>Landbedeckung</translation>
+    </message>
+    <message>
+      <location filename="../../landcover_qgis_plugin/job.py" line="105" />
+      <source>{name}: cancelled</source>
+      <translation>{name}: abgebrochen</translation>
+    </message>
+    <message>
+      <location filename="../../landcover_qgis_plugin/parameters.py" line="96" />
       <source>Unknown class(es) {unknown}; this model knows {known}.</source>
       <translation>Unbekannte Klasse(n) {unknown}; dieses Modell kennt {known}.</translation>
     </message>
