@@ -23,9 +23,12 @@ def test_demo_prints_areas_and_leaves_geopackage_raster_and_preview(scene, tmp_p
          "--out-dir", str(out)], capture_output=True, text=True, timeout=300,
         env=dict(os.environ, QT_QPA_PLATFORM="offscreen"))
     assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
-    printed = {line.split()[0]: float(line.split()[1]) for line in completed.stdout.splitlines()
-               if len(line.split()) == 2 and line.split()[0] in EXPECTED_HA}
-    assert printed == pytest.approx(EXPECTED_HA, abs=0.005)
+    rows = [line.split() for line in completed.stdout.splitlines()]
+    raster_ha = {row[0]: float(row[1]) for row in rows if len(row) == 3 and row[0] in EXPECTED_HA}
+    polygon_ha = {row[0]: float(row[2]) for row in rows if len(row) == 3 and row[0] in EXPECTED_HA}
+    assert raster_ha == pytest.approx(EXPECTED_HA, abs=0.005) and polygon_ha == pytest.approx(EXPECTED_HA, abs=0.005)
+    [background] = [row for row in rows if row[:1] == ["background"]]
+    assert background[2] == "-"  # not vectorised
 
     gpkg = out / "landcover.gpkg"
     for name, hectares in EXPECTED_HA.items():

@@ -69,12 +69,14 @@ def segment(orthophoto: Path, model: Path, out_dir: Path) -> dict:
 
 
 def print_areas(outputs: dict) -> None:
-    area_ha = json.loads(outputs["AREA_HA"])
-    width = max(len(name) for name in area_ha)
-    print(f"\n{'class':<{width}}  area (ha)")
-    for name, area in area_ha.items():
-        print(f"{name:<{width}}  {area:9.2f}")
-    print(f"{'total':<{width}}  {sum(area_ha.values()):9.2f}")
+    """Per class: the class raster's area and, for the vectorised classes, the polygons' (after cleaning)."""
+    raster_ha, polygon_ha = json.loads(outputs["AREA_HA"]), json.loads(outputs["POLYGON_AREA_HA"])
+    width = max(len(name) for name in raster_ha)
+    print(f"\n{'class':<{width}}  {'raster (ha)':>11}  {'polygons (ha)':>13}")
+    for name, area in raster_ha.items():
+        polygons = f"{polygon_ha[name]:13.2f}" if name in polygon_ha else f"{'-':>13}"
+        print(f"{name:<{width}}  {area:11.2f}  {polygons}")
+    print(f"{'total':<{width}}  {sum(raster_ha.values()):11.2f}  {sum(polygon_ha.values()):13.2f}")
     print(f"\n{outputs['TILES']:.0f} tiles on {outputs['DEVICE_USED']} in {outputs['SECONDS']:.1f} s")
 
 
