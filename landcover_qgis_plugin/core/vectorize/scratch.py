@@ -19,7 +19,7 @@ def scratch_raster(source: gdal.Dataset, path: Path) -> gdal.Dataset:
     band = source.GetRasterBand(1)
     target = call_gdal(f"Could not create the temporary file '{path}'", gdal.GetDriverByName("GTiff").Create,
                        str(path), source.RasterXSize, source.RasterYSize, 1, band.DataType,
-                       ["TILED=YES", "COMPRESS=DEFLATE", "BIGTIFF=IF_SAFER"])
+                       ["TILED=YES", "COMPRESS=DEFLATE", "BIGTIFF=IF_SAFER"], error=OutputError)
     target.SetGeoTransform(source.GetGeoTransform())
     target.SetProjection(source.GetProjection())
     nodata = band.GetNoDataValue()
@@ -37,7 +37,7 @@ class TracedRegions:
         self._work, self._grid, self._fill_px, self._limits = work, grid, fill_px, limits
         path = work / "regions.gpkg"
         self._dataset = call_gdal(f"Could not create the temporary file '{path}'",
-                                  ogr.GetDriverByName("GPKG").CreateDataSource, str(path))
+                                  ogr.GetDriverByName("GPKG").CreateDataSource, str(path), error=OutputError)
         self._layer = self._dataset.CreateLayer("regions", geom_type=ogr.wkbPolygon, options=["SPATIAL_INDEX=NO"])
         self._layer.CreateField(ogr.FieldDefn("value", ogr.OFTInteger))
         self._transactions = Transactions(self._dataset, "a temporary polygon")
@@ -70,7 +70,8 @@ class TracedRegions:
             self._mask = call_gdal(f"Could not create the temporary file '{path}'",
                                    gdal.GetDriverByName("GTiff").Create, str(path), self._grid.width,
                                    self._grid.height, 1, gdal.GDT_Byte,
-                                   ["TILED=YES", "COMPRESS=DEFLATE", "SPARSE_OK=YES", "BIGTIFF=IF_SAFER"])
+                                   ["TILED=YES", "COMPRESS=DEFLATE", "SPARSE_OK=YES", "BIGTIFF=IF_SAFER"],
+                                   error=OutputError)
         mask = self._mask.GetRasterBand(1)
         _, _, first_row, last_row = (int(v) for v in self._batch.GetExtent())
         for top, bottom in row_bands(self._grid.width, last_row - first_row, self._limits.band_pixels):
