@@ -255,6 +255,9 @@ def test_missing_data_and_weights_say_what_to_do(tmp_path, capsys):
     config = load_config("tiny", {"data.root": str(tmp_path / "nowhere")})
     with pytest.raises(InputError, match="python -m trainer data"):
         open_training_data(config, tf.distribute.get_strategy())
+    config.data.normalization = "imagenet"
+    with pytest.raises(InputError, match="data.normalization: Unknown normalisation 'imagenet'"):
+        open_training_data(config, tf.distribute.get_strategy())
     missing = "weights/deeplabv3_xception_tf_dim_ordering_tf_kernels_cityscapes.h5"
     assert pretrained_file(str(tmp_path / missing)) is None
     message = capsys.readouterr().err

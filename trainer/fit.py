@@ -25,6 +25,7 @@ import yaml
 
 from landcover_qgis_plugin.core.errors import InputError, ModelFileError, OutputExistsError
 from landcover_qgis_plugin.core.files import atomic_write_text
+from landcover_qgis_plugin.core.modelfile import Normalization
 
 from .config import RunConfig, load_config
 from .runs import RunPaths, load_run_config
@@ -120,6 +121,7 @@ class FitResult:
 class TrainingData:
     """The prepared tiles of a run, counted once, as tf.data datasets batched with the global batch."""
     config: RunConfig
+    normalization: Normalization
     global_batch: int
     train_tiles: int
     val_tiles: int
@@ -150,11 +152,10 @@ class TrainingData:
     def dataset(self, split: str, **options):
         """Batches of one split; `options` go to trainer.data.pipeline.tile_dataset."""
         import tensorflow as tf
-        from landcover_qgis_plugin.core.modelfile import Normalization
         from .data.pipeline import tile_dataset
 
         data = self.config.data
-        dataset = tile_dataset(data.root, split, self.global_batch, Normalization.named(data.normalization),
+        dataset = tile_dataset(data.root, split, self.global_batch, self.normalization,
                                exclude_list=data.exclude_list, max_tiles=data.max_tiles,
                                seed=self.config.train.seed, parallel_calls=data.parallel_calls, **options)
         if self.auto_shard_by_data:
@@ -170,6 +171,10 @@ def open_training_data(config: RunConfig, strategy) -> TrainingData:
     from .data.pipeline import read_split_ids
 
     data = config.data
+    try:
+        normalization = Normalization.named(data.normalization)
+    except ValueError as error:
+        raise InputError(f"data.normalization: {error}") from None
     root = Path(data.root)
     for split in ("train", "val"):
         if not (root / f"{split}.txt").is_file():
@@ -196,7 +201,7 @@ def open_training_data(config: RunConfig, strategy) -> TrainingData:
                          f"--tile-size {config.model.input_size}) or set model.input_size.")
     copies = 2 if data.augmentation == "double" else 1   # run 5.11: every tile plus an augmented copy
     replicas = strategy.num_replicas_in_sync
-    return TrainingData(config, global_batch=config.train.batch_size * replicas,
+    return TrainingData(config, normalization, global_batch=config.train.batch_size * replicas,
                         train_tiles=len(counts["train"]) * copies, val_tiles=len(counts["val"]),
                         auto_shard_by_data=isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy))
 
