@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 
+from landcover_qgis_plugin.core.errors import InputError
 from trainer.config import CONFIG_DIR, load_config
 
 # Every bundled config as it resolved before the configs stated only what differs from a base.
@@ -43,13 +44,13 @@ def test_a_file_states_only_what_differs_from_its_base(tmp_path):
 
 def test_unknown_keys_are_refused_naming_the_key_and_the_file(tmp_path):
     typo = write(tmp_path, "typo", "base: run_5_10\ntrain:\n  batch_sise: 4\n")
-    with pytest.raises(ValueError, match=r"typo\.yaml\.train: unknown key\(s\) \['batch_sise'\]"):
+    with pytest.raises(InputError, match=r"typo\.yaml\.train: unknown key\(s\) \['batch_sise'\]"):
         load_config(typo)
     child = write(tmp_path, "child", "base: typo.yaml\n")
-    with pytest.raises(ValueError, match=r"typo\.yaml\.train: unknown key\(s\) \['batch_sise'\]"):
+    with pytest.raises(InputError, match=r"typo\.yaml\.train: unknown key\(s\) \['batch_sise'\]"):
         load_config(child)
     stage = write(tmp_path, "stage", "train:\n  stages:\n    - learning_rte: 0.1\n")
-    with pytest.raises(ValueError, match=r"stage\.yaml\.train\.stages\[0\]: unknown key\(s\) \['learning_rte'\]"):
+    with pytest.raises(InputError, match=r"stage\.yaml\.train\.stages\[0\]: unknown key\(s\) \['learning_rte'\]"):
         load_config(stage)
 
 
@@ -57,9 +58,9 @@ def test_base_cycles_and_missing_bases_say_which_files(tmp_path):
     write(tmp_path, "a", "base: b.yaml\n")
     write(tmp_path, "b", "base: c.yaml\n")
     write(tmp_path, "c", "base: ./a.yaml\n")
-    with pytest.raises(ValueError, match=r"c\.yaml: its bases form a cycle: .*a\.yaml -> .*b\.yaml -> "
+    with pytest.raises(InputError, match=r"c\.yaml: its bases form a cycle: .*a\.yaml -> .*b\.yaml -> "
                                          r".*c\.yaml -> .*a\.yaml"):
         load_config(tmp_path / "a.yaml")
     write(tmp_path, "lost", "base: run_5_99\n")
-    with pytest.raises(FileNotFoundError, match=r"Base config 'run_5_99' of .*lost\.yaml not found.*run_5_10"):
+    with pytest.raises(InputError, match=r"Base config 'run_5_99' of .*lost\.yaml not found.*run_5_10"):
         load_config(tmp_path / "lost.yaml")

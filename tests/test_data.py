@@ -13,7 +13,9 @@ import numpy as np
 import pytest
 from osgeo import gdal
 
+from landcover_qgis_plugin.core.errors import InputError
 from landcover_qgis_plugin.core.geotiff import write_geotiff
+from trainer import cli
 from trainer.data import landcoverai
 from trainer.data.landcoverai import DownloadError, download, prepare
 from trainer.data.tiles import cut_tiles, grid_cells, tile_ids
@@ -116,7 +118,7 @@ def test_rerun_does_no_work_and_a_changed_source_is_cut_again(tmp_path):
 def test_image_without_mask_is_a_clear_error(tmp_path):
     source = _dataset(tmp_path / "src")
     (source / "masks" / "N-34-1-A-a-1-1.tif").unlink()
-    with pytest.raises(FileNotFoundError, match="No mask for image 'N-34-1-A-a-1-1'"):
+    with pytest.raises(InputError, match="No mask for image 'N-34-1-A-a-1-1'"):
         cut_tiles(source / "images", source / "masks", tmp_path / "output")
 
 
@@ -222,10 +224,7 @@ def test_offline_gives_one_message_naming_the_url_and_the_way_out(tmp_path, caps
     assert url in message and "--source /path/to/landcover.ai.v1.zip" in message
     assert str(tmp_path / "landcover.ai.v1.zip") in message
     # Through the command: exit status 2 and that single line.
-    parser = argparse.ArgumentParser()
-    landcoverai.add_parser(parser.add_subparsers())
-    args = parser.parse_args(["data", "--source", url, "--root", str(tmp_path / "root")])
-    assert args.func(args) == 2
+    assert cli.main(["data", "--source", url, "--root", str(tmp_path / "root")]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("error: Cannot download " + url) and "\n" not in err
 
@@ -252,7 +251,7 @@ def test_prepare_from_archive_with_a_top_folder(tmp_path):
     assert prepare(str(archive), root)["tiles"] == 6
     assert (root / "images" / "N-34-1-A-a-1-1.tif").is_file()
     assert (root / "val.txt").read_text().split() == ["N-34-1-A-a-1-1_5"]
-    with pytest.raises(ValueError, match="SHA-256"):
+    with pytest.raises(InputError, match="SHA-256"):
         prepare(str(archive), tmp_path / "other", sha256="f" * 64)
 
 
@@ -262,7 +261,7 @@ def test_corrupt_local_archive_is_an_error_and_leaves_nothing_half_written(tmp_p
     archive = tmp_path / "landcover.ai.v1.zip"
     archive.write_bytes(_zip(folder).replace(b"CHECKSUMMED-CONTENT-0123456789", b"CHECKSUMMED-CONTENT-0123456780"))
     root = tmp_path / "root"
-    with pytest.raises(ValueError, match="corrupt"):
+    with pytest.raises(InputError, match="corrupt"):
         prepare(str(archive), root)
     assert not (root / "train.txt").exists() and not list(root.rglob("*.part*"))
 
@@ -280,8 +279,8 @@ def test_prepare_from_folder_via_the_command(tmp_path, capsys):
     args = parser.parse_args(["data", "--source", str(source), "--root", str(tmp_path / "small"), "--tile-size", "256"])
     assert args.func(args) == 0
     assert "assume --tile-size 512" in capsys.readouterr().err
-    with pytest.raises(FileNotFoundError, match="not a URL, an archive or a folder"):
+    with pytest.raises(InputError, match="not a URL, an archive or a folder"):
         prepare(str(tmp_path / "nothing-here"), root)
     os.rename(source / "masks", source / "labels")
-    with pytest.raises(FileNotFoundError, match="has no masks/ folder"):
+    with pytest.raises(InputError, match="has no masks/ folder"):
         prepare(str(source), root)

@@ -6,10 +6,11 @@ import numpy as np
 import pytest
 import yaml
 
+from landcover_qgis_plugin.core.errors import InputError, OutputExistsError
 from landcover_qgis_plugin.core.modelfile import (
     METADATA_MEMBER, ModelFileError, load_model, read_metadata, save_model, metadata_for)
 from trainer.config import RunConfig, ModelConfig, DataConfig
-from trainer.export import export_run
+from trainer.export import build_metadata, export_run
 from trainer.runs import RunPaths
 
 
@@ -52,12 +53,18 @@ def test_export_keeps_an_existing_file_unless_told(run_dir, tmp_path):
     root, _ = run_dir
     target = tmp_path / "model.keras"
     target.write_bytes(b"precious")
-    with pytest.raises(FileExistsError, match="already exists"):
+    with pytest.raises(OutputExistsError, match="already exists"):
         export_run(root, target)
     assert target.read_bytes() == b"precious"
     assert list(tmp_path.iterdir()) == [target]  # no temporary file left behind
     export_run(root, target, overwrite=True)
     assert read_metadata(target).input_size == 64
+
+
+def test_export_refuses_a_run_without_landcover_ai_classes(tmp_path):
+    config = RunConfig(model=ModelConfig(num_classes=3))
+    with pytest.raises(InputError, match="has 3 classes; the exporter knows LandCover.ai's 5"):
+        build_metadata(config, RunPaths(tmp_path), resolution_cm=25.0)
 
 
 def test_onnx_export_matches_keras_and_carries_deepness_metadata(run_dir, tmp_path):

@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 import yaml
 
+from landcover_qgis_plugin.core.errors import InputError, OutputExistsError
 from trainer.config import CONFIG_DIR, RunConfig, load_config
 from trainer.fit import (clear_run, config_from_args, open_training_data, parse_overrides,
                          pretrained_file)
@@ -184,7 +185,7 @@ def test_finished_run_says_so_and_refuses_a_different_recipe(run, capsys):
     assert result.already_finished and result.best_miou == pytest.approx(run.state["best_miou"])
     assert "already finished" in capsys.readouterr().out
     assert _history(run.paths) == run.history
-    with pytest.raises(ValueError, match="different config.*train.batch_size.*--restart"):
+    with pytest.raises(OutputExistsError, match="different config.*train.batch_size.*--restart"):
         fit(load_config(run.config_file, {"train.batch_size": 8}))
 
 
@@ -252,7 +253,10 @@ def test_missing_data_and_weights_say_what_to_do(tmp_path, capsys):
     import tensorflow as tf
 
     config = load_config("tiny", {"data.root": str(tmp_path / "nowhere")})
-    with pytest.raises(FileNotFoundError, match="python -m trainer data"):
+    with pytest.raises(InputError, match="python -m trainer data"):
+        open_training_data(config, tf.distribute.get_strategy())
+    config.data.normalization = "imagenet"
+    with pytest.raises(InputError, match="data.normalization: Unknown normalisation 'imagenet'"):
         open_training_data(config, tf.distribute.get_strategy())
     missing = "weights/deeplabv3_xception_tf_dim_ordering_tf_kernels_cityscapes.h5"
     assert pretrained_file(str(tmp_path / missing)) is None
@@ -266,7 +270,7 @@ def test_missing_data_and_weights_say_what_to_do(tmp_path, capsys):
 def test_overrides_and_restart(tmp_path):
     assert parse_overrides(["train.batch_size=4", "train.stages=[]", "model.pretrained=null"]) == {
         "train.batch_size": 4, "train.stages": [], "model.pretrained": None}
-    with pytest.raises(ValueError, match="KEY=VALUE"):
+    with pytest.raises(InputError, match="KEY=VALUE"):
         parse_overrides(["train.batch_size"])
     paths = RunPaths(tmp_path)
     for folder in (paths.backup_dir, paths.tensorboard, paths.evaluation):

@@ -5,6 +5,7 @@ import keras
 import numpy as np
 import pytest
 
+from landcover_qgis_plugin.core.errors import InputError
 from trainer.losses import (INVERSE_FREQUENCY_WEIGHTS, LOSS_NAMES, FocalCrossEntropy, get_loss,
                             inverse_frequency_weights, resolve_class_weights)
 from trainer.metrics import (confusion_matrix, iou_from_confusion, miou_metric, tile_confusion_matrices,
@@ -127,11 +128,13 @@ def test_inverse_frequency_weights_reproduce_the_reference_numbers():
     (lambda: get_loss("dice", 5, "inverse_frequency"), "takes no class weights"),
     (lambda: get_loss("focal", 3, "inverse_frequency"), "model has 3"),
     (lambda: get_loss("focal", 3, [1.0, 2.0]), "3 positive numbers"),
+    (lambda: get_loss("focal", 2, ["rare", "common"]), "2 positive numbers"),
+    (lambda: get_loss("focal", 2, 3), "2 positive numbers"),
     (lambda: get_loss("focal", 2, "balanced"), "Unknown class_weights"),
     (lambda: inverse_frequency_weights([10, 0, 5]), "never occurs"),
 ])
 def test_bad_loss_settings_say_what_to_do(call, message):
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(InputError, match=message):
         call()
 
 
@@ -195,7 +198,7 @@ def test_per_tile_matrices_and_scores():
 
 
 def test_labels_outside_the_classes_are_refused():
-    with pytest.raises(ValueError, match="class values 0..5"):
+    with pytest.raises(InputError, match="class values 0..5"):
         confusion_matrix([[0, 5]], [[0, 1]], 5)
     with pytest.raises(ValueError, match="shapes differ"):
         confusion_matrix([0, 1], [0, 1, 1], 5)

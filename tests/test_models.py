@@ -5,6 +5,7 @@ import keras
 import numpy as np
 import pytest
 
+from landcover_qgis_plugin.core.errors import InputError, ModelFileError
 from trainer.config import ModelConfig
 from trainer.models import build_model, forward_flops, freeze, load_pretrained
 
@@ -164,7 +165,7 @@ def test_width_scales_channels_with_a_floor():
     (dict(num_classes=1), "num_classes"),
 ])
 def test_invalid_configs_are_explained(overrides, message):
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(InputError, match=message):
         build_model(ModelConfig(**overrides))
 
 
@@ -227,7 +228,7 @@ def test_freeze_keras_xception_stages():
 @pytest.mark.parametrize("spec", ["exit", -1, 10_000, 2.5])
 def test_freeze_rejects_unknown_specs(spec):
     model = build_model(ModelConfig(**TINY))
-    with pytest.raises(ValueError, match="freeze"):
+    with pytest.raises(InputError, match="freeze"):
         freeze(model, spec)
 
 
@@ -292,23 +293,23 @@ def test_load_pretrained_keras3_weights_file(tmp_path):
     assert load_pretrained(target, path)["skipped"] == 0
     image = np.random.default_rng(4).normal(size=(1, 64, 64, 3)).astype("float32")
     np.testing.assert_array_equal(run(target, image), run(source, image))
-    with pytest.raises(ValueError, match="same model configuration"):
+    with pytest.raises(ModelFileError, match="same model configuration"):
         load_pretrained(build_model(ModelConfig(**dict(TINY, num_classes=3))), path)
 
 
 def test_load_pretrained_errors(tmp_path):
     model = build_model(ModelConfig(**TINY))
-    with pytest.raises(FileNotFoundError, match="downloads nothing"):
+    with pytest.raises(ModelFileError, match="downloads nothing"):
         load_pretrained(model, tmp_path / "absent.h5")
 
     not_hdf5 = tmp_path / "weights.h5"
     not_hdf5.write_text("not weights")
-    with pytest.raises(ValueError, match="not a readable HDF5"):
+    with pytest.raises(ModelFileError, match="not a readable HDF5"):
         load_pretrained(model, not_hdf5)
 
     unrelated_inputs = keras.Input((8, 8, 3))
     unrelated = keras.Model(unrelated_inputs, keras.layers.Dense(2, name="head")(unrelated_inputs))
     unrelated_path = tmp_path / "unrelated.h5"
     write_port_weights(unrelated, unrelated_path)
-    with pytest.raises(ValueError, match="No layer of this network matches"):
+    with pytest.raises(ModelFileError, match="No layer of this network matches"):
         load_pretrained(model, unrelated_path)

@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 from osgeo import gdal
 
+from landcover_qgis_plugin.core.errors import InputError
 from landcover_qgis_plugin.core.geotiff import write_geotiff
 from landcover_qgis_plugin.core.modelfile import Normalization
 from trainer.data.pipeline import class_pixel_counts, read_split_ids, tile_dataset
@@ -73,16 +74,16 @@ def test_list_files_exclude_lists_and_max_tiles(root, tmp_path):
     assert read_split_ids(root, "train", exclude_list=ranked, max_tiles=2) == [ids[1], ids[2]]
     _, _, served = _collect(tile_dataset(root, "train", 3, "unit", exclude_list=ranked, with_ids=True))
     assert served == kept
-    with pytest.raises(FileNotFoundError, match="test.txt"):
+    with pytest.raises(InputError, match="test.txt"):
         read_split_ids(root, "test")
-    with pytest.raises(FileNotFoundError, match="Tile list"):
+    with pytest.raises(InputError, match="Tile list"):
         read_split_ids(root, "train", exclude_list=tmp_path / "missing.txt")
 
 
 def test_missing_tiles_are_reported_before_training(root, tmp_path):
     (tmp_path / "output").mkdir()
     (tmp_path / "train.txt").write_text("a_0\na_1\n")
-    with pytest.raises(FileNotFoundError, match="2 tile"):
+    with pytest.raises(InputError, match="2 tile"):
         read_split_ids(tmp_path, "train")
 
 
@@ -133,7 +134,7 @@ def test_double_augmentation_adds_one_augmented_copy_per_tile(root):
     np.testing.assert_array_equal(images[:6], plain_images)
     np.testing.assert_array_equal(masks[:6], plain_masks)
     assert not np.array_equal(images[6:], plain_images)
-    with pytest.raises(ValueError, match="augmentation"):
+    with pytest.raises(InputError, match="augmentation"):
         tile_dataset(root, "train", 4, "unit", augmentation="mixup")
 
 
@@ -152,5 +153,5 @@ def test_class_pixel_counts_match_the_masks(root):
     _, masks, _ = _collect(tile_dataset(root, "train", 6, "unit", with_ids=True))
     np.testing.assert_array_equal(counts, np.bincount(masks.ravel(), minlength=5))
     assert counts.sum() == 6 * TILE * TILE and counts.dtype == np.int64 and (counts > 0).all()
-    with pytest.raises(ValueError, match="beyond the 3 classes"):
+    with pytest.raises(InputError, match="beyond the 3 classes"):
         class_pixel_counts(root, "train", num_classes=3)

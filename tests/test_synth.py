@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from osgeo import gdal, osr
 
+from landcover_qgis_plugin.core.errors import InputError, OutputExistsError
 from landcover_qgis_plugin.core.geotiff import write_geotiff
 from trainer.data.synth import CLASS_FRACTIONS, POLAND_BOX_M, generate_scene, write_dataset
 from trainer.data.synth import cli as synth_cli
@@ -144,11 +145,11 @@ def test_dataset_is_reproducible_and_not_rewritten(tmp_path):
     stamps = {p: p.stat().st_mtime_ns for p in first.rglob("*")}
     write_dataset(first, seed=2, images=1, size=1024, tile_size=256)
     assert {p: p.stat().st_mtime_ns for p in first.rglob("*")} == stamps
-    with pytest.raises(FileExistsError, match="--overwrite"):
+    with pytest.raises(OutputExistsError, match="--overwrite"):
         write_dataset(first, seed=3, images=1, size=1024, tile_size=256)
     write_dataset(first, seed=3, images=1, size=1024, tile_size=256, overwrite=True)
     assert sorted(p.name for p in (first / "images").iterdir()) == ["synth-3-00.tif"]
-    with pytest.raises(ValueError, match="at least 3"):
+    with pytest.raises(InputError, match="at least 3"):
         write_dataset(tmp_path / "tiny", images=1, size=600)
 
 

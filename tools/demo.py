@@ -27,6 +27,10 @@ PLUGIN = "landcover_qgis_plugin"
 ALGORITHM = "landcover:segment"
 
 
+class QgisProcessError(Exception):
+    """qgis_process failed; the message carries its output, so no traceback is needed."""
+
+
 def qgis_process_binary() -> str:
     """The real binary: Debian's `qgis_process` wrapper adds --noversioncheck, which 3.22 rejects."""
     for candidate in ("qgis_process.bin", "qgis_process"):
@@ -59,12 +63,12 @@ def segment(orthophoto: Path, model: Path, out_dir: Path) -> dict:
     profile = out_dir / "qgis-profile"
     enabled = qgis_process(["plugins", "enable", PLUGIN], profile)
     if enabled.returncode != 0 and "already enabled" not in enabled.stdout + enabled.stderr:
-        raise RuntimeError(f"qgis_process could not enable {PLUGIN}:\n{enabled.stdout}{enabled.stderr}")
+        raise QgisProcessError(f"qgis_process could not enable {PLUGIN}:\n{enabled.stdout}{enabled.stderr}")
     run = qgis_process(["--json", "run", ALGORITHM, "--", f"INPUT={orthophoto}", f"MODEL={model}",
                         f"OUTPUT={out_dir / 'landcover.gpkg'}", f"OUTPUT_RASTER={out_dir / 'landcover_classes.tif'}"],
                        profile)
     if run.returncode != 0 or "{" not in run.stdout:
-        raise RuntimeError(f"qgis_process run {ALGORITHM} failed:\n{run.stdout[-4000:]}{run.stderr[-4000:]}")
+        raise QgisProcessError(f"qgis_process run {ALGORITHM} failed:\n{run.stdout[-4000:]}{run.stderr[-4000:]}")
     return json.loads(run.stdout[run.stdout.index("{"):])["results"]
 
 
@@ -97,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
         outputs = segment(orthophoto, model, out_dir)
         print_areas(outputs)
         preview = render_preview_png(str(orthophoto), outputs["OUTPUT"], str(model), str(out_dir / "preview.png"))
-    except (OSError, RuntimeError, ValueError) as error:
+    except (OSError, QgisProcessError) as error:   # a missing file or tool, a failed run; not bugs
         print(f"error: {error}", file=sys.stderr)
         return 1
     print(f"\nGeoPackage: {outputs['OUTPUT']}\nClass raster: {outputs['OUTPUT_RASTER']}\nPreview: {preview}")

@@ -23,6 +23,7 @@ from qgis.core import (QgsApplication, QgsMapRendererParallelJob, QgsMapSettings
 from qgis.PyQt.QtCore import QRectF, QSize, Qt  # noqa: E402
 from qgis.PyQt.QtGui import QColor, QFont, QImage, QPainter  # noqa: E402
 
+from landcover_qgis_plugin.core.errors import LandcoverError  # noqa: E402
 from landcover_qgis_plugin.core.modelfile import read_metadata  # noqa: E402
 from landcover_qgis_plugin.core.vectorize import layer_name  # noqa: E402
 from landcover_qgis_plugin.results import class_label, class_layer_uri, style_class_layer  # noqa: E402
@@ -117,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         print(preview(args.orthophoto, args.gpkg, args.model, args.out, args.width))
-    except (OSError, ValueError) as error:
+    except (OSError, LandcoverError) as error:   # unreadable inputs or model file, unwritable PNG
         print(f"error: {error}", file=sys.stderr)
         return 1
     return 0

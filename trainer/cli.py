@@ -40,7 +40,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except KeyboardInterrupt:
         print("Interrupted.", file=sys.stderr)
         return 130
-    except (LandcoverError, FileNotFoundError, FileExistsError, PermissionError, ValueError) as error:
-        # Input problems the user can act on: one clear line, no traceback.
+    except LandcoverError as error:
+        # A problem the user can act on: one clear line. Anything else is a bug and keeps its traceback.
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -19,6 +19,8 @@ from typing import Any, Optional, Union
 
 import yaml
 
+from landcover_qgis_plugin.core.errors import InputError
+
 CONFIG_DIR = Path(__file__).resolve().parent / "configs"
 
 
@@ -89,11 +91,11 @@ def _build(cls, values: Any, where: str):
     if values is None:
         return cls()
     if not isinstance(values, dict):
-        raise ValueError(f"{where}: expected a mapping, got {type(values).__name__}")
+        raise InputError(f"{where}: expected a mapping, got {type(values).__name__}")
     known = {f.name: f for f in dataclasses.fields(cls)}
     unknown = sorted(set(values) - set(known))
     if unknown:
-        raise ValueError(f"{where}: unknown key(s) {unknown}; known keys are {sorted(known)}")
+        raise InputError(f"{where}: unknown key(s) {unknown}; known keys are {sorted(known)}")
     kwargs = {}
     for key, value in values.items():
         nested = {"data": DataConfig, "model": ModelConfig, "train": TrainConfig}.get(key)
@@ -119,7 +121,7 @@ def resolve_config_path(path: str | Path, named_in: Optional[Path] = None) -> Pa
         return bundled
     available = ", ".join(sorted(p.stem for p in CONFIG_DIR.glob("*.yaml")))
     what = f"Base config '{path}' of {named_in}" if named_in is not None else f"Config '{path}'"
-    raise FileNotFoundError(f"{what} not found; give a YAML path or one of: {available}")
+    raise InputError(f"{what} not found; give a YAML path or one of: {available}")
 
 
 def _merge(base: dict, settings: dict) -> dict:
@@ -137,17 +139,17 @@ def _resolved_settings(source: Path, chain: tuple[Path, ...] = ()) -> dict:
     chain = (*chain, source.resolve())
     settings = yaml.safe_load(source.read_text()) or {}
     if not isinstance(settings, dict):
-        raise ValueError(f"{source}: expected a mapping of settings, got {type(settings).__name__}")
+        raise InputError(f"{source}: expected a mapping of settings, got {type(settings).__name__}")
     base = settings.pop("base", None)
     _build(RunConfig, settings, str(source))     # refuses unknown keys, naming the file that has them
     if base is None:
         return settings
     if not isinstance(base, str):
-        raise ValueError(f"{source}: base must be a config name or path, got {base!r}")
+        raise InputError(f"{source}: base must be a config name or path, got {base!r}")
     base_source = resolve_config_path(base, named_in=source)
     if base_source.resolve() in chain:
         cycle = " -> ".join(str(path) for path in (*chain, base_source.resolve()))
-        raise ValueError(f"{source}: its bases form a cycle: {cycle}")
+        raise InputError(f"{source}: its bases form a cycle: {cycle}")
     inherited = _resolved_settings(base_source, chain)
     inherited.pop("output_dir", None)
     return _merge(inherited, settings)

@@ -22,6 +22,7 @@ from typing import Any, Optional, Sequence
 
 import numpy as np
 
+from landcover_qgis_plugin.core.errors import InputError
 from landcover_qgis_plugin.core.files import atomic_write_text
 from landcover_qgis_plugin.core.modelfile import LANDCOVER_AI_CLASSES, ClassInfo, Normalization
 
@@ -190,7 +191,7 @@ def evaluate_batches(model, batches, num_classes: int, normalization: Normalizat
     expected_size = tuple(model.inputs[0].shape[1:3])
     for images, masks, ids in batches:
         if None not in expected_size and tuple(images.shape[1:3]) != expected_size:
-            raise ValueError(f"The model takes {expected_size[0]}x{expected_size[1]} px tiles but the data has "
+            raise InputError(f"The model takes {expected_size[0]}x{expected_size[1]} px tiles but the data has "
                              f"{images.shape[1]}x{images.shape[2]} px tiles; prepare tiles of the model's size "
                              "('python -m trainer data --tile-size ...') or pick the matching model.")
         prediction = np.argmax(np.asarray(model.predict_on_batch(images)), axis=-1).astype(np.uint8)
@@ -298,8 +299,8 @@ def run(args: argparse.Namespace) -> int:
     # The data is checked before the (slow) model load, so a wrong path fails at once.
     data_root = args.data or (load_run_config(args.run).data.root if args.run else DataConfig().root)
     if not Path(data_root).is_dir():
-        raise FileNotFoundError(f"Data folder '{data_root}' does not exist; prepare tiles with "
-                                f"'python -m trainer data --root {data_root}' or pass --data ROOT.")
+        raise InputError(f"Data folder '{data_root}' does not exist; prepare tiles with "
+                         f"'python -m trainer data --root {data_root}' or pass --data ROOT.")
     tile_count = len(read_split_ids(data_root, args.split))
     loaded = load_for_evaluation(args.run, args.model, args.split)
     dataset = tile_dataset(data_root, args.split, args.batch_size, loaded.normalization, with_ids=True)

@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 from typing import Optional
 
+from landcover_qgis_plugin.core.errors import InputError
 from landcover_qgis_plugin.core.modelfile import (
     LANDCOVER_AI_CLASSES, ModelMetadata, Normalization, load_model, save_model)
 
@@ -63,7 +64,7 @@ def describe_training_data(config: RunConfig) -> str:
 def build_metadata(config: RunConfig, paths: RunPaths, resolution_cm: float, name: Optional[str] = None,
                    description: str = "", training_data: Optional[str] = None) -> ModelMetadata:
     if config.model.num_classes != len(LANDCOVER_AI_CLASSES):
-        raise ValueError(f"Run '{paths.root}' has {config.model.num_classes} classes; the exporter knows "
+        raise InputError(f"Run '{paths.root}' has {config.model.num_classes} classes; the exporter knows "
                          f"LandCover.ai's {len(LANDCOVER_AI_CLASSES)} class names and colours only.")
     return ModelMetadata(
         classes=LANDCOVER_AI_CLASSES,

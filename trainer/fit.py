@@ -23,7 +23,9 @@ from typing import Optional, Sequence, Union
 
 import yaml
 
+from landcover_qgis_plugin.core.errors import InputError, ModelFileError, OutputExistsError
 from landcover_qgis_plugin.core.files import atomic_write_text
+from landcover_qgis_plugin.core.modelfile import Normalization
 
 from .config import RunConfig, load_config
 from .runs import RunPaths, load_run_config
@@ -83,7 +85,7 @@ def parse_overrides(pairs: Sequence[str]) -> dict:
     for pair in pairs:
         key, separator, value = pair.partition("=")
         if not separator or not key.strip():
-            raise ValueError(f"--set '{pair}': expected KEY=VALUE, e.g. train.batch_size=4")
+            raise InputError(f"--set '{pair}': expected KEY=VALUE, e.g. train.batch_size=4")
         overrides[key.strip()] = yaml.safe_load(value)
     return overrides
 
@@ -119,6 +121,7 @@ class FitResult:
 class TrainingData:
     """The prepared tiles of a run, counted once, as tf.data datasets batched with the global batch."""
     config: RunConfig
+    normalization: Normalization
     global_batch: int
     train_tiles: int
     val_tiles: int
@@ -149,11 +152,10 @@ class TrainingData:
     def dataset(self, split: str, **options):
         """Batches of one split; `options` go to trainer.data.pipeline.tile_dataset."""
         import tensorflow as tf
-        from landcover_qgis_plugin.core.modelfile import Normalization
         from .data.pipeline import tile_dataset
 
         data = self.config.data
-        dataset = tile_dataset(data.root, split, self.global_batch, Normalization.named(data.normalization),
+        dataset = tile_dataset(data.root, split, self.global_batch, self.normalization,
                                exclude_list=data.exclude_list, max_tiles=data.max_tiles,
                                seed=self.config.train.seed, parallel_calls=data.parallel_calls, **options)
         if self.auto_shard_by_data:
@@ -169,33 +171,37 @@ def open_training_data(config: RunConfig, strategy) -> TrainingData:
     from .data.pipeline import read_split_ids
 
     data = config.data
+    try:
+        normalization = Normalization.named(data.normalization)
+    except ValueError as error:
+        raise InputError(f"data.normalization: {error}") from None
     root = Path(data.root)
     for split in ("train", "val"):
         if not (root / f"{split}.txt").is_file():
-            raise FileNotFoundError(
+            raise InputError(
                 f"No prepared tiles in '{root}' ({split}.txt is missing). Prepare LandCover.ai with "
                 f"'python -m trainer data --root {root}', or a synthetic set with 'python -m trainer synth "
                 f"--out data/synth' then 'python -m trainer data --source data/synth --root {root} "
                 f"--tile-size {config.model.input_size}'; or pass --data ROOT.")
     if data.exclude_list and not Path(data.exclude_list).is_file():
-        raise FileNotFoundError(f"Exclude list '{data.exclude_list}' not found; give a file of tile ids, "
-                                "one per line (e.g. evaluate's lowest_iou_tiles.txt).")
+        raise InputError(f"Exclude list '{data.exclude_list}' not found; give a file of tile ids, "
+                         "one per line (e.g. evaluate's lowest_iou_tiles.txt).")
     counts = {}
     for split in ("train", "val"):
         ids = read_split_ids(root, split, exclude_list=data.exclude_list, max_tiles=data.max_tiles)
         if not ids:
-            raise ValueError(f"The {split} split of '{root}' has no tiles left (after the exclude list "
+            raise InputError(f"The {split} split of '{root}' has no tiles left (after the exclude list "
                              "and max_tiles); check the list files.")
         counts[split] = ids
     first_tile = root / "output" / f"{counts['train'][0]}.jpg"
     height, width, _ = tf.image.extract_jpeg_shape(tf.io.read_file(str(first_tile))).numpy()
     if (height, width) != (config.model.input_size,) * 2:
-        raise ValueError(f"Tiles in '{root}' are {width}x{height} px but the model takes "
+        raise InputError(f"Tiles in '{root}' are {width}x{height} px but the model takes "
                          f"{config.model.input_size} px; prepare tiles of that size (python -m trainer data "
                          f"--tile-size {config.model.input_size}) or set model.input_size.")
     copies = 2 if data.augmentation == "double" else 1   # run 5.11: every tile plus an augmented copy
     replicas = strategy.num_replicas_in_sync
-    return TrainingData(config, global_batch=config.train.batch_size * replicas,
+    return TrainingData(config, normalization, global_batch=config.train.batch_size * replicas,
                         train_tiles=len(counts["train"]) * copies, val_tiles=len(counts["val"]),
                         auto_shard_by_data=isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy))
 
@@ -207,10 +213,10 @@ def fit(config: RunConfig, *, restart: bool = False, backup_every: int = DEFAULT
     from .training.hardware import make_strategy, precision_policy, worker_run_root
 
     if keras.backend.backend() != "tensorflow":
-        raise ValueError(f"fit trains with a tf.data pipeline and needs the TensorFlow Keras backend, not "
+        raise InputError(f"fit trains with a tf.data pipeline and needs the TensorFlow Keras backend, not "
                          f"'{keras.backend.backend()}'; unset KERAS_BACKEND or set it to tensorflow.")
     if backup_every < 1:
-        raise ValueError(f"--backup-every must be a positive number of steps, got {backup_every}.")
+        raise InputError(f"--backup-every must be a positive number of steps, got {backup_every}.")
     strategy = make_strategy(config.train.strategy)
     paths = RunPaths(worker_run_root(strategy, Path(config.output_dir)))
     if restart:
@@ -329,8 +335,8 @@ def load_initial_weights(model, index: int, config: RunConfig, paths: RunPaths) 
                   f"skipped (other shape), {report['missing']} not in the file.")
     elif stage.reload_best:
         if not paths.best_weights.is_file():
-            raise FileNotFoundError(f"Stage {index + 1} reloads the best weights but {paths.best_weights} is "
-                                    "missing; start the run over with --restart.")
+            raise ModelFileError(f"Stage {index + 1} reloads the best weights but {paths.best_weights} is "
+                                 "missing; start the run over with --restart.")
         model.load_weights(paths.best_weights)   # before compile: the network's weights only
         print(f"Stage {index + 1} starts from the best weights so far ({paths.best_weights}).")
     else:
@@ -363,7 +369,7 @@ def make_optimizer(name: str, learning_rate: float):
     try:
         return keras.optimizers.get({"class_name": name, "config": {"learning_rate": learning_rate}})
     except ValueError:
-        raise ValueError(f"Unknown optimizer '{name}' in the config's stages; use a Keras optimizer name "
+        raise InputError(f"Unknown optimizer '{name}' in the config's stages; use a Keras optimizer name "
                          "such as adam, adamw, sgd or rmsprop.") from None
 
 
@@ -375,9 +381,9 @@ def open_run(paths: RunPaths, config: RunConfig):
     if resumable and paths.config.is_file():
         changed = config_differences(load_run_config(paths.root), config) - RESUMABLE_CHANGES
         if changed:
-            raise ValueError(f"'{paths.root}' holds a run started with a different config (differs in "
-                             f"{', '.join(sorted(changed))}). Resume it with the same settings, pass --restart "
-                             "to start it over, or use another --output-dir.")
+            raise OutputExistsError(f"'{paths.root}' holds a run started with a different config (differs in "
+                                    f"{', '.join(sorted(changed))}). Resume it with the same settings, pass "
+                                    "--restart to start it over, or use another --output-dir.")
     return RunState.load(paths.state, len(config.train.stages))
 
 

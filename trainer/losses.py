@@ -12,6 +12,8 @@ from typing import Optional, Sequence, Union
 import keras
 from keras import ops
 
+from landcover_qgis_plugin.core.errors import InputError
+
 # The reference's Dice smoothing term, in numerator and denominator alike.
 DICE_SMOOTH = 1e-6
 # Probabilities are clipped before the log so a confident wrong pixel costs -log(1e-7), not inf.
@@ -26,7 +28,7 @@ def inverse_frequency_weights(pixel_counts: Sequence[int]) -> list[float]:
     """Class weights n / (C · count): rare classes weigh more, a class at 1/C of the pixels weighs 1."""
     counts = [int(c) for c in pixel_counts]
     if not counts or min(counts) <= 0:
-        raise ValueError(f"Inverse-frequency weights need a positive pixel count for every class, got "
+        raise InputError(f"Inverse-frequency weights need a positive pixel count for every class, got "
                          f"{counts}; a class that never occurs in the training tiles cannot be weighted.")
     total = sum(counts)
     return [total / (len(counts) * count) for count in counts]
@@ -38,17 +40,20 @@ def resolve_class_weights(class_weights: ClassWeights, num_classes: int) -> Opti
         return None
     if isinstance(class_weights, str):
         if class_weights != "inverse_frequency":
-            raise ValueError(f"Unknown class_weights '{class_weights}'; use null, 'inverse_frequency' "
+            raise InputError(f"Unknown class_weights '{class_weights}'; use null, 'inverse_frequency' "
                              f"or a list of {num_classes} numbers.")
         if num_classes != len(INVERSE_FREQUENCY_WEIGHTS):
-            raise ValueError(f"class_weights 'inverse_frequency' holds LandCover.ai's "
+            raise InputError(f"class_weights 'inverse_frequency' holds LandCover.ai's "
                              f"{len(INVERSE_FREQUENCY_WEIGHTS)} classes but the model has {num_classes}; "
                              "give a list computed with trainer.losses.inverse_frequency_weights.")
         return list(INVERSE_FREQUENCY_WEIGHTS)
-    weights = [float(w) for w in class_weights]
-    if len(weights) != num_classes or min(weights) <= 0:
-        raise ValueError(f"class_weights must be {num_classes} positive numbers (one per class), "
-                         f"got {list(class_weights)}.")
+    try:
+        weights = [float(w) for w in class_weights]
+    except (TypeError, ValueError):      # a config value that is not a list of numbers
+        weights = None
+    if weights is None or len(weights) != num_classes or min(weights) <= 0:
+        raise InputError(f"class_weights must be {num_classes} positive numbers (one per class), "
+                         f"got {class_weights!r}.")
     return weights
 
 
@@ -160,7 +165,7 @@ def get_loss(name: str, num_classes: int, class_weights: ClassWeights = None) ->
     weights = resolve_class_weights(class_weights, num_classes)
     if name == "dice":
         if weights is not None:
-            raise ValueError("Loss 'dice' takes no class weights; set class_weights to null or use "
+            raise InputError("Loss 'dice' takes no class weights; set class_weights to null or use "
                              "'dice_ce' (whose cross-entropy part is weighted).")
         return SoftDiceLoss(num_classes)
     if name == "sparse_ce":
@@ -168,11 +173,11 @@ def get_loss(name: str, num_classes: int, class_weights: ClassWeights = None) ->
                                  name="sparse_ce" if weights is None else "weighted_ce")
     if name == "weighted_ce":
         if weights is None:
-            raise ValueError("Loss 'weighted_ce' needs class_weights: 'inverse_frequency' or a list of "
+            raise InputError("Loss 'weighted_ce' needs class_weights: 'inverse_frequency' or a list of "
                              f"{num_classes} numbers.")
         return FocalCrossEntropy(num_classes, class_weights=weights, name="weighted_ce")
     if name == "focal":
         return FocalCrossEntropy(num_classes, gamma=2.0, class_weights=weights, name="focal")
     if name == "dice_ce":
         return DiceCrossEntropy(num_classes, class_weights=weights)
-    raise ValueError(f"Unknown loss '{name}'; use one of {', '.join(LOSS_NAMES)}.")
+    raise InputError(f"Unknown loss '{name}'; use one of {', '.join(LOSS_NAMES)}.")

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from landcover_qgis_plugin.core.errors import InputError
+
 
 def _validated_labels(y_true, y_pred, num_classes: int) -> tuple[np.ndarray, np.ndarray]:
     truth = np.asarray(y_true)
@@ -21,7 +23,7 @@ def _validated_labels(y_true, y_pred, num_classes: int) -> tuple[np.ndarray, np.
         raise ValueError(f"Truth and prediction shapes differ: {truth.shape} vs {prediction.shape}.")
     for what, labels in (("truth", truth), ("prediction", prediction)):
         if labels.size and (labels.min() < 0 or labels.max() >= num_classes):
-            raise ValueError(f"The {what} holds class values {labels.min()}..{labels.max()} but only "
+            raise InputError(f"The {what} holds class values {labels.min()}..{labels.max()} but only "
                              f"0..{num_classes - 1} are classes; check the masks and the model's class count.")
     return truth, prediction
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from landcover_qgis_plugin.core.errors import InputError, ModelFileError
+
 from .config import RunConfig, load_config
 
 
@@ -43,8 +45,8 @@ class RunPaths:
 def load_run_config(run_dir: str | Path) -> RunConfig:
     paths = RunPaths(Path(run_dir))
     if not paths.config.is_file():
-        raise FileNotFoundError(f"'{run_dir}' is not a training run folder (no config.yaml); "
-                                "train one with 'python -m trainer fit --config ...'.")
+        raise InputError(f"'{run_dir}' is not a training run folder (no config.yaml); "
+                         "train one with 'python -m trainer fit --config ...'.")
     return load_config(paths.config)
 
 
@@ -55,8 +57,8 @@ def load_run_model(run_dir: str | Path):
     paths = RunPaths(Path(run_dir))
     config = load_run_config(run_dir)
     if not paths.best_weights.is_file():
-        raise FileNotFoundError(f"Run '{run_dir}' has no best weights yet ({paths.best_weights}); "
-                                "let 'python -m trainer fit' finish at least one epoch.")
+        raise ModelFileError(f"Run '{run_dir}' has no best weights yet ({paths.best_weights}); "
+                             "let 'python -m trainer fit' finish at least one epoch.")
     model = build_model(config.model)
     model.load_weights(paths.best_weights)
     return model, config

@@ -10,11 +10,11 @@ class LandcoverError(Exception):
 
 
 class InputError(LandcoverError):
-    """An input raster, area or option the engine cannot use."""
+    """An input the user gave (raster, area, option, config, data set, run folder) that cannot be used."""
 
 
 class ModelFileError(LandcoverError):
-    """A model file is missing, unreadable, or its metadata is missing or wrong."""
+    """A model or weights file is missing, unreadable or of another network, or its metadata is wrong."""
 
 
 class OutputError(LandcoverError):

@@ -21,6 +21,7 @@ import zipfile
 from pathlib import Path
 from typing import Optional
 
+from landcover_qgis_plugin.core.errors import InputError
 from landcover_qgis_plugin.core.files import atomic_output, atomic_write_text
 
 from .tiles import TILE_SIZE, cut_tiles, read_id_list, tile_paths
@@ -33,7 +34,7 @@ CHUNK_BYTES = 1 << 20
 READ_TIMEOUT_S = 60
 
 
-class DownloadError(RuntimeError):
+class DownloadError(InputError):
     """The archive could not be fetched; the message says how to get it another way."""
 
 
@@ -64,14 +65,14 @@ def verify_archive(path: Path, sha256: Optional[str] = None) -> None:
     if sha256:
         actual = sha256_of(path)
         if actual != sha256.strip().lower():
-            raise ValueError(f"Archive '{path}' has SHA-256 {actual}, not the expected {sha256}.")
+            raise InputError(f"Archive '{path}' has SHA-256 {actual}, not the expected {sha256}.")
     try:
         with zipfile.ZipFile(path) as archive:
             broken = archive.testzip()
     except (zipfile.BadZipFile, OSError) as error:
-        raise ValueError(f"Archive '{path}' is not a readable zip file ({error}).") from None
+        raise InputError(f"Archive '{path}' is not a readable zip file ({error}).") from None
     if broken is not None:
-        raise ValueError(f"Archive '{path}' is corrupt (CRC check failed for '{broken}').")
+        raise InputError(f"Archive '{path}' is corrupt (CRC check failed for '{broken}').")
 
 
 def _content_range_total(header: Optional[str]) -> Optional[int]:
@@ -141,7 +142,7 @@ def download(url: str, destination: str | Path, sha256: Optional[str] = None) ->
                             "command again to resume it.")
     try:
         verify_archive(part, sha256)
-    except ValueError as error:
+    except InputError as error:
         part.unlink()
         raise DownloadError(f"The file downloaded from {url} failed verification and was deleted; run the "
                             f"command again to download it afresh. {error}") from None
@@ -155,7 +156,7 @@ def _dataset_prefix(names: list[str], archive: Path) -> str:
         match = re.match(r"^(.*?)images/[^/]+\.tiff?$", name, re.IGNORECASE)
         if match and any(n.startswith(match.group(1) + "masks/") for n in names):
             return match.group(1)
-    raise ValueError(f"Archive '{archive}' holds no images/ and masks/ folders; it is not a LandCover.ai archive.")
+    raise InputError(f"Archive '{archive}' holds no images/ and masks/ folders; it is not a LandCover.ai archive.")
 
 
 def extract_dataset(archive: str | Path, root: str | Path, sha256: Optional[str] = None) -> Path:
@@ -177,7 +178,7 @@ def extract_dataset(archive: str | Path, root: str | Path, sha256: Optional[str]
         return root
     digest = sha256_of(archive) if expected else None
     if expected and digest != expected:
-        raise ValueError(f"Archive '{archive}' has SHA-256 {digest}, not the expected {sha256}; "
+        raise InputError(f"Archive '{archive}' has SHA-256 {digest}, not the expected {sha256}; "
                          "check that it is the right file.")
     try:
         with zipfile.ZipFile(archive) as zipped:
@@ -196,7 +197,7 @@ def extract_dataset(archive: str | Path, root: str | Path, sha256: Optional[str]
                         open(temporary, "wb") as sink:
                     shutil.copyfileobj(source, sink, CHUNK_BYTES)
     except (zipfile.BadZipFile, zipfile.LargeZipFile) as error:
-        raise ValueError(f"Archive '{archive}' is corrupt ({error}); delete it and download it again.") from None
+        raise InputError(f"Archive '{archive}' is corrupt ({error}); delete it and download it again.") from None
     atomic_write_text(marker, json.dumps({"stamp": stamp, "sha256": digest}), overwrite=True)
     return root
 
@@ -204,8 +205,8 @@ def extract_dataset(archive: str | Path, root: str | Path, sha256: Optional[str]
 def _check_dataset_folder(folder: Path) -> Path:
     missing = [name for name in ("images", "masks") if not (folder / name).is_dir()]
     if missing:
-        raise FileNotFoundError(f"'{folder}' has no {' or '.join(f'{m}/' for m in missing)} folder; a LandCover.ai "
-                                "folder holds images/, masks/, train.txt, val.txt and test.txt.")
+        raise InputError(f"'{folder}' has no {' or '.join(f'{m}/' for m in missing)} folder; a LandCover.ai "
+                         "folder holds images/, masks/, train.txt, val.txt and test.txt.")
     return folder
 
 
@@ -215,7 +216,7 @@ def _install_lists(dataset: Path, root: Path) -> dict[str, list[str]]:
     for split in SPLITS:
         source, target = dataset / f"{split}.txt", root / f"{split}.txt"
         if not source.is_file():
-            raise FileNotFoundError(f"'{source}' is missing; the dataset folder needs train.txt, val.txt and test.txt.")
+            raise InputError(f"'{source}' is missing; the dataset folder needs train.txt, val.txt and test.txt.")
         if source.resolve() != target.resolve() and (not target.is_file() or target.read_bytes() != source.read_bytes()):
             with atomic_output(target, overwrite=True) as temporary:
                 shutil.copyfile(source, temporary)
@@ -235,13 +236,13 @@ def prepare(source: str, root: str | Path, tile_size: int = TILE_SIZE, sha256: O
         dataset = extract_dataset(archive, root, sha256)
     elif Path(source).is_dir():
         if sha256:
-            raise ValueError("--sha256 checks an archive; the source given is a folder.")
+            raise InputError("--sha256 checks an archive; the source given is a folder.")
         dataset = _check_dataset_folder(Path(source))
     elif Path(source).is_file():
         dataset = extract_dataset(source, root, sha256)
     else:
-        raise FileNotFoundError(f"Source '{source}' is not a URL, an archive or a folder; give the LandCover.ai "
-                                f"URL, the path of landcover.ai.v1.zip, or a folder with images/ and masks/.")
+        raise InputError(f"Source '{source}' is not a URL, an archive or a folder; give the LandCover.ai "
+                         f"URL, the path of landcover.ai.v1.zip, or a folder with images/ and masks/.")
     output = root / "output"
     tiles = cut_tiles(dataset / "images", dataset / "masks", output, tile_size)
     lists = _install_lists(dataset, root)
@@ -264,11 +265,7 @@ def add_parser(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        summary = prepare(args.source, args.root, args.tile_size, args.sha256)
-    except DownloadError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+    summary = prepare(args.source, args.root, args.tile_size, args.sha256)
     counts = ", ".join(f"{split} {count}" for split, count in summary["splits"].items())
     print(f"{summary['tiles']} tiles in {Path(args.root) / 'output'}; lists: {counts}.")
     if summary["missing"]:

@@ -14,6 +14,7 @@ from typing import Optional
 
 import numpy as np
 
+from landcover_qgis_plugin.core.errors import InputError
 from landcover_qgis_plugin.core.modelfile import Normalization
 
 from .tiles import read_id_list, tile_paths
@@ -33,8 +34,8 @@ def read_split_ids(root: str | Path, split: str, exclude_list: str | Path | None
     root = Path(root)
     list_file = root / f"{split}.txt"
     if not list_file.is_file():
-        raise FileNotFoundError(f"'{list_file}' not found; prepare the tiles first with "
-                                f"'python -m trainer data --root {root}'.")
+        raise InputError(f"'{list_file}' not found; prepare the tiles first with "
+                         f"'python -m trainer data --root {root}'.")
     ids = read_id_list(list_file)
     if exclude_list:
         excluded = set(read_id_list(exclude_list))
@@ -43,10 +44,10 @@ def read_split_ids(root: str | Path, split: str, exclude_list: str | Path | None
         ids = ids[:max_tiles]
     missing = [tile for tile in ids if not all(p.is_file() for p in tile_paths(root / "output", tile))]
     if missing:
-        raise FileNotFoundError(f"{len(missing)} tile(s) of '{list_file}' are missing from '{root / 'output'}' "
-                                f"(first: {missing[0]}); run 'python -m trainer data --root {root}' to cut them.")
+        raise InputError(f"{len(missing)} tile(s) of '{list_file}' are missing from '{root / 'output'}' "
+                         f"(first: {missing[0]}); run 'python -m trainer data --root {root}' to cut them.")
     if not ids:
-        raise ValueError(f"No tiles left in split '{split}' of '{root}' after the exclude list and max_tiles.")
+        raise InputError(f"No tiles left in split '{split}' of '{root}' after the exclude list and max_tiles.")
     return ids
 
 
@@ -82,7 +83,7 @@ def tile_dataset(root: str | Path, split: str, batch_size: int,
     import tensorflow as tf
 
     if augmentation not in AUGMENTATIONS:
-        raise ValueError(f"Unknown augmentation '{augmentation}'; use one of {list(AUGMENTATIONS)}.")
+        raise InputError(f"Unknown augmentation '{augmentation}'; use one of {list(AUGMENTATIONS)}.")
     if isinstance(normalization, str):
         normalization = Normalization.named(normalization)
     ids = read_split_ids(root, split, exclude_list, max_tiles)
@@ -132,12 +133,12 @@ def class_pixel_counts(root: str | Path, split: str = "train", num_classes: int 
         mask_path = tile_paths(Path(root) / "output", tile)[1]
         dataset = gdal.Open(str(mask_path))
         if dataset is None:
-            raise ValueError(f"Cannot read mask tile '{mask_path}'; cut the tiles again with 'python -m trainer data'.")
+            raise InputError(f"Cannot read mask tile '{mask_path}'; cut the tiles again with 'python -m trainer data'.")
         labels = dataset.GetRasterBand(1).ReadAsArray()
         dataset = None
         tile_counts = np.bincount(labels.ravel(), minlength=num_classes)
         if len(tile_counts) > num_classes:
-            raise ValueError(f"Mask tile '{mask_path}' has class value {len(tile_counts) - 1}, "
+            raise InputError(f"Mask tile '{mask_path}' has class value {len(tile_counts) - 1}, "
                              f"beyond the {num_classes} classes 0..{num_classes - 1}.")
         counts += tile_counts
     return counts

@@ -15,6 +15,7 @@ from typing import Iterator, NamedTuple
 
 import numpy as np
 
+from landcover_qgis_plugin.core.errors import InputError, OutputError
 from landcover_qgis_plugin.core.files import atomic_output, atomic_write_text
 
 TILE_SIZE = 512
@@ -34,7 +35,7 @@ class Cell(NamedTuple):
 def grid_cells(height: int, width: int, tile_size: int = TILE_SIZE) -> Iterator[Cell]:
     """Full tiles of an image with their official numbers; partial cells are skipped but counted."""
     if tile_size < 1:
-        raise ValueError(f"Tile size must be a positive number of pixels, got {tile_size}.")
+        raise InputError(f"Tile size must be a positive number of pixels, got {tile_size}.")
     columns = -(-width // tile_size)
     for grid_row, row in enumerate(range(0, height, tile_size)):
         for grid_col, col in enumerate(range(0, width, tile_size)):
@@ -64,7 +65,7 @@ def read_id_list(path: str | Path) -> list[str]:
     """
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"Tile list '{path}' not found; give a text file with one tile id per line.")
+        raise InputError(f"Tile list '{path}' not found; give a text file with one tile id per line.")
     ids = []
     for line in path.read_text().splitlines():
         fields = line.split("#", 1)[0].split()
@@ -83,9 +84,9 @@ def _open_raster(path: Path):
     try:
         dataset = gdal.Open(str(path))
     except RuntimeError as error:           # when some other code enabled GDAL exceptions
-        raise ValueError(f"Cannot read raster '{path}': {error}") from None
+        raise InputError(f"Cannot read raster '{path}': {error}") from None
     if dataset is None:
-        raise ValueError(f"Cannot read raster '{path}': {gdal.GetLastErrorMsg() or 'not a raster GDAL knows'}.")
+        raise InputError(f"Cannot read raster '{path}': {gdal.GetLastErrorMsg() or 'not a raster GDAL knows'}.")
     return dataset
 
 
@@ -99,7 +100,7 @@ def _write_tile(driver_name: str, path: Path, bands: np.ndarray, options: list[s
     with atomic_output(path, overwrite=True) as partial:
         written = gdal.GetDriverByName(driver_name).CreateCopy(str(partial), memory, strict=0, options=options)
         if written is None:
-            raise OSError(f"Could not write tile '{path}': {gdal.GetLastErrorMsg()}")
+            raise OutputError(f"Could not write tile '{path}': {gdal.GetLastErrorMsg()}")
         written.FlushCache()
         written = None
 
@@ -136,8 +137,8 @@ def _find_mask(masks_dir: Path, stem: str) -> Path:
         candidate = masks_dir / f"{stem}{suffix}"
         if candidate.is_file():
             return candidate
-    raise FileNotFoundError(f"No mask for image '{stem}' in '{masks_dir}' (expected {stem}.tif); "
-                            "every image needs a mask with the same file name.")
+    raise InputError(f"No mask for image '{stem}' in '{masks_dir}' (expected {stem}.tif); "
+                     "every image needs a mask with the same file name.")
 
 
 def cut_image(image_path: Path, mask_path: Path, out_dir: Path, tile_size: int = TILE_SIZE) -> list[str]:
@@ -146,15 +147,15 @@ def cut_image(image_path: Path, mask_path: Path, out_dir: Path, tile_size: int =
     mask = _open_raster(mask_path)
     width, height = image.RasterXSize, image.RasterYSize
     if (mask.RasterXSize, mask.RasterYSize) != (width, height):
-        raise ValueError(f"Mask '{mask_path}' is {mask.RasterXSize}x{mask.RasterYSize} px but image "
+        raise InputError(f"Mask '{mask_path}' is {mask.RasterXSize}x{mask.RasterYSize} px but image "
                          f"'{image_path}' is {width}x{height} px; they must share one grid.")
     if image.RasterCount < 3:
-        raise ValueError(f"Image '{image_path}' has {image.RasterCount} band(s); RGB (3 bands) is needed.")
+        raise InputError(f"Image '{image_path}' has {image.RasterCount} band(s); RGB (3 bands) is needed.")
     gdal = _gdal()
     for source, bands in ((image, (1, 2, 3)), (mask, (1,))):
         for band in bands:
             if source.GetRasterBand(band).DataType != gdal.GDT_Byte:
-                raise ValueError(f"'{source.GetDescription()}' band {band} is not 8-bit; LandCover.ai "
+                raise InputError(f"'{source.GetDescription()}' band {band} is not 8-bit; LandCover.ai "
                                  "images and masks are 8-bit (Byte) rasters.")
     stem = image_path.stem
     written: list[str] = []
@@ -186,8 +187,8 @@ def cut_tiles(images_dir: str | Path, masks_dir: str | Path, out_dir: str | Path
     images_dir, masks_dir, out_dir = Path(images_dir), Path(masks_dir), Path(out_dir)
     images = sorted(p for p in images_dir.glob("*") if p.suffix.lower() in RASTER_SUFFIXES)
     if not images:
-        raise FileNotFoundError(f"No GeoTIFF images (*.tif) in '{images_dir}'; point at a LandCover.ai "
-                                "folder holding images/ and masks/.")
+        raise InputError(f"No GeoTIFF images (*.tif) in '{images_dir}'; point at a LandCover.ai "
+                         "folder holding images/ and masks/.")
     (out_dir / DONE_DIR).mkdir(parents=True, exist_ok=True)
     total = 0
     for image_path in tqdm(images, desc="Cutting tiles", unit="image"):

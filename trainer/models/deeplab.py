@@ -21,6 +21,8 @@ from __future__ import annotations
 import keras
 from keras import layers
 
+from landcover_qgis_plugin.core.errors import InputError
+
 from ..config import ModelConfig
 from .blocks import HEAD_EPSILON, conv_bn_relu, resize_to, scaled_channels, separable_conv_bn
 from .xception import BackboneFeatures, keras_xception, modified_xception
@@ -33,25 +35,25 @@ DROPOUT = 0.1
 
 def _check(config: ModelConfig) -> None:
     if config.backbone not in OUTPUT_STRIDES:
-        raise ValueError(f"model.backbone '{config.backbone}' is unknown; "
+        raise InputError(f"model.backbone '{config.backbone}' is unknown; "
                          f"use one of {sorted(OUTPUT_STRIDES)}")
     strides = OUTPUT_STRIDES[config.backbone]
     if config.output_stride not in strides:
-        raise ValueError(f"model.output_stride {config.output_stride} is not available with "
+        raise InputError(f"model.output_stride {config.output_stride} is not available with "
                          f"backbone {config.backbone}; use one of {list(strides)}")
     if config.decoder not in DECODERS:
-        raise ValueError(f"model.decoder '{config.decoder}' is unknown; use one of {list(DECODERS)}")
+        raise InputError(f"model.decoder '{config.decoder}' is unknown; use one of {list(DECODERS)}")
     if config.num_classes < 2:
-        raise ValueError(f"model.num_classes must be at least 2, got {config.num_classes}")
+        raise InputError(f"model.num_classes must be at least 2, got {config.num_classes}")
     if config.input_size <= 0 or config.input_size % config.output_stride:
-        raise ValueError(f"model.input_size {config.input_size} must be a positive multiple of the "
+        raise InputError(f"model.input_size {config.input_size} must be a positive multiple of the "
                          f"output stride {config.output_stride}")
     if config.width <= 0:
-        raise ValueError(f"model.width must be positive, got {config.width}")
+        raise InputError(f"model.width must be positive, got {config.width}")
     if config.backbone == "modified_xception" and config.middle_units < 1:
-        raise ValueError(f"model.middle_units must be at least 1, got {config.middle_units}")
+        raise InputError(f"model.middle_units must be at least 1, got {config.middle_units}")
     if config.backbone == "keras_xception" and (config.width != 1.0 or config.middle_units != 16):
-        raise ValueError("backbone keras_xception has the fixed layout of keras.applications."
+        raise InputError("backbone keras_xception has the fixed layout of keras.applications."
                          "Xception: leave model.width at 1.0 and model.middle_units at 16, or use "
                          "backbone modified_xception for smaller networks")
 

@@ -12,6 +12,8 @@ from typing import Optional, Union
 
 import keras
 
+from landcover_qgis_plugin.core.errors import InputError
+
 from .xception import STAGE_SUCCESSORS
 
 STAGES = ("entry", "middle", "backbone")
@@ -44,12 +46,12 @@ def _frozen_names(model: keras.Model, spec: FreezeSpec) -> set[str]:
         spec = int(spec)
     if isinstance(spec, int) and not isinstance(spec, bool):
         if not 0 <= spec <= len(model.layers):
-            raise ValueError(f"freeze index {spec} is outside the model's 0..{len(model.layers)} "
+            raise InputError(f"freeze index {spec} is outside the model's 0..{len(model.layers)} "
                              "layers")
         return {layer.name for layer in model.layers[:spec]}
     if isinstance(spec, str) and spec.strip().lower() in STAGES:
         return stage_layer_names(model, spec.strip().lower())
-    raise ValueError(f"freeze {spec!r} is not understood; use one of {list(STAGES)}, a layer index "
+    raise InputError(f"freeze {spec!r} is not understood; use one of {list(STAGES)}, a layer index "
                      "(layers below it are frozen, e.g. 324) or none")
 
 

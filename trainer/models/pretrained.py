@@ -20,6 +20,8 @@ import h5py
 import keras
 import numpy as np
 
+from landcover_qgis_plugin.core.errors import ModelFileError
+
 from .xception import keras_xception_application
 
 
@@ -44,9 +46,9 @@ def _imagenet_xception_weights(path: Path) -> dict[str, list[np.ndarray]]:
     try:
         application = keras_xception_application(weights=str(path))
     except ValueError as error:
-        raise ValueError(f"'{path}' looks like keras.applications Xception weights but does not fit "
-                         f"its convolutional base ({error}); use the ImageNet 'notop' file "
-                         "xception_weights_tf_dim_ordering_tf_kernels_notop.h5") from None
+        raise ModelFileError(f"'{path}' looks like keras.applications Xception weights but does not fit "
+                             f"its convolutional base ({error}); use the ImageNet 'notop' file "
+                             "xception_weights_tf_dim_ordering_tf_kernels_notop.h5") from None
     return {layer.name: layer.get_weights() for layer in application.layers if layer.weights}
 
 
@@ -64,10 +66,10 @@ def _assign_by_name(model: keras.Model, weights: dict, path: Path) -> dict:
             layer.set_weights(arrays)
             matched.append(layer.name)
     if not matched:
-        raise ValueError(f"No layer of this network matches '{path}' by name and shape: the file holds "
-                         f"{len(weights)} layers such as {sorted(weights)[:3]}. Use the keras-deeplab-"
-                         "v3-plus Xception weights (modified_xception) or the Keras Xception ImageNet "
-                         "'notop' file (keras_xception)")
+        raise ModelFileError(f"No layer of this network matches '{path}' by name and shape: the file holds "
+                             f"{len(weights)} layers such as {sorted(weights)[:3]}. Use the keras-deeplab-"
+                             "v3-plus Xception weights (modified_xception) or the Keras Xception ImageNet "
+                             "'notop' file (keras_xception)")
     return {"matched": len(matched), "skipped": len(skipped), "missing": len(missing),
             "skipped_layers": skipped, "missing_layers": missing}
 
@@ -81,10 +83,10 @@ def _load_same_architecture(model: keras.Model, path: Path) -> dict:
                                                       "'_operations_by_depth")
             model.load_weights(path)
     except ValueError as error:
-        raise ValueError(f"'{path}' is a Keras 3 weights file of a different network ({error}). Such "
-                         "files load only into the same model configuration; to start a different "
-                         "one from it, load it into its own model and save that with "
-                         "model.save('weights.h5'), which keys weights by layer name") from None
+        raise ModelFileError(f"'{path}' is a Keras 3 weights file of a different network ({error}). Such "
+                             "files load only into the same model configuration; to start a different "
+                             "one from it, load it into its own model and save that with "
+                             "model.save('weights.h5'), which keys weights by layer name") from None
     count = sum(1 for layer in model.layers if layer.weights)
     return {"matched": count, "skipped": 0, "missing": 0, "skipped_layers": [], "missing_layers": []}
 
@@ -94,10 +96,10 @@ def load_pretrained(model: keras.Model, path: Union[str, Path]) -> dict:
     (not in the file) layer counts and the skipped and missing layer names."""
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"Pretrained weights '{path}' not found. This tool downloads nothing: "
-                                "fetch the keras-deeplab-v3-plus Cityscapes / Pascal VOC Xception .h5 "
-                                "(or the Keras Xception ImageNet 'notop' .h5) on a machine with network "
-                                "access and give its local path")
+        raise ModelFileError(f"Pretrained weights '{path}' not found. This tool downloads nothing: "
+                             "fetch the keras-deeplab-v3-plus Cityscapes / Pascal VOC Xception .h5 "
+                             "(or the Keras Xception ImageNet 'notop' .h5) on a machine with network "
+                             "access and give its local path")
     try:
         with h5py.File(path, "r") as file:
             group = file["model_weights"] if "model_weights" in file else file
@@ -105,11 +107,11 @@ def load_pretrained(model: keras.Model, path: Union[str, Path]) -> dict:
             keyed_by_position = "layers" in file or "vars" in file
             weights = _read_by_name(group) if keyed_by_name else {}
     except OSError as error:
-        raise ValueError(f"'{path}' is not a readable HDF5 weights file ({error})") from None
+        raise ModelFileError(f"'{path}' is not a readable HDF5 weights file ({error})") from None
     if not keyed_by_name:
         if keyed_by_position:
             return _load_same_architecture(model, path)
-        raise ValueError(f"'{path}' is an HDF5 file but holds no Keras weights")
+        raise ModelFileError(f"'{path}' is an HDF5 file but holds no Keras weights")
     if _is_keras_application_xception(weights):
         weights = _imagenet_xception_weights(path)
     return _assign_by_name(model, weights, path)

@@ -14,6 +14,8 @@ import sys
 from pathlib import Path
 from typing import Iterator
 
+from landcover_qgis_plugin.core.errors import InputError
+
 STRATEGIES = ("default", "one_device", "mirrored", "multi_worker")
 
 
@@ -54,7 +56,7 @@ def make_strategy(name: str):
                   "on every machine (cluster spec and this machine's task) to train on several.",
                   file=sys.stderr)
         return tf.distribute.MultiWorkerMirroredStrategy()
-    raise ValueError(f"Unknown strategy '{name}'; use one of {', '.join(STRATEGIES)}.")
+    raise InputError(f"Unknown strategy '{name}'; use one of {', '.join(STRATEGIES)}.")
 
 
 def worker_run_root(strategy, root: Path) -> Path:

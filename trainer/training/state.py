@@ -26,6 +26,7 @@ from typing import Optional
 
 import keras
 
+from landcover_qgis_plugin.core.errors import InputError
 from landcover_qgis_plugin.core.files import atomic_output, atomic_write_text
 
 from ..config import StageConfig
@@ -85,10 +86,10 @@ class RunState:
             data = json.loads(path.read_text())
             state = cls(**{**data, "stages": [StageRecord(**s) for s in data["stages"]]})
         except (ValueError, TypeError, KeyError) as error:
-            raise ValueError(f"{path} is not a readable training state ({error}); start the run over "
+            raise InputError(f"{path} is not a readable training state ({error}); start the run over "
                              "with --restart.") from None
         if len(state.stages) != stage_count:
-            raise ValueError(f"{path} records {len(state.stages)} stages but the config has {stage_count}; "
+            raise InputError(f"{path} records {len(state.stages)} stages but the config has {stage_count}; "
                              "resume with the config the run started with, or pass --restart.")
         return state
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from landcover_qgis_plugin.core.errors import InputError, OutputExistsError
 from landcover_qgis_plugin.core.files import atomic_write_text
 from landcover_qgis_plugin.core.geotiff import write_geotiff
 
@@ -50,7 +51,7 @@ def _plan_images(seed: int, images: int, size: int) -> list[_ImagePlan]:
 def _split(ids: list[str], seed: int) -> dict[str, list[str]]:
     """A random train/val/test split of tile ids in the real lists' proportions."""
     if len(ids) < 3:
-        raise ValueError(f"The images give only {len(ids)} tile(s); at least 3 are needed for train, val and "
+        raise InputError(f"The images give only {len(ids)} tile(s); at least 3 are needed for train, val and "
                          "test. Use more or larger images (--images, --size) or a smaller --tile-size.")
     order = [ids[i] for i in np.random.default_rng([seed, 3]).permutation(len(ids))]
     validation = max(1, round(len(ids) * SPLIT_FRACTIONS[1]))
@@ -69,7 +70,7 @@ def write_dataset(out_dir: str | Path = "data/synth", seed: int = 0, images: int
     """
     out = Path(out_dir)
     if images < 1 or size < 1:
-        raise ValueError(f"--images and --size must be positive (got {images} and {size}).")
+        raise InputError(f"--images and --size must be positive (got {images} and {size}).")
     parameters = {"generator_version": GENERATOR_VERSION, "seed": seed, "images": images, "size": size,
                   "tile_size": tile_size}
     manifest = out / MANIFEST
@@ -81,8 +82,8 @@ def write_dataset(out_dir: str | Path = "data/synth", seed: int = 0, images: int
             and all((out / name).is_file() for name in previous.get("files", []))):
         return out
     if out.is_dir() and any(out.iterdir()) and not overwrite:
-        raise FileExistsError(f"'{out}' already holds other files; choose another --out or pass --overwrite "
-                              "to replace the synthetic dataset there.")
+        raise OutputExistsError(f"'{out}' already holds other files; choose another --out or pass --overwrite "
+                                "to replace the synthetic dataset there.")
     for name in previous.get("files", []):         # our own files from an earlier, different run
         (out / name).unlink(missing_ok=True)
     manifest.unlink(missing_ok=True)

@@ -5,6 +5,8 @@ import math
 
 import numpy as np
 
+from landcover_qgis_plugin.core.errors import InputError
+
 from .landscape import farmland, road_network, tree_potential, water_bodies
 from .painting import paint_buildings, paint_lots, paint_roads, paint_trees, paint_water
 from .primitives import BUILDING, WATER, WOODLAND, F32, Canvas, cast_shadow, noise, sweep
@@ -33,7 +35,7 @@ def generate_scene(width: int, height: int, resolution_m: float = 0.25,
     scene looks alike at 0.25 and 0.5 m/px.
     """
     if width < 1 or height < 1 or not resolution_m > 0:
-        raise ValueError(f"A scene of {width}x{height} px at {resolution_m} m/px is not possible; "
+        raise InputError(f"A scene of {width}x{height} px at {resolution_m} m/px is not possible; "
                          "give a positive size and resolution.")
     rng = np.random.default_rng(seed)
     azimuth = rng.uniform(-0.7, 0.7)
