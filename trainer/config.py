@@ -102,6 +102,8 @@ def _build(cls, values: Any, where: str):
         if cls is RunConfig and nested:
             value = _build(nested, value, f"{where}.{key}")
         elif cls is TrainConfig and key == "stages":
+            if not isinstance(value, (list, type(None))):
+                raise InputError(f"{where}.stages: expected a list of stages, got {type(value).__name__}")
             value = [_build(StageConfig, v, f"{where}.stages[{i}]") for i, v in enumerate(value or [])]
         kwargs[key] = value
     return cls(**kwargs)
@@ -137,7 +139,10 @@ def _merge(base: dict, settings: dict) -> dict:
 def _resolved_settings(source: Path, chain: tuple[Path, ...] = ()) -> dict:
     """The settings of `source` merged over those of its chain of bases (without their output_dir)."""
     chain = (*chain, source.resolve())
-    settings = yaml.safe_load(source.read_text()) or {}
+    try:
+        settings = yaml.safe_load(source.read_text()) or {}
+    except yaml.YAMLError as error:
+        raise InputError(f"{source} is not valid YAML ({error}); fix the file.".replace("\n", " ")) from None
     if not isinstance(settings, dict):
         raise InputError(f"{source}: expected a mapping of settings, got {type(settings).__name__}")
     base = settings.pop("base", None)
@@ -162,8 +167,11 @@ def load_config(path: str | Path, overrides: Optional[dict] = None) -> RunConfig
     for dotted, value in (overrides or {}).items():
         node = raw
         *parents, leaf = dotted.split(".")
-        for part in parents:
+        for depth, part in enumerate(parents):
             node = node.setdefault(part, {})
+            if not isinstance(node, dict):
+                raise InputError(f"Override '{dotted}': '{'.'.join(parents[:depth + 1])}' is not a section "
+                                 "of the config.")
         node[leaf] = value
     config = _build(RunConfig, raw, str(source))
     if "output_dir" not in raw:

@@ -23,7 +23,7 @@ from typing import Optional, Sequence, Union
 
 import yaml
 
-from landcover_qgis_plugin.core.errors import InputError, ModelFileError, OutputExistsError
+from landcover_qgis_plugin.core.errors import InputError, ModelFileError, OutputError, OutputExistsError
 from landcover_qgis_plugin.core.files import atomic_write_text
 from landcover_qgis_plugin.core.modelfile import Normalization
 
@@ -228,7 +228,11 @@ def fit(config: RunConfig, *, restart: bool = False, backup_every: int = DEFAULT
         return _result(paths, state, already_finished=True)
 
     data = open_training_data(config, strategy)
-    paths.root.mkdir(parents=True, exist_ok=True)
+    try:
+        paths.root.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise OutputError(f"The run folder '{paths.root}' cannot be created ({error.strerror}); choose another "
+                          "output_dir (--output-dir).") from None
     atomic_write_text(paths.config, yaml.safe_dump(config.to_dict(), sort_keys=False), overwrite=True)
     keras.utils.set_random_seed(config.train.seed)
     first_stage = state.current_stage if state.current_stage is not None else len(state.stages)

@@ -60,5 +60,9 @@ def load_run_model(run_dir: str | Path):
         raise ModelFileError(f"Run '{run_dir}' has no best weights yet ({paths.best_weights}); "
                              "let 'python -m trainer fit' finish at least one epoch.")
     model = build_model(config.model)
-    model.load_weights(paths.best_weights)
+    try:
+        model.load_weights(paths.best_weights)
+    except (OSError, ValueError) as error:  # Keras and h5py say so for a truncated or foreign file
+        raise ModelFileError(f"Run '{run_dir}': its best weights {paths.best_weights} cannot be loaded ({error}); "
+                             "the file may be truncated: train again or restore it.") from None
     return model, config
