@@ -12,7 +12,7 @@ from qgis.core import (QgsLayerTreeGroup, QgsMapLayer, QgsPalettedRasterRenderer
 from qgis.PyQt.QtGui import QColor
 
 from .core.errors import InputError
-from .core.modelfile import ClassInfo
+from .core.modelfile import BACKGROUND, ClassInfo
 from .i18n import tr
 from .paths import CLASS_POLYGONS_QML
 
@@ -53,11 +53,21 @@ def style_class_layer(layer: QgsVectorLayer, color: str) -> None:
     layer.triggerRepaint()
 
 
+CLASS_RASTER_OPACITY = 0.6  # the imagery stays readable under the classes
+
+
 def style_class_raster(layer: QgsRasterLayer, classes: Sequence[ClassInfo]) -> None:
-    """Paletted rendering with the model's colours and class names."""
-    entries = [QgsPalettedRasterRenderer.Class(info.value, QColor(info.color), class_label(info.name))
-               for info in classes]
-    layer.setRenderer(QgsPalettedRasterRenderer(layer.dataProvider(), 1, entries))
+    """Paletted rendering with the model's colours and class names, background transparent and the
+    other classes translucent, so the analyst sees the imagery beneath."""
+    entries = []
+    for info in classes:
+        color = QColor(info.color)
+        if info.value == BACKGROUND:
+            color.setAlpha(0)
+        entries.append(QgsPalettedRasterRenderer.Class(info.value, color, class_label(info.name)))
+    renderer = QgsPalettedRasterRenderer(layer.dataProvider(), 1, entries)
+    renderer.setOpacity(CLASS_RASTER_OPACITY)
+    layer.setRenderer(renderer)
     layer.triggerRepaint()
 
 

@@ -213,6 +213,10 @@ def test_job_runs_in_the_task_manager_and_adds_styled_layers(provider, scene, tm
     assert isinstance(renderer, QgsPalettedRasterRenderer)
     assert [(c.value, c.color.name()) for c in renderer.classes()] == [
         (info.value, info.color) for info in modelfile.LANDCOVER_AI_CLASSES]
+    # Over the imagery: background transparent, the classes translucent, polygons above the raster.
+    assert [c.color.alpha() for c in renderer.classes()] == [0, 255, 255, 255, 255]
+    assert 0 < renderer.opacity() < 1
+    assert isinstance(layers[-1], QgsRasterLayer)
     assert (raster.width(), raster.height()) == (256, 192)
 
     [message] = qgis_iface.messageBar().get_messages(Qgis.Success)
