@@ -22,11 +22,13 @@ from osgeo import ogr
 
 from .errors import Cancelled, InputError, OutputError
 from .files import atomic_output, check_writable
+from .gdalio import call_gdal
+from .grid import pixel_bounds, reflect_indices
 from .limits import StreamLimits
 from .modelfile import ModelMetadata, load_network, read_metadata
 from .options import SegmentationOptions
 from .outputs import CLASS_NODATA, OutputRasters, StripWriter, atomic_raster, probabilities_to_percent
-from .raster import AreaMask, RasterSource, call_gdal, pixel_bounds, reflect_indices
+from .raster import AreaMask, RasterSource
 from .tiling import TileGrid, strips
 from .vectorize import VectorOptions, kept_classes, write_vectors
 

@@ -21,7 +21,8 @@ from osgeo import gdal
 from .errors import OutputError
 from .files import atomic_output
 from .modelfile import ClassInfo
-from .raster import Grid, call_gdal, close_dataset
+from .gdalio import call_gdal, close_dataset
+from .grid import Grid
 
 BLOCK = 256
 CLASS_NODATA = 255

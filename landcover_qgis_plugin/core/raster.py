@@ -34,93 +34,17 @@ from __future__ import annotations
 
 import math
 import os
-from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
 from osgeo import gdal, ogr, osr
 
-from .errors import InputError, LandcoverError
+from .bands import choose_bands, white_point
+from .errors import InputError
+from .gdalio import call_gdal, close_dataset
+from .grid import Grid
 
 SAME_GRID_TOLERANCE = 0.01      # relative pixel-size difference read without resampling
-FLOAT_NEGATIVE_TOLERANCE = 0.05  # share of the white point that negative floats may reach (noise)
-INTEGER_BIT_DEPTHS = (8, 10, 12, 14, 16)
-EXACT_RANGE_PIXELS = 50_000_000  # larger rasters get GDAL's sampled min/max instead of a full pass
-
-
-@dataclass(frozen=True)
-class Grid:
-    """A north-up pixel grid: `width` x `height` pixels of `resolution` CRS units from (x0, y0)."""
-    x0: float
-    y0: float
-    resolution: float
-    width: int
-    height: int
-
-    @property
-    def geotransform(self) -> tuple[float, float, float, float, float, float]:
-        return (self.x0, self.resolution, 0.0, self.y0, 0.0, -self.resolution)
-
-    def window(self, x0: int, y0: int, x1: int, y1: int) -> "Grid":
-        """The sub-grid of pixel columns x0..x1 and rows y0..y1 (exclusive ends)."""
-        return Grid(self.x0 + x0 * self.resolution, self.y0 - y0 * self.resolution,
-                    self.resolution, x1 - x0, y1 - y0)
-
-
-class gdal_errors:
-    """Collect GDAL's messages for this thread instead of printing them, whatever the global mode.
-
-    QGIS shares the GDAL bindings with every plugin, so the global exception switch is left alone;
-    the error handler stack is per thread.
-    """
-
-    def __enter__(self) -> "gdal_errors":
-        gdal.PushErrorHandler("CPLQuietErrorHandler")
-        gdal.ErrorReset()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        gdal.PopErrorHandler()
-
-    @staticmethod
-    def last() -> str:
-        return gdal.GetLastErrorMsg().strip() or "no details from GDAL"
-
-
-def call_gdal(what: str, function, *args, error: type[LandcoverError] = InputError, **kwargs):
-    """Run a GDAL call that signals failure by None or by RuntimeError, as `error` about `what`."""
-    with gdal_errors():
-        try:
-            result = function(*args, **kwargs)
-        except RuntimeError as failure:
-            raise error(f"{what} ({failure}).") from None
-        if result is None:
-            raise error(f"{what} ({gdal_errors.last()}).")
-        return result
-
-
-def close_dataset(dataset) -> None:
-    """Close a GDAL raster or OGR vector dataset now, whoever else still refers to it.
-
-    GDAL 3.8 and newer give every dataset Close(); older OGR data sources have Destroy(). An older
-    raster dataset closes when its last reference goes, so the object owning it holds the only one
-    (nothing keeps it in a local variable a traceback could hold on to).
-    """
-    for name in ("Close", "Destroy"):
-        close = getattr(dataset, name, None)
-        if close is not None:
-            close()
-            return
-
-
-def reflect_indices(start: int, stop: int, size: int) -> np.ndarray:
-    """Indices start..stop-1 folded into 0..size-1 by mirror reflection (no edge pixel repeated)."""
-    indices = np.arange(start, stop)
-    if size == 1:
-        return np.zeros_like(indices)
-    period = 2 * size - 2
-    folded = np.mod(indices, period)
-    return np.where(folded < size, folded, period - folded)
 
 
 def crs_units_in_metres(srs: osr.SpatialReference) -> float:
@@ -159,84 +83,6 @@ def _centre_lon_lat(srs: osr.SpatialReference, geotransform, width: int, height:
     return lon, lat
 
 
-def _choose_bands(dataset: gdal.Dataset, requested: Sequence[int] | None, model_bands: int,
-                  path: str) -> tuple[int, ...]:
-    count = dataset.RasterCount
-    interpretation = [dataset.GetRasterBand(i).GetColorInterpretation() for i in range(1, count + 1)]
-    data_bands = [i for i in range(1, count + 1) if interpretation[i - 1] != gdal.GCI_AlphaBand]
-    if requested:
-        requested = tuple(int(b) for b in requested)
-        if len(requested) != model_bands:
-            raise InputError(f"Band choice {requested} for '{path}' must name {model_bands} bands "
-                             f"(the model's inputs, e.g. red, green, blue).")
-        bad = [b for b in requested if b not in data_bands]
-        if bad:
-            raise InputError(f"'{path}' has no colour band {bad}: it has {count} band(s), "
-                             f"colour bands {data_bands}; pick among those.")
-        return requested
-    if len(data_bands) < model_bands:
-        kind = {1: "one-band", 2: "two-band"}.get(len(data_bands), f"{len(data_bands)}-band")
-        hint = (" It is a paletted image: expand it first with 'gdal_translate -expand rgb'."
-                if interpretation[0] == gdal.GCI_PaletteIndex else
-                " Is it a class mask, an elevation model or a single-channel image? Give the RGB "
-                "orthophoto instead.")
-        raise InputError(f"'{path}' is a {kind} raster; the model needs {model_bands} colour bands "
-                         f"(red, green, blue).{hint}")
-    if model_bands == 3:
-        rgb = [interpretation.index(c) + 1 if c in interpretation else None
-               for c in (gdal.GCI_RedBand, gdal.GCI_GreenBand, gdal.GCI_BlueBand)]
-        if None not in rgb:
-            return tuple(rgb)  # type: ignore[arg-type]
-    if len(data_bands) == model_bands:
-        return tuple(data_bands)
-    raise InputError(f"'{path}' has {len(data_bands)} bands without red/green/blue colour "
-                     f"interpretation; say which {model_bands} bands to use in model order, "
-                     f"e.g. --bands 1,2,3 (or 3,2,1 for BGR).")
-
-
-def _white_point(dataset: gdal.Dataset, bands: Sequence[int], path: str) -> float | None:
-    """The source value that maps to 255, or None for 8-bit data (see the module docstring)."""
-    data_type = dataset.GetRasterBand(bands[0]).DataType
-    if data_type == gdal.GDT_Byte:
-        return None
-    type_name = gdal.GetDataTypeName(data_type)
-    if data_type not in (gdal.GDT_UInt16, gdal.GDT_Int16, gdal.GDT_UInt32, gdal.GDT_Int32,
-                         gdal.GDT_Float32, gdal.GDT_Float64):
-        raise InputError(f"'{path}' holds {type_name} pixels; convert it to 8-bit, 16-bit or float "
-                         "RGB (gdal_translate -ot Byte -scale ...).")
-    low, high = math.inf, -math.inf
-    approximate = dataset.RasterXSize * dataset.RasterYSize > EXACT_RANGE_PIXELS
-    for index in bands:
-        band = dataset.GetRasterBand(index)
-        with gdal_errors():
-            values = band.ComputeRasterMinMax(approximate)
-            if values is None or any(math.isnan(v) for v in values):
-                values = band.ComputeRasterMinMax(False)  # the sample missed the valid pixels
-        if values is None or any(math.isnan(v) for v in values):
-            raise InputError(f"'{path}' has no valid pixels (every pixel is nodata); "
-                             "check the nodata value or pick another raster.")
-        low, high = min(low, values[0]), max(high, values[1])
-    hint = ("rescale it to 8-bit first, e.g. gdal_translate -ot Byte -scale LOW HIGH 0 255 "
-            "(or assign the right nodata value)")
-    if data_type in (gdal.GDT_Float32, gdal.GDT_Float64):
-        white = 1.0 if high <= 1.0 else 255.0
-        if high > 255.0 or low < -FLOAT_NEGATIVE_TOLERANCE * white:
-            raise InputError(f"'{path}' is a float raster with values {low:g}..{high:g}; float imagery "
-                             f"must be 0..1 (reflectance) or 0..255. {hint[0].upper() + hint[1:]}.")
-        return white
-    declared = dataset.GetRasterBand(bands[0]).GetMetadataItem("NBITS", "IMAGE_STRUCTURE")
-    if low < 0:
-        raise InputError(f"'{path}' is a {type_name} raster with negative values ({low:g}..{high:g}); "
-                         f"imagery cannot be negative: {hint}.")
-    if declared:
-        return 2.0 ** int(declared) - 1
-    bits = next((b for b in INTEGER_BIT_DEPTHS if high <= 2 ** b - 1), None)
-    if bits is None:
-        raise InputError(f"'{path}' is a {type_name} raster with values up to {high:g}, beyond 16 bits; "
-                         f"{hint}.")
-    return 2.0 ** bits - 1
-
-
 class RasterSource:
     """An input raster seen on the model's grid: windows of 0..255 float pixels plus validity."""
 
@@ -258,8 +104,8 @@ class RasterSource:
         if geotransform is None:
             raise InputError(f"'{self.path}' has a CRS but no georeferencing (pixel-to-map transform); "
                              "georeference it first (e.g. gdalwarp with its GCPs).")
-        self.bands = _choose_bands(source, bands, model_bands, self.path)
-        self.white_point = _white_point(source, self.bands, self.path)
+        self.bands = choose_bands(source, bands, model_bands, self.path)
+        self.white_point = white_point(source, self.bands, self.path)
         self.input_srs = _srs(wkt)
         if self.input_srs.IsGeographic():
             srs = _utm_for(*_centre_lon_lat(self.input_srs, geotransform, source.RasterXSize,
@@ -381,16 +227,6 @@ class RasterSource:
 
     def __exit__(self, *exc) -> None:
         self.close()
-
-
-def pixel_bounds(grid: Grid, envelope: tuple[float, float, float, float]) -> tuple[int, int, int, int]:
-    """Pixel window (x0, y0, x1, y1) of the grid covering a (xmin, xmax, ymin, ymax) envelope, clipped."""
-    xmin, xmax, ymin, ymax = envelope
-    x0 = math.floor((xmin - grid.x0) / grid.resolution + 1e-9)
-    x1 = math.ceil((xmax - grid.x0) / grid.resolution - 1e-9)
-    y0 = math.floor((grid.y0 - ymax) / grid.resolution + 1e-9)
-    y1 = math.ceil((grid.y0 - ymin) / grid.resolution - 1e-9)
-    return max(x0, 0), max(y0, 0), min(x1, grid.width), min(y1, grid.height)
 
 
 class AreaMask:

@@ -12,9 +12,11 @@ from osgeo import gdal, ogr, osr
 
 from ..errors import Cancelled, InputError
 from ..files import atomic_output
+from ..gdalio import call_gdal, close_dataset, gdal_errors
+from ..grid import Grid
 from ..limits import StreamLimits
 from ..modelfile import ClassInfo
-from ..raster import Grid, call_gdal, close_dataset, crs_units_in_metres, gdal_errors
+from ..raster import crs_units_in_metres
 from .options import VectorOptions, VectorResult, kept_classes, layer_name
 from .rings import pixel_polygon, pixel_rings, ring_area
 from .scratch import TracedRegions, scratch_raster

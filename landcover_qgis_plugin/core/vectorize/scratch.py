@@ -9,7 +9,8 @@ from osgeo import gdal, ogr
 
 from ..errors import OutputError
 from ..limits import StreamLimits
-from ..raster import Grid, call_gdal, close_dataset, gdal_errors
+from ..gdalio import call_gdal, close_dataset, gdal_errors
+from ..grid import Grid
 from .streaming import drop_cached, row_bands
 from .writer import Transactions
 

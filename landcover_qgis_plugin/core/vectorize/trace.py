@@ -11,7 +11,7 @@ import numpy as np
 from osgeo import gdal, ogr
 
 from ..errors import Cancelled, OutputError
-from ..raster import gdal_errors
+from ..gdalio import gdal_errors
 from .rings import drop_collinear, pixel_polygon, pixel_rings, ring_area
 from .streaming import drop_cached, row_bands
 

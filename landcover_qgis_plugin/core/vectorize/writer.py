@@ -8,7 +8,7 @@ from osgeo import gdal, ogr, osr
 
 from ..errors import OutputError
 from ..modelfile import ClassInfo
-from ..raster import call_gdal, close_dataset
+from ..gdalio import call_gdal, close_dataset
 from .options import layer_name
 
 FEATURES_PER_TRANSACTION = 20_000
