@@ -41,6 +41,7 @@ class SegmentAlgorithm(QgsProcessingAlgorithm):
     AREA_HA = "AREA_HA"
     POLYGON_AREA_HA = "POLYGON_AREA_HA"
     DEVICE_USED = "DEVICE_USED"
+    READING = "READING"
     SECONDS = "SECONDS"
     TILES = "TILES"
 
@@ -98,6 +99,8 @@ class SegmentAlgorithm(QgsProcessingAlgorithm):
         self.addOutput(QgsProcessingOutputString(self.POLYGON_AREA_HA,
                                                  tr("Polygon area per class in hectares, after cleaning (JSON)")))
         self.addOutput(QgsProcessingOutputString(self.DEVICE_USED, tr("Device used")))
+        self.addOutput(QgsProcessingOutputString(self.READING, tr("How the raster was read (grid and ground "
+                                                                  "resolution)")))
         self.addOutput(QgsProcessingOutputNumber(self.SECONDS, tr("Seconds taken")))
         self.addOutput(QgsProcessingOutputNumber(self.TILES, tr("Tiles classified")))
 
@@ -175,6 +178,7 @@ class SegmentAlgorithm(QgsProcessingAlgorithm):
             raise QgsProcessingException(str(error)) from None
         for class_name, area in result.area_ha.items():
             feedback.pushInfo(f"{class_label(class_name)}: {area:,.2f} ha")
+        feedback.pushInfo(tr("Raster: {reading}").format(reading=result.reading))
         feedback.pushInfo(summary_text(result.vector_area_ha, result.area_ha, result.device, result.seconds))
         job["layers"] = result.layers
         return {
@@ -185,6 +189,7 @@ class SegmentAlgorithm(QgsProcessingAlgorithm):
             self.AREA_HA: json.dumps(result.area_ha),
             self.POLYGON_AREA_HA: json.dumps(result.vector_area_ha),
             self.DEVICE_USED: result.device,
+            self.READING: result.reading,
             self.SECONDS: result.seconds,
             self.TILES: result.tiles,
         }

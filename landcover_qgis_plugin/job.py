@@ -99,7 +99,8 @@ class SegmentationJob:
                                    if results.get(SegmentAlgorithm.OUTPUT_RASTER) else None,
                                    results[SegmentAlgorithm.DEVICE_USED], results[SegmentAlgorithm.SECONDS])
             self.message_bar.pushSuccess(title, summary)
-            QgsMessageLog.logMessage(f"{self.input_name}: {summary}", LOG_TAG, Qgis.MessageLevel.Success)
+            QgsMessageLog.logMessage(f"{self.input_name}: {summary}; {results[SegmentAlgorithm.READING]}", LOG_TAG,
+                                     Qgis.MessageLevel.Success)
         elif self.feedback.isCanceled():
             self.message_bar.pushInfo(title, tr("Cancelled; nothing was written."))
             QgsMessageLog.logMessage(tr("{name}: cancelled").format(name=self.input_name), LOG_TAG,

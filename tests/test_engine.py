@@ -19,7 +19,7 @@ from landcover_qgis_plugin.core.geotiff import write_geotiff
 from landcover_qgis_plugin.core.limits import StreamLimits
 from landcover_qgis_plugin.core.modelfile import LANDCOVER_AI_CLASSES, load_model
 
-ORIGIN = (500_000.0, 600_000.0)   # EPSG:2180 metres
+ORIGIN = (738_777.0, 600_000.0)  # EPSG:2180 metres where its scale factor is 1: planar areas are ground areas
 RES = 0.5
 SHAPES = [("building", 20, 60, 30, 90), ("woodland", 100, 200, 10, 120),
           ("water", 150, 280, 150, 250), ("road", 0, 300, 130, 140)]
@@ -87,7 +87,7 @@ def test_polygons_land_exactly_on_the_painted_shapes(tmp_path, colour_model, pai
     result = segment(painted, colour_model, tmp_path / "out.gpkg", tmp_path / "classes.tif",
                      tmp_path / "probabilities.tif", EXACT)
     assert result.layers == {"building": "building", "woodland": "woodland", "water": "water", "road": "road"}
-    assert (result.width, result.height, result.pixel_size_m) == (260, 300, RES)
+    assert (result.width, result.height) == (260, 300) and result.pixel_size_m == pytest.approx(RES, rel=1e-3)
     np.testing.assert_array_equal(read(tmp_path / "classes.tif"), truth_classes())
     # The road crosses the woodland and the water: each polygon is its rectangle minus the road.
     road = shape_box(0, 300, 130, 140)
@@ -97,9 +97,9 @@ def test_polygons_land_exactly_on_the_painted_shapes(tmp_path, colour_model, pai
         (class_name, value, area, polygon), = layer_polygons(tmp_path / "out.gpkg", name)
         assert class_name == name and value == [c.name for c in LANDCOVER_AI_CLASSES].index(name)
         assert polygon.symmetric_difference(expected).area == pytest.approx(0.0, abs=1e-6)
-        assert area == pytest.approx(expected.area)
-        assert result.vector_area_ha[name] == pytest.approx(expected.area / 10_000)
-        assert result.area_ha[name] == pytest.approx(expected.area / 10_000)
+        assert area == pytest.approx(expected.area, rel=1e-5)
+        assert result.vector_area_ha[name] == pytest.approx(expected.area / 10_000, rel=1e-5)
+        assert result.area_ha[name] == pytest.approx(expected.area / 10_000, rel=1e-5)
     # Same CRS as the input on every output.
     source_srs = osr.SpatialReference(gdal.Open(painted).GetProjection())
     vectors = ogr.Open(str(tmp_path / "out.gpkg"))
@@ -186,7 +186,8 @@ def test_nodata_and_transparency_stay_out_of_every_output(tmp_path, colour_model
         for *_, polygon in layer_polygons(tmp_path / "out.gpkg", name):
             assert polygon.intersection(transparent).area < 1e-6
     buildings = layer_polygons(tmp_path / "out.gpkg", "building")
-    assert sorted(area for *_, area, _ in buildings) == [40 * 10 * RES ** 2, 40 * 15 * RES ** 2]
+    assert sorted(area for *_, area, _ in buildings) == pytest.approx([40 * 10 * RES ** 2, 40 * 15 * RES ** 2],
+                                                                     rel=1e-5)
 
     # The same with a nodata value instead of an alpha band.
     rgb = image.copy()
@@ -200,7 +201,7 @@ def test_higher_resolution_input_is_resampled_in_place(tmp_path, colour_model):
     fine = np.repeat(np.repeat(testkit.paint(300, 260, SHAPES), 2, axis=0), 2, axis=1)  # 0.25 m
     path = write_geotiff(tmp_path / "fine.tif", fine, ORIGIN, RES / 2)
     result = segment(str(path), colour_model, tmp_path / "out.gpkg", tmp_path / "classes.tif", options=EXACT)
-    assert (result.width, result.height, result.pixel_size_m) == (260, 300, RES)
+    assert (result.width, result.height) == (260, 300) and result.pixel_size_m == pytest.approx(RES, rel=1e-3)
     assert gdal.Open(str(tmp_path / "classes.tif")).GetGeoTransform() == (ORIGIN[0], RES, 0, ORIGIN[1], 0, -RES)
     agreement = (read(tmp_path / "classes.tif") == truth_classes()).mean()
     assert agreement > 0.98
@@ -209,22 +210,29 @@ def test_higher_resolution_input_is_resampled_in_place(tmp_path, colour_model):
     assert building.symmetric_difference(expected).area <= expected.length * RES
 
 
-def test_geographic_raster_is_reprojected_to_utm_not_distorted(tmp_path, colour_model):
-    utm_origin = (500_000.0, 5_800_000.0)   # UTM 33N, central Europe
-    projected = write_geotiff(tmp_path / "utm.tif", testkit.paint(300, 260, SHAPES), utm_origin, RES,
-                              crs=32633)
-    geographic = tmp_path / "wgs84.tif"
-    gdal.Warp(str(geographic), str(projected), dstSRS="EPSG:4326", resampleAlg="near")
-    result = segment(str(geographic), colour_model, tmp_path / "out.gpkg", options=EXACT)
-    srs = osr.SpatialReference(result.crs_wkt)
-    srs.AutoIdentifyEPSG()
-    assert srs.GetAuthorityCode(None) == "32633"
-    assert result.pixel_size_m == RES
-    (*_, building), = layer_polygons(tmp_path / "out.gpkg", "building")
-    expected = shape_box(20, 60, 30, 90, origin=utm_origin)
-    assert building.area == pytest.approx(expected.area, rel=0.1)
-    assert building.centroid.distance(expected.centroid) < 1.0
-    assert building.symmetric_difference(expected).area <= 1.5 * expected.length * RES
+@pytest.mark.parametrize("crs", ["EPSG:3857", "EPSG:4326"])
+def test_web_mercator_and_degrees_are_read_at_true_ground_resolution(tmp_path, colour_model, crs):
+    """The same scene in its UTM zone, in Web Mercator and in degrees: the same ground areas and
+    classes, outputs in the input's CRS."""
+    utm_origin = (500_000.0, 5_800_000.0)   # UTM 33N, 52.3° N: a Mercator metre is 0.61 ground metres
+    projected = write_geotiff(tmp_path / "utm.tif", testkit.paint(300, 260, SHAPES), utm_origin, RES, crs=32633)
+    reference = segment(str(projected), colour_model, tmp_path / "utm.gpkg", options=EXACT)
+    warped = tmp_path / "warped.tif"
+    gdal.Warp(str(warped), str(projected), dstSRS=crs, resampleAlg="near", dstAlpha=True)
+    result = segment(str(warped), colour_model, tmp_path / "out.gpkg", tmp_path / "classes.tif", options=EXACT)
+    target = osr.SpatialReference()
+    target.SetFromUserInput(crs)
+    assert osr.SpatialReference(result.crs_wkt).IsSame(target)
+    assert result.pixel_size_m == pytest.approx(RES, rel=0.01)
+    if crs == "EPSG:3857":  # read at RES / cos(latitude) Mercator metres, not RES
+        assert gdal.Open(str(tmp_path / "classes.tif")).GetGeoTransform()[1] == pytest.approx(
+            RES / np.cos(np.radians(52.33)), rel=0.01)
+    assert sum(result.area_ha.values()) == pytest.approx(sum(reference.area_ha.values()), rel=0.01)
+    for name in ("building", "woodland", "water", "road"):
+        assert result.area_ha[name] == pytest.approx(reference.area_ha[name], rel=0.05), name
+        assert result.vector_area_ha[name] == pytest.approx(reference.vector_area_ha[name], rel=0.05), name
+        attributes = sum(area for *_, area, _ in layer_polygons(tmp_path / "out.gpkg", name))
+        assert attributes / 10_000 == pytest.approx(result.vector_area_ha[name], rel=1e-9)
 
 
 def test_extent_and_mask_restrict_the_area_and_keep_the_grid(tmp_path, colour_model, painted):

@@ -38,8 +38,13 @@ def test_real_mask_polygons_match_its_pixel_counts_and_crs(tmp_path, mask_pixels
     result = vectorize(MASK, tmp_path / "mask.gpkg", LANDCOVER_AI_CLASSES,
                        options=VectorOptions(simplify=0, min_area=0, fill_holes=0))
     assert list(result.layers) == ["building", "woodland", "water", "road"]
+    # True ground areas: the mask lies some 180 km east of EPSG:2180's central meridian, where the
+    # projection's scale is k = k0 (1 + x'^2 / 2R^2) > 1, so a map square metre is 1/k^2 on the ground.
+    gt = gdal.Open(str(MASK)).GetGeoTransform()
+    east = gt[0] + 4136 / 2 * gt[1] - 500_000.0
+    k = 0.9993 * (1 + east ** 2 / (2 * 6_381_000.0 ** 2))
     for info in LANDCOVER_AI_CLASSES[1:]:
-        assert result.area_ha[info.name] * 10_000 == pytest.approx(counts[info.value] * pixel_m2, rel=1e-9)
+        assert result.area_ha[info.name] * 10_000 == pytest.approx(counts[info.value] * pixel_m2 / k ** 2, rel=2e-4)
     # The CRS is the mask's own WKT (no EPSG code): kept as it is, not guessed or replaced.
     dataset = ogr.Open(str(tmp_path / "mask.gpkg"))
     layer_srs = dataset.GetLayerByName("woodland").GetSpatialRef()

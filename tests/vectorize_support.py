@@ -11,7 +11,7 @@ from landcover_qgis_plugin.core.limits import StreamLimits
 from landcover_qgis_plugin.core.modelfile import LANDCOVER_AI_CLASSES
 from landcover_qgis_plugin.core.vectorize import VectorOptions
 
-ORIGIN = (400_000.0, 500_000.0)
+ORIGIN = (738_777.0, 600_000.0)  # EPSG:2180 metres where its scale factor is 1: planar areas are ground areas
 RES = 0.5
 PIXEL_M2 = RES * RES
 ALL = [c.name for c in LANDCOVER_AI_CLASSES]

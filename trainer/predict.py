@@ -91,11 +91,12 @@ def run(args: argparse.Namespace) -> int:
 def summary(input_path: str, result: SegmentationResult) -> str:
     """The run in a few lines: size, speed, device, area per class, files written."""
     megapixels = result.width * result.height / 1e6
-    lines = [f"{input_path}: {result.width} x {result.height} px at {result.pixel_size_m:g} m/px "
-             f"({megapixels * result.pixel_size_m ** 2:.3f} km²), {result.tiles} tiles "
+    lines = [f"{input_path}: {result.width} x {result.height} px at {result.pixel_size_m:.3g} m/px on the ground "
+             f"({sum(result.area_ha.values()) / 100:.3f} km² classified), {result.tiles} tiles "
              f"({result.skipped_tiles} empty skipped) on {result.device} in {result.seconds:.1f} s "
              f"({megapixels / max(result.seconds, 1e-9):.2f} Mpx/s)",
-             f"{'class':<14}{'raster ha':>12}{'polygons':>10}{'polygon ha':>12}"]
+             f"raster {result.reading}",
+             f"{'class':<14}{'raster ha':>12}{'polygons':>10}{'polygon ha':>12}   (true ground areas)"]
     for name, hectares in result.area_ha.items():
         if name in result.layers:
             lines.append(f"{name:<14}{hectares:>12.4f}{result.polygons[name]:>10d}"

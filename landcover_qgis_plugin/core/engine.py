@@ -45,18 +45,19 @@ class SegmentationResult:
     raster_path: str | None
     probabilities_path: str | None
     layers: dict[str, str]         # class name -> layer name in the GeoPackage
-    area_ha: dict[str, float]      # class name -> hectares classified as it (every class, from the pixels)
+    area_ha: dict[str, float]      # class name -> true ground hectares classified as it (every class, pixels)
     device: str                    # the Keras device that ran the model, e.g. "cpu:0", "gpu:0"
     seconds: float
     tiles: int                     # tiles run through the model (each counted once, flips not counted)
     skipped_tiles: int             # tiles with no valid pixel in the area, never run
     crs_wkt: str                   # CRS of every output (the input's; UTM for a geographic input)
-    pixel_size_m: float
+    pixel_size_m: float            # ground metres per output pixel at the area's centre
     vector_area_ha: dict[str, float] = field(default_factory=dict)  # class -> hectares of its polygons
     polygons: dict[str, int] = field(default_factory=dict)          # class -> number of polygons
     width: int = 0                 # output raster size in pixels
     height: int = 0
     timings: dict[str, float] = field(default_factory=dict)  # seconds: read, model, blend, write, vectorize
+    reading: str = ""              # how the raster was read: its grid against the model's ground resolution
 
 
 def segment(input_path: str, model_path: str, vector_path: str | None = None,
@@ -83,15 +84,17 @@ def segment(input_path: str, model_path: str, vector_path: str | None = None,
     _check_outputs(input_path, vector_path, raster_path, probabilities_path, options.overwrite)
     metadata = metadata or read_metadata(model_path)
     kept = kept_classes(metadata.classes, options.classes)
+    requested = _requested_area(options)
     report(0.0, "Opening the raster")
-    with RasterSource(input_path, metadata.resolution_m, options.bands, metadata.bands) as source:
+    centre = _centre(requested.GetEnvelope()) if requested is not None else None
+    with RasterSource(input_path, metadata.resolution_m, options.bands, metadata.bands, centre) as source:
         if source.width < metadata.input_size or source.height < metadata.input_size:
             raise InputError(
                 f"'{input_path}' is {source.width} x {source.height} px at the model's "
                 f"{metadata.resolution_cm:g} cm/px, smaller than one {metadata.input_size} px tile; the model "
                 f"needs at least {metadata.input_size * metadata.resolution_m:g} m x "
                 f"{metadata.input_size * metadata.resolution_m:g} m. Use a larger raster.")
-        window, mask = _area(source, options)
+        window, mask = _area(source, requested, options.mask_wkt is not None)
         report(0.0, "Loading the model")
         predictor = _Predictor(load_network(model_path, metadata), metadata, options)
         out_grid = source.grid.window(*window)
@@ -124,19 +127,18 @@ def segment(input_path: str, model_path: str, vector_path: str | None = None,
                     lambda percent, message: report(share + (100.0 - share) * percent / 100.0, message),
                     cancelled, limits)
                 timings["vectorize"] = time.perf_counter() - tick
-        pixel_ha = source.pixel_size_m ** 2 / 10_000.0
         report(100.0, "Done")
         return SegmentationResult(
             vector_path=str(vector_path) if vector_path else None,
             raster_path=str(raster_path) if raster_path else None,
             probabilities_path=str(probabilities_path) if probabilities_path else None,
             layers=vectors.layers if vectors else {},
-            area_ha={c.name: float(classifier.counts[c.value]) * pixel_ha for c in metadata.classes},
+            area_ha={c.name: float(classifier.area_m2[c.value]) / 10_000.0 for c in metadata.classes},
             device=predictor.device, seconds=time.perf_counter() - started, tiles=classifier.tiles,
             skipped_tiles=classifier.skipped, crs_wkt=source.crs_wkt, pixel_size_m=source.pixel_size_m,
             vector_area_ha=vectors.area_ha if vectors else {},
             polygons=vectors.polygons if vectors else {},
-            width=out_grid.width, height=out_grid.height, timings=timings)
+            width=out_grid.width, height=out_grid.height, timings=timings, reading=source.describe())
 
 
 def _vector_options(options: SegmentationOptions) -> VectorOptions:
@@ -169,11 +171,9 @@ def _check_outputs(input_path: str, vector_path, raster_path, probabilities_path
                               "pick a folder you can write to.") from None
 
 
-def _area(source: RasterSource,
-          options: SegmentationOptions) -> tuple[tuple[int, int, int, int], AreaMask | None]:
-    """The pixel window to classify (x0, y0, x1, y1) and the optional polygon mask inside it."""
-    window = (0, 0, source.width, source.height)
-    mask = None
+def _requested_area(options: SegmentationOptions) -> ogr.Geometry | None:
+    """The extent and the mask as one polygon in the raster's CRS, or None for the whole raster."""
+    area = None
     if options.extent is not None:
         try:
             xmin, ymin, xmax, ymax = (float(v) for v in options.extent)
@@ -183,24 +183,33 @@ def _area(source: RasterSource,
         if not (xmin < xmax and ymin < ymax):
             raise InputError(f"Extent {options.extent!r} is empty; give xmin < xmax and ymin < ymax "
                              "in the raster's CRS.")
-        ring = ogr.Geometry(ogr.wkbLinearRing)
-        for x, y in ((xmin, ymin), (xmax, ymin), (xmax, ymax), (xmin, ymax), (xmin, ymin)):
-            ring.AddPoint_2D(x, y)
-        box = ogr.Geometry(ogr.wkbPolygon)
-        box.AddGeometry(ring)
-        window = _intersect(window, pixel_bounds(source.grid, source.to_working_crs(box).GetEnvelope()))
+        area = ogr.CreateGeometryFromWkt(f"POLYGON(({xmin} {ymin},{xmax} {ymin},{xmax} {ymax},{xmin} {ymax},"
+                                         f"{xmin} {ymin}))")
     if options.mask_wkt:
         not_polygon = "The mask is not a polygon in WKT (e.g. 'POLYGON((x y, ...))' in the raster's CRS)"
-        geometry = call_gdal(not_polygon, ogr.CreateGeometryFromWkt, options.mask_wkt)
-        if geometry.IsEmpty() or geometry.GetDimension() != 2:
+        mask = call_gdal(not_polygon, ogr.CreateGeometryFromWkt, options.mask_wkt)
+        if mask.IsEmpty() or mask.GetDimension() != 2:
             raise InputError(f"{not_polygon}.")
-        geometry = source.to_working_crs(geometry)
-        window = _intersect(window, pixel_bounds(source.grid, geometry.GetEnvelope()))
-        mask = AreaMask(geometry, source.grid, source.srs)
-    if window[0] >= window[2] or window[1] >= window[3]:
+        area = mask if area is None else mask.Intersection(area)
+    return area
+
+
+def _centre(envelope: tuple[float, float, float, float]) -> tuple[float, float]:
+    xmin, xmax, ymin, ymax = envelope
+    return (xmin + xmax) / 2.0, (ymin + ymax) / 2.0
+
+
+def _area(source: RasterSource, requested: ogr.Geometry | None,
+          masked: bool) -> tuple[tuple[int, int, int, int], AreaMask | None]:
+    """The pixel window to classify (x0, y0, x1, y1) and, for a mask, which pixels inside it count."""
+    window = (0, 0, source.width, source.height)
+    if requested is None:
+        return window, None
+    window = _intersect(window, pixel_bounds(source.grid, requested.GetEnvelope()))
+    if requested.IsEmpty() or window[0] >= window[2] or window[1] >= window[3]:
         raise InputError(f"The extent or mask does not overlap '{source.path}'; give an area inside the "
                          "raster, in the raster's CRS.")
-    return window, mask
+    return window, AreaMask(requested, source.grid, source.srs) if masked else None
 
 
 def _intersect(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> tuple[int, int, int, int]:
@@ -280,7 +289,7 @@ class _Classifier:
         self.num_classes = len(metadata.classes)
         self.batch_size = options.batch_size
         self.report, self.cancelled = report, cancelled
-        self.counts = np.zeros(self.num_classes, np.int64)   # output pixels per class
+        self.area_m2 = np.zeros(self.num_classes)   # true ground area per class
         self.tiles = self.skipped = 0
         self.timings = {"read": 0.0, "model": 0.0, "blend": 0.0, "write": 0.0}
         self._total = 1   # tiles in the area, known once run() has planned the strips
@@ -313,7 +322,7 @@ class _Classifier:
             first_row, end_row = max(top, y0), min(top + step, y1)
             if end_row > first_row:
                 self._emit(accumulator[first_row - top:end_row - top], inside[first_row - top:end_row - top],
-                           writer, tick)
+                           writer, tick, (strip0, first_row, strip1, end_row))
             accumulator[:size - step] = accumulator[step:]
             accumulator[size - step:] = 0.0
             self.source.release_cache()
@@ -358,11 +367,15 @@ class _Classifier:
             inside[r0 - top:r1 - top, c0 - left:c1 - left] = area
         return pixels, inside
 
-    def _emit(self, probabilities: np.ndarray, valid: np.ndarray, writer: StripWriter, tick: float) -> None:
-        """Classify finished rows, count them and hand them to the writer."""
+    def _emit(self, probabilities: np.ndarray, valid: np.ndarray, writer: StripWriter, tick: float,
+              pixels: tuple[int, int, int, int]) -> None:
+        """Classify finished rows (the `pixels` x0, y0, x1, y1 of the grid), add up their classes' true
+        areas (the ground area of these rows, shared out by pixel: the scale hardly varies within
+        them) and hand them to the writer."""
         classes = np.argmax(probabilities, axis=-1).astype(np.uint8)
         classes[~valid] = CLASS_NODATA
-        self.counts += np.bincount(classes[valid], minlength=self.num_classes)[:self.num_classes]
+        pixel_m2 = self.source.measure.rectangle_area_m2(*self.source.grid.bounds(*pixels)) / classes.size
+        self.area_m2 += np.bincount(classes[valid], minlength=self.num_classes)[:self.num_classes] * pixel_m2
         percent = probabilities_to_percent(probabilities, valid) if writer.has_probabilities else None
         self.timings["blend"] += time.perf_counter() - tick
         tick = time.perf_counter()

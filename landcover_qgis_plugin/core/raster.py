@@ -2,16 +2,16 @@
 
 Decisions (quoted in the README):
 
-* **Grid.** A north-up raster in a projected CRS whose pixel size is within 1 % of the model's
-  resolution is read as it is, so outputs sit exactly on the input's pixels. Anything else (other
-  resolution, non-square or rotated pixels) is resampled on the fly through a GDAL warped VRT:
-  bilinear (GDAL widens the kernel when downsampling, so it also anti-aliases), on a grid that keeps
-  the input's top-left corner at the model's resolution. Nothing is written to disk and only the
-  window being read is computed.
-* **Geographic CRS** (degrees): reprojected on the fly to the WGS 84 / UTM zone of the raster's
-  centre (EPSG:326xx north, 327xx south) at the model's resolution in metres; outputs are in that
-  UTM CRS and `SegmentationResult.crs_wkt` says so. Pixels in degrees are never treated as if they
-  were square metres. CRS units other than metres (e.g. US feet) are converted.
+* **Grid.** The raster is read in its own CRS (every output stays in it) on a grid whose pixels
+  measure the model's resolution on the ground at the centre of the area classified (ground.py):
+  in a national projected CRS near its origin that is the CRS's metre to within 0.1 %; a Web
+  Mercator (EPSG:3857, every XYZ/WMTS service) pixel is 1/cos(latitude) Mercator metres; a
+  geographic CRS gets pixels of different sizes in degrees along longitude and latitude. A
+  north-up raster already within 1 % of that grid is read as it is, so outputs sit exactly on the
+  input's pixels. Anything else (another resolution, non-square or rotated pixels) is resampled on
+  the fly through a GDAL warped VRT: bilinear (GDAL widens the kernel when downsampling, so it also
+  anti-aliases), keeping the input's top-left corner. Nothing is written to disk and only the window
+  being read is computed.
 * **Scaling to the model's 0..255 scale.** 8-bit: as is. Integer rasters wider than 8 bits: one
   linear scale for the whole raster, value * 255 / (2^bits - 1), where bits is the band's declared
   NBITS (e.g. 12 for many aerial cameras) or else the smallest of 8, 10, 12, 14, 16 that holds the
@@ -43,28 +43,9 @@ from .bands import choose_bands, white_point
 from .errors import InputError
 from .gdalio import call_gdal, close_dataset
 from .grid import Grid
+from .ground import GroundMeasure, spatial_reference
 
 SAME_GRID_TOLERANCE = 0.01      # relative pixel-size difference read without resampling
-
-
-def crs_units_in_metres(srs: osr.SpatialReference) -> float:
-    return float(srs.GetLinearUnits()) or 1.0
-
-
-def _utm_for(lon: float, lat: float) -> osr.SpatialReference:
-    """The WGS 84 / UTM zone holding a point."""
-    zone = int(math.floor((lon + 180.0) / 6.0)) % 60 + 1
-    utm = osr.SpatialReference()
-    utm.ImportFromEPSG((32600 if lat >= 0 else 32700) + zone)
-    utm.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
-    return utm
-
-
-def _srs(wkt: str) -> osr.SpatialReference:
-    srs = osr.SpatialReference()
-    srs.ImportFromWkt(wkt)
-    srs.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
-    return srs
 
 
 def _corners(geotransform: Sequence[float], width: int, height: int) -> np.ndarray:
@@ -74,20 +55,13 @@ def _corners(geotransform: Sequence[float], width: int, height: int) -> np.ndarr
     return np.stack([gt[0] + cols * gt[1] + rows * gt[2], gt[3] + cols * gt[4] + rows * gt[5]], axis=1)
 
 
-def _centre_lon_lat(srs: osr.SpatialReference, geotransform, width: int, height: int) -> tuple[float, float]:
-    x, y = _corners(geotransform, width, height).mean(axis=0)
-    wgs84 = osr.SpatialReference()
-    wgs84.ImportFromEPSG(4326)
-    wgs84.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
-    lon, lat, _ = osr.CoordinateTransformation(srs, wgs84).TransformPoint(float(x), float(y))
-    return lon, lat
-
-
 class RasterSource:
     """An input raster seen on the model's grid: windows of 0..255 float pixels plus validity."""
 
     def __init__(self, path: str, resolution_m: float, bands: Sequence[int] | None = None,
-                 model_bands: int = 3):
+                 model_bands: int = 3, centre: tuple[float, float] | None = None):
+        """`centre`: where, in the raster's CRS, the ground resolution is to be the model's (default:
+        the raster's centre; the engine passes the centre of the area it classifies)."""
         self.path = str(path)
         if not os.path.exists(self.path):
             raise InputError(f"Input raster '{self.path}' does not exist; check the path.")
@@ -106,52 +80,52 @@ class RasterSource:
                              "georeference it first (e.g. gdalwarp with its GCPs).")
         self.bands = choose_bands(source, bands, model_bands, self.path)
         self.white_point = white_point(source, self.bands, self.path)
-        self.input_srs = _srs(wkt)
-        if self.input_srs.IsGeographic():
-            srs = _utm_for(*_centre_lon_lat(self.input_srs, geotransform, source.RasterXSize,
-                                            source.RasterYSize))
-            self.crs_wkt = srs.ExportToWkt()
-        elif self.input_srs.IsProjected() or self.input_srs.IsLocal():
-            srs = self.input_srs
-            self.crs_wkt = wkt  # kept verbatim, e.g. a WKT without an EPSG code stays as it was
-        else:
+        self.crs_wkt = wkt  # outputs keep the input's CRS, verbatim (a WKT without an EPSG code stays so)
+        self.srs = spatial_reference(wkt)
+        if not (self.srs.IsProjected() or self.srs.IsGeographic() or self.srs.IsLocal()):
             raise InputError(f"'{self.path}' uses a CRS that is neither projected nor geographic; "
                              "reproject it to a projected CRS in metres (gdalwarp -t_srs EPSG:<code>).")
-        self.srs = srs
-        self.units_in_metres = crs_units_in_metres(srs)
-        resolution = resolution_m / self.units_in_metres
-        self.reprojected = srs is not self.input_srs
+        corners = _corners(geotransform, source.RasterXSize, source.RasterYSize)
+        self.measure = GroundMeasure(self.srs, centre or tuple(corners.mean(axis=0)))
+        kx, ky = self.measure.scale()
+        if self.srs.IsGeographic():
+            dx, dy = resolution_m / kx, resolution_m / ky
+        else:  # square pixels; a projected CRS's two scales differ at most slightly (Web Mercator: 0.3 %)
+            dx = dy = resolution_m / math.sqrt(kx * ky)
+            nominal = resolution_m / float(self.srs.GetLinearUnits() or 1.0)
+            if abs(dx - nominal) <= SAME_GRID_TOLERANCE * nominal:
+                dx = dy = nominal  # a national CRS near its origin: keep round pixel sizes
         native = (geotransform[2] == 0 and geotransform[4] == 0 and geotransform[5] < 0
-                  and abs(geotransform[1] - resolution) <= SAME_GRID_TOLERANCE * resolution
-                  and abs(-geotransform[5] - resolution) <= SAME_GRID_TOLERANCE * resolution)
-        self.resampled = self.reprojected or not native
-        if not self.resampled:
+                  and abs(geotransform[1] - dx) <= SAME_GRID_TOLERANCE * dx
+                  and abs(-geotransform[5] - dy) <= SAME_GRID_TOLERANCE * dy)
+        self.resampled = not native
+        if native:
             self._dataset = source
-            self.grid = Grid(geotransform[0], geotransform[3], geotransform[1],
-                             source.RasterXSize, source.RasterYSize)
+            self.grid = Grid.of(source)
         else:
-            self._dataset, self.grid = self._warped(source, geotransform, resolution)
-        self.pixel_size_m = self.grid.resolution * self.units_in_metres
+            self._dataset, self.grid = self._warped(source, corners, dx, dy)
+        self.pixel_size_m = math.sqrt(self.grid.dx * kx * self.grid.dy * ky)
         band = self._dataset.GetRasterBand(self.bands[0])
         self._mask_flags = band.GetMaskFlags()
         self._nodata = [self._dataset.GetRasterBand(b).GetNoDataValue() for b in self.bands]
 
-    def _warped(self, source: gdal.Dataset, geotransform, resolution: float) -> tuple[gdal.Dataset, Grid]:
-        """A virtual (never materialised) warp of the input onto the model's grid."""
-        options = dict(format="VRT", xRes=resolution, yRes=resolution, resampleAlg="bilinear",
-                       dstAlpha=True)
-        if self.reprojected:
-            options.update(dstSRS=self.crs_wkt, targetAlignedPixels=True)
-        else:  # same CRS: keep the input's top-left corner, cover the whole input
-            corners = _corners(geotransform, source.RasterXSize, source.RasterYSize)
-            left, top = corners[:, 0].min(), corners[:, 1].max()
-            width = math.ceil((corners[:, 0].max() - left) / resolution - 1e-6)
-            height = math.ceil((top - corners[:, 1].min()) / resolution - 1e-6)
-            options.update(outputBounds=(left, top - height * resolution, left + width * resolution, top))
-        warped = call_gdal(f"'{self.path}' could not be resampled to the model's grid",
-                           gdal.Warp, "", source, options=gdal.WarpOptions(**options))
-        gt = warped.GetGeoTransform()
-        return warped, Grid(gt[0], gt[3], gt[1], warped.RasterXSize, warped.RasterYSize)
+    def _warped(self, source: gdal.Dataset, corners: np.ndarray, dx: float, dy: float) -> tuple[gdal.Dataset, Grid]:
+        """A virtual (never materialised) warp of the input onto the model's grid, in the input's CRS:
+        the input's top-left corner kept, the whole input covered."""
+        left, top = corners[:, 0].min(), corners[:, 1].max()
+        width = math.ceil((corners[:, 0].max() - left) / dx - 1e-6)
+        height = math.ceil((top - corners[:, 1].min()) / dy - 1e-6)
+        options = gdal.WarpOptions(format="VRT", xRes=dx, yRes=dy, resampleAlg="bilinear", dstAlpha=True,
+                                   outputBounds=(left, top - height * dy, left + width * dx, top))
+        warped = call_gdal(f"'{self.path}' could not be resampled to the model's grid", gdal.Warp, "", source,
+                           options=options)
+        return warped, Grid.of(warped)
+
+    def describe(self) -> str:
+        """How the raster is read, for summaries: its grid against the model's ground resolution."""
+        how = "resampled to" if self.resampled else "kept at"
+        return (f"{how} {self.grid.dx:.6g} x {self.grid.dy:.6g} CRS units per pixel = "
+                f"{self.pixel_size_m:.3g} m on the ground ({self.measure.describe()})")
 
     @property
     def width(self) -> int:
@@ -206,15 +180,6 @@ class RasterSource:
         self._dataset.FlushCache()
         if self._source is not self._dataset:
             self._source.FlushCache()
-
-    def to_working_crs(self, geometry: ogr.Geometry) -> ogr.Geometry:
-        """A geometry in the input's CRS, on the working grid's CRS (densified when reprojecting)."""
-        geometry = geometry.Clone()
-        if self.reprojected:
-            envelope = geometry.GetEnvelope()
-            geometry.Segmentize(max(envelope[1] - envelope[0], envelope[3] - envelope[2]) / 64 or 1)
-            geometry.Transform(osr.CoordinateTransformation(self.input_srs, self.srs))
-        return geometry
 
     def close(self) -> None:
         """Close the input (and its virtual warp): this object holds the only references."""

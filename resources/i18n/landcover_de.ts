@@ -4,112 +4,122 @@
   <context>
     <name>LandCover</name>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="55" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="56" />
       <source>Segment land cover</source>
       <translation>Landbedeckung segmentieren</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="64" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="65" />
       <source>land cover,segmentation,deep learning,orthophoto,buildings,woodland,water,roads</source>
       <translation>Landbedeckung,Segmentierung,Deep Learning,Orthofoto,Gebäude,Wald,Gewässer,Straßen</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="70" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="71" />
       <source>Classifies an RGB orthophoto with a DeepLabv3+ model file and writes one polygon layer per class (area and class attributes) to a GeoPackage, plus a class raster and, optionally, a probability raster. The raster is read in overlapping tiles at the model's resolution and the tiles are blended, so there are no seams. Limit the work with an extent or polygons (the 'Selected features only' option applies).</source>
       <translation>Klassifiziert ein RGB-Orthofoto mit einer DeepLabv3+-Modelldatei und schreibt je Klasse einen Polygon-Layer (mit Fläche und Klasse als Attributen) in ein GeoPackage, dazu ein Klassenraster und auf Wunsch ein Wahrscheinlichkeitsraster. Das Raster wird in überlappenden Kacheln in der Auflösung des Modells gelesen und die Kacheln werden überblendet, sodass keine Nähte entstehen. Die Arbeit lässt sich auf eine Ausdehnung oder auf Polygone beschränken (die Option „Nur gewählte Objekte“ gilt).</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="80" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="81" />
       <source>Orthophoto (RGB raster)</source>
       <translation>Orthofoto (RGB-Raster)</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="83" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="84" />
       <source>Model file (default: the bundled model)</source>
       <translation>Modelldatei (Vorgabe: das mitgelieferte Modell)</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="84" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="85" />
       <source>Keras model (*.keras)</source>
       <translation>Keras-Modell (*.keras)</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="88" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="89" />
       <source>Land-cover polygons (GeoPackage, one layer per class)</source>
       <translation>Landbedeckungs-Polygone (GeoPackage, ein Layer je Klasse)</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="90" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="91" />
       <source>Class raster</source>
       <translation>Klassenraster</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="93" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="94" />
       <source>Class probabilities</source>
       <translation>Klassenwahrscheinlichkeiten</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="96" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="97" />
       <source>Class layers</source>
       <translation>Klassen-Layer</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="97" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="98" />
       <source>Class raster area per class in hectares (JSON)</source>
       <translation>Fläche je Klasse im Klassenraster in Hektar (JSON)</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="99" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="100" />
       <source>Polygon area per class in hectares, after cleaning (JSON)</source>
       <translation>Polygonfläche je Klasse in Hektar, nach der Bereinigung (JSON)</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="100" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="101" />
       <source>Device used</source>
       <translation>Verwendetes Gerät</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="101" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="102" />
+      <source>How the raster was read (grid and ground resolution)</source>
+      <translation>Wie das Raster gelesen wurde (Raster und Bodenauflösung)</translation>
+    </message>
+    <message>
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="104" />
       <source>Seconds taken</source>
       <translation>Benötigte Sekunden</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="102" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="105" />
       <source>Tiles classified</source>
       <translation>Klassifizierte Kacheln</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="133" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="136" />
       <source>The extent does not overlap '{name}'.</source>
       <translation>Die Ausdehnung überlappt „{name}“ nicht.</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="143" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="146" />
       <source>The mask layer has no polygon (or none is selected).</source>
       <translation>Der Masken-Layer enthält kein Polygon (oder keines ist gewählt).</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="146" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="149" />
       <source>The mask polygons do not overlap '{name}'.</source>
       <translation>Die Maskenpolygone überlappen „{name}“ nicht.</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="158" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="161" />
       <source>Segmenting {name} with {model}</source>
       <translation>Segmentiere {name} mit {model}</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="173" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="176" />
       <source>Cancelled; nothing was written.</source>
       <translation>Abgebrochen; es wurde nichts geschrieben.</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="197" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="181" />
+      <source>Raster: {reading}</source>
+      <translation>Raster: {reading}</translation>
+    </message>
+    <message>
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="202" />
       <source>The polygons go to a GeoPackage file; name the output 'something.gpkg' (got '{path}').</source>
       <translation>Die Polygone werden in eine GeoPackage-Datei geschrieben; nennen Sie die Ausgabe „etwas.gpkg“ (angegeben: „{path}“).</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="217" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="222" />
       <source>Land cover — {name}</source>
       <translation>Landbedeckung — {name}</translation>
     </message>
@@ -469,7 +479,7 @@
       <translation>Landbedeckung</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/job.py" line="105" />
+      <location filename="../../landcover_qgis_plugin/job.py" line="106" />
       <source>{name}: cancelled</source>
       <translation>{name}: abgebrochen</translation>
     </message>
@@ -534,42 +544,42 @@
       <translation>Der Stil {path} konnte nicht angewendet werden: {message}</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/results.py" line="77" />
+      <location filename="../../landcover_qgis_plugin/results.py" line="87" />
       <source>Layer '{layer}' of {path} could not be opened.</source>
       <translation>Layer „{layer}“ von {path} konnte nicht geöffnet werden.</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/results.py" line="82" />
+      <location filename="../../landcover_qgis_plugin/results.py" line="92" />
       <source>Land-cover classes (raster)</source>
       <translation>Landbedeckungsklassen (Raster)</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/results.py" line="84" />
+      <location filename="../../landcover_qgis_plugin/results.py" line="94" />
       <source>The class raster {path} could not be opened.</source>
       <translation>Das Klassenraster {path} konnte nicht geöffnet werden.</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/results.py" line="102" />
+      <location filename="../../landcover_qgis_plugin/results.py" line="112" />
       <source>{label} {area} ha</source>
       <translation>{label} {area} ha</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/results.py" line="103" />
+      <location filename="../../landcover_qgis_plugin/results.py" line="113" />
       <source>no class found</source>
       <translation>keine Klasse gefunden</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/results.py" line="105" />
+      <location filename="../../landcover_qgis_plugin/results.py" line="115" />
       <source>Polygons: {areas}</source>
       <translation>Polygone: {areas}</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/results.py" line="107" />
+      <location filename="../../landcover_qgis_plugin/results.py" line="117" />
       <source>Class raster: {areas}</source>
       <translation>Klassenraster: {areas}</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/results.py" line="108" />
+      <location filename="../../landcover_qgis_plugin/results.py" line="118" />
       <source>{areas} — on {device} in {seconds} s</source>
       <translation>{areas} — auf {device} in {seconds} s</translation>
     </message>

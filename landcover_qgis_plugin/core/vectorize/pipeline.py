@@ -8,17 +8,17 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 import numpy as np
-from osgeo import gdal, ogr, osr
+from osgeo import gdal, ogr
 
 from ..errors import Cancelled, InputError
 from ..files import atomic_output
 from ..gdalio import call_gdal, close_dataset, gdal_errors
 from ..grid import Grid
+from ..ground import GroundMeasure, spatial_reference
 from ..limits import StreamLimits
 from ..modelfile import ClassInfo
-from ..raster import crs_units_in_metres
 from .options import VectorOptions, VectorResult, kept_classes, layer_name
-from .rings import pixel_polygon, pixel_rings, ring_area
+from .rings import pixel_polygon, pixel_rings, polygon_rings, ring_area
 from .scratch import TracedRegions, scratch_raster
 from .sieve import sieve
 from .simplify import CornerClasses, simplify_rings
@@ -85,14 +85,14 @@ class _Passes:
     def run(self, vector_path: str | os.PathLike, kept: list[ClassInfo], options: VectorOptions,
             report: Callable[[float, str], None], cancelled: Callable[[], bool]) -> VectorResult:
         gt = self.source.GetGeoTransform()
-        if gt[2] or gt[4] or gt[5] >= 0 or abs(gt[1] + gt[5]) > 1e-9 * abs(gt[1]):
-            raise InputError(f"'{self.class_raster}' is not on a north-up grid of square pixels; "
-                             "warp it first (gdalwarp -tr RES RES).")
-        grid = Grid(gt[0], gt[3], gt[1], self.source.RasterXSize, self.source.RasterYSize)
+        if gt[2] or gt[4] or gt[5] >= 0:
+            raise InputError(f"'{self.class_raster}' is not on a north-up grid; warp it first (gdalwarp).")
+        grid = Grid.of(self.source)
         crs_wkt = self.source.GetProjection()
-        srs = osr.SpatialReference(crs_wkt) if crs_wkt else None
-        metres = crs_units_in_metres(srs) if srs else 1.0
-        pixel_area_m2 = (grid.resolution * metres) ** 2
+        srs = spatial_reference(crs_wkt) if crs_wkt else None
+        measure = GroundMeasure(srs, grid.centre())
+        x, y = grid.centre()
+        pixel_area_m2 = measure.rectangle_area_m2(x, y, x + grid.dx, y + grid.dy)  # thresholds: at the centre
         threshold = int(math.ceil(options.min_area / pixel_area_m2 - 1e-9))
         band = self.source.GetRasterBand(1)
         if threshold >= 2:
@@ -110,7 +110,7 @@ class _Passes:
                                    cancelled)
         regions, holes = self.store.finish()
         report(55.0, "Writing polygons")
-        self.writer = Writer(vector_path, srs, kept, metres)
+        self.writer = Writer(vector_path, srs, kept, measure)
         corners = CornerClasses(band, split_rows)
         squared = {c.value for c in kept if options.square_buildings and c.name in SQUARED_CLASSES}
         total = max(regions.GetFeatureCount(), 1)
@@ -133,8 +133,9 @@ class _Passes:
                 if rings is None:
                     collapsed += 1
                     continue
-            for part in _valid_parts(_polygon(rings, grid)):
-                self.writer.add(value, square_polygon(part, grid.resolution) if value in squared else part)
+            for part in _valid_parts(pixel_polygon(rings)):   # in pixels: square on the ground
+                part = square_polygon(part, 1.0) if value in squared else part
+                self.writer.add(value, _polygon(polygon_rings(part), grid))
         self.writer.close()
         report(100.0, "Polygons written")
         return VectorResult(layers={c.name: layer_name(c.name) for c in kept},
@@ -145,8 +146,8 @@ class _Passes:
 
 def _polygon(rings: Sequence[np.ndarray], grid: Grid) -> ogr.Geometry:
     """Pixel-coordinate rings -> an OGR polygon in map coordinates."""
-    return pixel_polygon([np.column_stack([grid.x0 + ring[:, 0] * grid.resolution,
-                                           grid.y0 - ring[:, 1] * grid.resolution]) for ring in rings])
+    return pixel_polygon([np.column_stack([grid.x0 + ring[:, 0] * grid.dx,
+                                           grid.y0 - ring[:, 1] * grid.dy]) for ring in rings])
 
 
 def _valid_parts(geometry: ogr.Geometry) -> list[ogr.Geometry]:

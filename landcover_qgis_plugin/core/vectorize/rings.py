@@ -9,16 +9,20 @@ import numpy as np
 from osgeo import ogr
 
 
-def pixel_rings(geometry: ogr.Geometry) -> list[np.ndarray]:
-    """A traced polygon's rings as closed (n, 2) integer pixel-corner coordinates (col, row)."""
+def polygon_rings(geometry: ogr.Geometry) -> list[np.ndarray]:
+    """A polygon's rings as closed (n, 2) float coordinates, read from its WKB in one go."""
     data = geometry.ExportToWkb(ogr.wkbNDR)   # byte order, type, ring count, then per ring: count, x y ...
     rings, offset = [], 9
     for _ in range(struct.unpack_from("<I", data, 5)[0]):
         count = struct.unpack_from("<I", data, offset)[0]
-        xy = np.frombuffer(data, "<f8", 2 * count, offset + 4).reshape(count, 2)
+        rings.append(np.frombuffer(data, "<f8", 2 * count, offset + 4).reshape(count, 2))
         offset += 4 + 16 * count
-        rings.append(np.rint(xy).astype(np.int64))
     return rings
+
+
+def pixel_rings(geometry: ogr.Geometry) -> list[np.ndarray]:
+    """A traced polygon's rings as closed (n, 2) integer pixel-corner coordinates (col, row)."""
+    return [np.rint(ring).astype(np.int64) for ring in polygon_rings(geometry)]
 
 
 def ring_area(ring: np.ndarray) -> float:

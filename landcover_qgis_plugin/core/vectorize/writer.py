@@ -1,4 +1,4 @@
-"""The output GeoPackage: one layer per kept class, with the class, value and area attributes."""
+"""The output GeoPackage: one layer per kept class, with the class, value and true ground area attributes."""
 from __future__ import annotations
 
 import os
@@ -9,6 +9,7 @@ from osgeo import gdal, ogr, osr
 from ..errors import OutputError
 from ..modelfile import ClassInfo
 from ..gdalio import call_gdal, close_dataset
+from ..ground import GroundMeasure
 from .options import layer_name
 
 FEATURES_PER_TRANSACTION = 20_000
@@ -45,12 +46,12 @@ class Writer:
     """One GeoPackage layer per kept class; features added one at a time in large transactions."""
 
     def __init__(self, path: str | os.PathLike, srs: osr.SpatialReference | None, kept: Sequence[ClassInfo],
-                 metres: float):
+                 measure: GroundMeasure):
         self._dataset = call_gdal(f"Could not create the GeoPackage '{path}'",
                                   ogr.GetDriverByName("GPKG").CreateDataSource, str(path), error=OutputError)
         self._layers: dict[int, ogr.Layer] = {}
         self._names = {c.value: c.name for c in kept}
-        self._metres2 = metres ** 2
+        self._measure = measure
         self.area_m2 = {c.value: 0.0 for c in kept}
         self.count = {c.value: 0 for c in kept}
         for info in kept:
@@ -63,7 +64,7 @@ class Writer:
 
     def add(self, value: int, geometry: ogr.Geometry) -> None:
         layer = self._layers[value]
-        area = geometry.GetArea() * self._metres2
+        area = self._measure.area_m2(geometry)
         feature = ogr.Feature(layer.GetLayerDefn())
         feature.SetField("class", self._names[value])
         feature.SetField("value", int(value))
