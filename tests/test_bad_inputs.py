@@ -50,14 +50,22 @@ def test_one_band_raster(tmp_path, model):
     assert "input.tif" in message and "RGB" in message
 
 
-def test_paletted_one_band_raster_says_how_to_expand(tmp_path, model):
-    path = raster(tmp_path, np.zeros((100, 100), np.uint8))
+def test_paletted_raster_is_classified_in_its_colours(tmp_path, model):
+    """One band with a colour table, as QGIS shows it: expanded on the fly; its nodata stays nodata."""
+    indices = np.zeros((100, 90), np.uint8)
+    indices[10:30, 10:40] = 1
+    indices[90:, :] = 2
+    path = raster(tmp_path, indices, nodata=2)
     dataset = gdal.Open(str(path), gdal.GA_Update)
     table = gdal.ColorTable()
-    table.SetColorEntry(0, (10, 200, 10, 255))
+    for index, name in enumerate(("background", "building", "water")):
+        table.SetColorEntry(index, (*testkit.PALETTE[name], 255))
     dataset.GetRasterBand(1).SetColorTable(table)
     dataset = None
-    fails(tmp_path, InputError, "gdal_translate -expand rgb", path, model)
+    segment(str(path), model, raster_path=str(tmp_path / "classes.tif"))
+    classes = gdal.Open(str(tmp_path / "classes.tif")).ReadAsArray()
+    assert (classes[10:30, 10:40] == 1).all() and (classes[:90][indices[:90] == 0] == 0).all()
+    assert (classes[90:] == 255).all()
 
 
 def test_two_band_raster(tmp_path, model):
@@ -88,9 +96,17 @@ def test_raster_without_crs(tmp_path, model):
     fails(tmp_path, InputError, "no coordinate reference system; assign", path, model)
 
 
-def test_raster_smaller_than_one_tile(tmp_path, model):
-    path = raster(tmp_path, testkit.paint(SIZE - 1, 200, []))
-    fails(tmp_path, InputError, f"200 x {SIZE - 1} px .* smaller than one {SIZE} px tile", path, model)
+def test_raster_smaller_than_one_tile_is_mirrored_out_and_classified(tmp_path, model):
+    path = raster(tmp_path, testkit.paint(SIZE - 20, 30, [("building", 5, 15, 5, 20)]))
+    result = segment(str(path), model, raster_path=str(tmp_path / "classes.tif"))
+    classes = gdal.Open(str(tmp_path / "classes.tif")).ReadAsArray()
+    assert classes.shape == (SIZE - 20, 30) and (classes[5:15, 5:20] == 1).all() and (classes[20:] == 0).all()
+    assert result.tiles >= 1
+
+
+def test_raster_of_a_few_pixels_is_refused(tmp_path, model):
+    path = raster(tmp_path, testkit.paint(7, 200, []))
+    fails(tmp_path, InputError, r"200 x 7 px .* at least 8 x 8 px \(4 m x 4 m\)", path, model)
 
 
 @pytest.mark.parametrize("array, nodata", [

@@ -99,3 +99,20 @@ def test_predict_runs_real_orthophotos_end_to_end(tmp_path, capsys, orthophoto):
     assert cli.main(["predict", str(orthophoto), "--model", str(model), "--out", str(tmp_path / "out.gpkg"),
                      "--quiet"]) == 2
     assert "already exists" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("orthophoto", ORTHOPHOTOS, ids=[p.name for p in ORTHOPHOTOS])
+def test_a_40_m_chip_of_a_real_orthophoto_runs_through_predict(tmp_path, capsys, orthophoto):
+    """80 x 80 px, far smaller than the model's 256 px tile: mirrored out, classified, every pixel kept."""
+    chip = tmp_path / "chip.tif"
+    gdal.Translate(str(chip), str(orthophoto), srcWin=[300, 200, 80, 80])
+    model = testkit.save_colour_model(tmp_path / "colour.keras", input_size=256, resolution_cm=50,
+                                      palette=testkit.NATURAL_PALETTE)
+    assert cli.main(["predict", str(chip), "--model", str(model), "--out", str(tmp_path / "chip.gpkg"),
+                     "--raster", str(tmp_path / "chip_classes.tif"), "--quiet"]) == 0
+    assert "0.002 km² classified" in capsys.readouterr().out   # 40 m x 40 m
+    classes = gdal.Open(str(tmp_path / "chip_classes.tif"))
+    assert (classes.RasterXSize, classes.RasterYSize) == (80, 80) and classes.ReadAsArray().max() < 5
+    dataset = ogr.Open(str(tmp_path / "chip.gpkg"))
+    square_metres = sum(f.GetField("area_m2") for i in range(dataset.GetLayerCount()) for f in dataset.GetLayer(i))
+    assert 0 < square_metres <= 40 * 40 * 1.001

@@ -32,9 +32,7 @@ def choose_bands(dataset: gdal.Dataset, requested: Sequence[int] | None, model_b
         return requested
     if len(data_bands) < model_bands:
         kind = {1: "one-band", 2: "two-band"}.get(len(data_bands), f"{len(data_bands)}-band")
-        hint = (" It is a paletted image: expand it first with 'gdal_translate -expand rgb'."
-                if interpretation[0] == gdal.GCI_PaletteIndex else
-                " Is it a class mask, an elevation model or a single-channel image? Give the RGB "
+        hint = (" Is it a class mask, an elevation model or a single-channel image? Give the RGB "
                 "orthophoto instead.")
         raise InputError(f"'{path}' is a {kind} raster; the model needs {model_bands} colour bands "
                          f"(red, green, blue).{hint}")

@@ -37,6 +37,9 @@ __all__ = ["SegmentationOptions", "SegmentationResult", "segment"]
 VECTOR_SUFFIXES = (".gpkg",)
 RASTER_SUFFIXES = (".tif", ".tiff")
 INFERENCE_SHARE = 90.0  # percent of the progress bar before vectorising
+# Smaller rasters than one tile are mirrored out to the tile (tiling.py); below this there is too
+# little of the scene for the model to recognise anything.
+MIN_RASTER_PX = 8
 
 
 @dataclass
@@ -88,12 +91,12 @@ def segment(input_path: str, model_path: str, vector_path: str | None = None,
     report(0.0, "Opening the raster")
     centre = _centre(requested.GetEnvelope()) if requested is not None else None
     with RasterSource(input_path, metadata.resolution_m, options.bands, metadata.bands, centre) as source:
-        if source.width < metadata.input_size or source.height < metadata.input_size:
+        if min(source.width, source.height) < MIN_RASTER_PX:
             raise InputError(
                 f"'{input_path}' is {source.width} x {source.height} px at the model's "
-                f"{metadata.resolution_cm:g} cm/px, smaller than one {metadata.input_size} px tile; the model "
-                f"needs at least {metadata.input_size * metadata.resolution_m:g} m x "
-                f"{metadata.input_size * metadata.resolution_m:g} m. Use a larger raster.")
+                f"{metadata.resolution_cm:g} cm/px; at least {MIN_RASTER_PX} x {MIN_RASTER_PX} px "
+                f"({MIN_RASTER_PX * metadata.resolution_m:g} m x {MIN_RASTER_PX * metadata.resolution_m:g} m) "
+                "are needed to classify anything. Use a larger raster or area.")
         window, mask = _area(source, requested, options.mask_wkt is not None)
         report(0.0, "Loading the model")
         predictor = _Predictor(load_network(model_path, metadata), metadata, options)

@@ -25,6 +25,8 @@ Decisions (quoted in the README):
   pixel is nodata only when every colour band holds the nodata value, GDAL's convention), and NaN.
   Invalid pixels are filled with the window's mean colour before they reach the model (so borders
   of valid data are not pulled towards black) and stay nodata in every output.
+* **Paletted rasters** (one band with a colour table, as QGIS shows them in colour) are expanded
+  to RGBA on the fly (a GDAL VRT); palette entries that are nodata or transparent become invalid.
 * **Band mapping.** `bands=(r, g, b)` (1-based) wins; otherwise the bands whose colour
   interpretation is red, green and blue (so BGR or RGBI files labelled as such map correctly);
   otherwise a raster with exactly as many non-alpha bands as the model takes, in order. One- or
@@ -48,6 +50,10 @@ from .ground import GroundMeasure, spatial_reference
 SAME_GRID_TOLERANCE = 0.01      # relative pixel-size difference read without resampling
 
 
+def _paletted(dataset: gdal.Dataset) -> bool:
+    return dataset.RasterCount == 1 and dataset.GetRasterBand(1).GetColorInterpretation() == gdal.GCI_PaletteIndex
+
+
 def _corners(geotransform: Sequence[float], width: int, height: int) -> np.ndarray:
     gt = geotransform
     cols = np.array([0, width, 0, width], float)
@@ -65,10 +71,13 @@ class RasterSource:
         self.path = str(path)
         if not os.path.exists(self.path):
             raise InputError(f"Input raster '{self.path}' does not exist; check the path.")
-        self._source = call_gdal(
+        self._opened: list[gdal.Dataset] = [call_gdal(
             f"'{self.path}' is not a raster GDAL can read; it may be corrupt, truncated or "
-            "another kind of file", gdal.OpenEx, self.path, gdal.OF_RASTER | gdal.OF_READONLY)
-        source = self._source
+            "another kind of file", gdal.OpenEx, self.path, gdal.OF_RASTER | gdal.OF_READONLY)]
+        if _paletted(self._opened[0]):  # shown in colour by QGIS: expanded to RGBA on the fly alike
+            self._opened.append(call_gdal(f"The colour table of '{self.path}' could not be expanded",
+                                          gdal.Translate, "", self._opened[0], format="VRT", rgbExpand="rgba"))
+        self._source = source = self._opened[-1]
         wkt = source.GetProjection()
         if not wkt:
             raise InputError(f"'{self.path}' has no coordinate reference system; assign the right one "
@@ -104,6 +113,7 @@ class RasterSource:
             self.grid = Grid.of(source)
         else:
             self._dataset, self.grid = self._warped(source, corners, dx, dy)
+            self._opened.append(self._dataset)
         self.pixel_size_m = math.sqrt(self.grid.dx * kx * self.grid.dy * ky)
         band = self._dataset.GetRasterBand(self.bands[0])
         self._mask_flags = band.GetMaskFlags()
@@ -183,8 +193,9 @@ class RasterSource:
 
     def close(self) -> None:
         """Close the input (and its virtual warp): this object holds the only references."""
-        for dataset in {id(d): d for d in (self._dataset, self._source) if d is not None}.values():
+        for dataset in reversed(self._opened):  # the warp and the expansion before what they read
             close_dataset(dataset)
+        self._opened = []
         self._dataset = self._source = None
 
     def __enter__(self) -> "RasterSource":
