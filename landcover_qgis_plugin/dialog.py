@@ -222,8 +222,8 @@ class SegmentationDialog(QDialog):
             **self._outputs(),
         }
         for option in self.options.values():
-            if option.spec.processing:
-                value = option.value()
+            value = option.value()
+            if option.spec.processing and value is not None:
                 parameters[option.spec.parameter_name] = (option.spec.values.index(value)
                                                           if option.spec.choices else value)
         return parameters

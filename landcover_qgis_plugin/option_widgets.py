@@ -50,12 +50,16 @@ class OptionWidget:
             spin.setSingleStep(int(spec.step))
         else:
             spin = QgsDoubleSpinBox(parent)
-            spin.setRange(spec.minimum or 0.0, spec.maximum if spec.maximum is not None else _LARGEST_NUMBER)
+            lowest = -_LARGEST_NUMBER if spec.minimum is None else spec.minimum
+            if spec.optional:  # one step below the range: "not set"
+                lowest -= spec.step
+                spin.setSpecialValueText(tr("not set"))
+            spin.setRange(lowest, spec.maximum if spec.maximum is not None else _LARGEST_NUMBER)
             spin.setDecimals(spec.decimals)
             spin.setSingleStep(spec.step)
         if spec.unit:
             spin.setSuffix(f" {tr(spec.unit)}")
-        spin.setClearValue(spec.default)
+        spin.setClearValue(spin.minimum() if spec.optional else spec.default)
         return spin
 
     def value(self) -> Any:
@@ -63,6 +67,8 @@ class OptionWidget:
             return self.widget.isChecked()
         if self.spec.kind == CHOICE:
             return self.widget.currentData()
+        if self.spec.optional and self.widget.value() == self.widget.minimum():
+            return None
         return self.widget.value()
 
     def set_value(self, value: Any) -> None:
@@ -71,16 +77,21 @@ class OptionWidget:
         elif self.spec.kind == CHOICE:
             self.widget.setCurrentIndex(max(0, self.widget.findData(value)))
         else:
-            self.widget.setValue(value)
+            self.widget.setValue(self.widget.minimum() if value is None else value)
 
     def restore(self, settings: QgsSettings) -> None:
         if self.spec.remembered:
+            key = f"{SETTINGS_GROUP}/{self.spec.name}"
+            if self.spec.optional and settings.value(key, "", str) == "":
+                self.set_value(None)
+                return
             kind = {NUMBER: float, INTEGER: int, FLAG: bool, CHOICE: str}[self.spec.kind]
-            self.set_value(settings.value(f"{SETTINGS_GROUP}/{self.spec.name}", self.spec.default, kind))
+            self.set_value(settings.value(key, self.spec.default, kind))
 
     def save(self, settings: QgsSettings) -> None:
         if self.spec.remembered:
-            settings.setValue(f"{SETTINGS_GROUP}/{self.spec.name}", self.value())
+            value = self.value()
+            settings.setValue(f"{SETTINGS_GROUP}/{self.spec.name}", "" if value is None else value)
 
 
 def option_widgets(parent: QWidget) -> dict[str, OptionWidget]:

@@ -37,7 +37,9 @@ def _number(spec: OptionSpec) -> QgsProcessingParameterNumber:
     types = QgsProcessingParameterNumber.Type
     kind = types.Integer if spec.kind == INTEGER else types.Double
     parameter = QgsProcessingParameterNumber(spec.parameter_name, describe(spec), kind, defaultValue=spec.default,
-                                             minValue=spec.minimum)
+                                             optional=spec.optional)
+    if spec.minimum is not None:
+        parameter.setMinimum(spec.minimum)
     if spec.maximum is not None:
         parameter.setMaximum(spec.maximum)
     return parameter
@@ -73,8 +75,13 @@ def option_parameters() -> list[QgsProcessingParameterDefinition]:
 def read_options(algorithm: QgsProcessingAlgorithm, parameters: dict, context: QgsProcessingContext,
                  classes: tuple[ClassInfo, ...]) -> dict[str, Any]:
     """Engine options from the parameter values, except the area (EXTENT, MASK)."""
+    def number(spec: OptionSpec, name: str) -> float | None:
+        if spec.optional and parameters.get(name) in (None, ""):
+            return None
+        return algorithm.parameterAsDouble(parameters, name, context)
+
     readers: dict[str, Callable[[OptionSpec, str], Any]] = {
-        NUMBER: lambda spec, name: algorithm.parameterAsDouble(parameters, name, context),
+        NUMBER: number,
         INTEGER: lambda spec, name: algorithm.parameterAsInt(parameters, name, context),
         FLAG: lambda spec, name: algorithm.parameterAsBoolean(parameters, name, context),
         CHOICE: lambda spec, name: spec.values[algorithm.parameterAsEnum(parameters, name, context)],

@@ -221,7 +221,7 @@ def test_every_engine_option_is_in_the_dialog_with_its_default_and_reaches_the_a
     assert SegmentationOptions(**defaults) == SegmentationOptions(classes=("building", "woodland", "water", "road"),
                                                                   overwrite=True)
 
-    changed = {"overlap": 0.1, "batch_size": 2, "device": "cpu", "precision": "bfloat16", "tta": True,
+    changed = {"nodata": 7.0, "collars": False, "overlap": 0.1, "batch_size": 2, "device": "cpu", "precision": "bfloat16", "tta": True,
                "simplify": 0.5, "min_area": 1.0, "fill_holes": 0.0, "square_buildings": True, "max_vertices": 50}
     for name, value in changed.items():
         dialog.options[name].set_value(value)

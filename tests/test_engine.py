@@ -4,6 +4,8 @@ Geometry (polygons where the painted shapes are, in the right CRS, to the pixel)
 stitching (against a prediction of the whole image at once), independence of the tile grid,
 nodata, resampling, geographic CRSs, extents and masks, streaming strips, options, cancel.
 """
+import dataclasses
+
 import numpy as np
 import pytest
 from osgeo import gdal, ogr, osr
@@ -354,3 +356,38 @@ def test_progress_rises_to_100(tmp_path, colour_model, painted):
     grid = tiling.TileGrid.from_fraction(64, 0.25)
     assert result.tiles + result.skipped_tiles == len(grid.starts(0, 300)) * len(grid.starts(0, 260))
     assert set(result.timings) == {"read", "model", "blend", "write", "vectorize"}
+
+
+def test_edge_collars_are_masked_and_black_inside_the_image_is_kept(tmp_path, colour_model):
+    """Warped to degrees without a nodata value, the scene gets black wedges along its edges (it lies
+    west of its UTM zone's central meridian, so north turns by some 3°)."""
+    utm_origin = (250_000.0, 5_800_000.0)
+    image = testkit.paint(300, 260, SHAPES)
+    image[150:160, 20:30] = 0                      # a black roof inside the image: not a collar
+    projected = write_geotiff(tmp_path / "utm.tif", image, utm_origin, RES, crs=32633)
+    reference = segment(str(projected), colour_model, raster_path=tmp_path / "utm.tif.classes.tif", options=EXACT)
+    collared = tmp_path / "collared.tif"
+    gdal.Warp(str(collared), str(projected), dstSRS="EPSG:4326", resampleAlg="near")   # no alpha, no nodata
+    corner = gdal.Open(str(collared)).ReadAsArray(0, 0, 1, 1)
+    assert (corner == 0).all()                     # the collar is there, in every band
+    masked = segment(str(collared), colour_model, raster_path=tmp_path / "masked.tif", options=EXACT)
+    kept = segment(str(collared), colour_model, raster_path=tmp_path / "kept.tif",
+                   options=dataclasses.replace(EXACT, collars=False))
+    assert "an edge collar masked" in masked.reading and "collar" not in kept.reading
+    # Within a seam of one pixel along the collar (the resampling kernel), 2 % of so small a scene.
+    assert sum(masked.area_ha.values()) == pytest.approx(sum(reference.area_ha.values()), rel=0.02)
+    assert sum(kept.area_ha.values()) > 1.05 * sum(reference.area_ha.values())   # the wedges counted too
+    classes = read(tmp_path / "masked.tif")
+    assert classes[0, 0] == 255 and classes[-1, -1] == 255
+    # the collar did not turn into background (it would add some 16 %); the seam lies in background
+    assert masked.area_ha["background"] == pytest.approx(reference.area_ha["background"], rel=0.04)
+
+
+def test_a_declared_nodata_value_stays_out_of_the_outputs(tmp_path, colour_model):
+    image = testkit.paint(300, 260, SHAPES)
+    image[:, :50] = 7                              # an undeclared nodata value, in every band
+    path = write_geotiff(tmp_path / "seven.tif", image, ORIGIN, RES)
+    segment(str(path), colour_model, raster_path=tmp_path / "classes.tif",
+            options=dataclasses.replace(EXACT, nodata=7.0))
+    classes = read(tmp_path / "classes.tif")
+    assert (classes[:, :50] == 255).all() and (classes[:, 50:] != 255).all()

@@ -90,7 +90,8 @@ def segment(input_path: str, model_path: str, vector_path: str | None = None,
     requested = _requested_area(options)
     report(0.0, "Opening the raster")
     centre = _centre(requested.GetEnvelope()) if requested is not None else None
-    with RasterSource(input_path, metadata.resolution_m, options.bands, metadata.bands, centre) as source:
+    with RasterSource(input_path, metadata.resolution_m, options.bands, metadata.bands, centre, options.nodata,
+                      options.collars, limits.band_pixels) as source:
         if min(source.width, source.height) < MIN_RASTER_PX:
             raise InputError(
                 f"'{input_path}' is {source.width} x {source.height} px at the model's "

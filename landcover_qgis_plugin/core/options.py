@@ -69,6 +69,8 @@ class OptionSpec:
 
     def check(self, value: Any) -> None:
         """Refuse a value of the wrong type or out of range, naming the option and what is allowed."""
+        if value is None and self.default is None:
+            return  # an optional option left unset
         if self.kind in (NUMBER, INTEGER):
             whole = self.kind == INTEGER
             number = isinstance(value, int) if whole else isinstance(value, (int, float)) and math.isfinite(value)
@@ -82,12 +84,19 @@ class OptionSpec:
             raise InputError(f"{self.label} ({self.name}) {value!r} is unknown; use one of "
                              f"{', '.join(self.values)}.")
 
+    @property
+    def optional(self) -> bool:
+        """A number the user may leave unset (None: the input decides)."""
+        return self.kind in (NUMBER, INTEGER) and self.default is None
+
     def _in_range(self, value: float) -> bool:
         return ((self.minimum is None or value >= self.minimum)
                 and (self.maximum is None or value <= self.maximum))
 
     def _range_text(self) -> str:
         unit = f" {self.unit}" if self.unit else ""
+        if self.minimum is None:
+            return unit.strip()
         if self.maximum is None:
             return f">= {self.minimum:g}{unit}"
         return f"from {self.minimum:g} to {self.maximum:g}{unit}"
@@ -117,6 +126,14 @@ class SegmentationOptions:
         None, BANDS, translatable("Red, green and blue bands"),
         translatable("The raster's 1-based bands holding red, green and blue; default: from the "
                      "raster's colour interpretation."))
+    nodata: float | None = option(
+        None, NUMBER, translatable("Nodata value"),
+        translatable("A value that marks no data when every colour band holds it, for rasters that do not "
+                     "declare one; default: as the raster says."))
+    collars: bool = option(
+        True, FLAG, translatable("Mask edge collars"),
+        translatable("Leave out the uniform black or white borders that warping or exporting without a "
+                     "nodata value leaves around an orthophoto (runs of such pixels from the edge)."))
     overlap: float = option(
         0.25, NUMBER, translatable("Tile overlap"),
         translatable("Fraction of a tile shared with each neighbour, 0 to 0.5; the tiles' predictions "

@@ -27,6 +27,8 @@ Decisions (quoted in the README):
   of valid data are not pulled towards black) and stay nodata in every output.
 * **Paletted rasters** (one band with a colour table, as QGIS shows them in colour) are expanded
   to RGBA on the fly (a GDAL VRT); palette entries that are nodata or transparent become invalid.
+* **Nodata** that the raster does not declare can be given (`nodata`); a pixel is then invalid when
+  every colour band holds it. **Edge collars** are masked (collars.py; `collars=False` keeps them).
 * **Band mapping.** `bands=(r, g, b)` (1-based) wins; otherwise the bands whose colour
   interpretation is red, green and blue (so BGR or RGBI files labelled as such map correctly);
   otherwise a raster with exactly as many non-alpha bands as the model takes, in order. One- or
@@ -42,10 +44,12 @@ import numpy as np
 from osgeo import gdal, ogr, osr
 
 from .bands import choose_bands, white_point
+from .collars import Collar, find_collar
 from .errors import InputError
 from .gdalio import call_gdal, close_dataset
 from .grid import Grid
 from .ground import GroundMeasure, spatial_reference
+from .limits import StreamLimits
 
 SAME_GRID_TOLERANCE = 0.01      # relative pixel-size difference read without resampling
 
@@ -65,9 +69,12 @@ class RasterSource:
     """An input raster seen on the model's grid: windows of 0..255 float pixels plus validity."""
 
     def __init__(self, path: str, resolution_m: float, bands: Sequence[int] | None = None,
-                 model_bands: int = 3, centre: tuple[float, float] | None = None):
+                 model_bands: int = 3, centre: tuple[float, float] | None = None, nodata: float | None = None,
+                 collars: bool = True, band_pixels: int = StreamLimits().band_pixels):
         """`centre`: where, in the raster's CRS, the ground resolution is to be the model's (default:
-        the raster's centre; the engine passes the centre of the area it classifies)."""
+        the raster's centre; the engine passes the centre of the area it classifies). `nodata`: a
+        value the raster does not declare. `collars`: look for edge collars (collars.py), reading
+        `band_pixels` at a time."""
         self.path = str(path)
         if not os.path.exists(self.path):
             raise InputError(f"Input raster '{self.path}' does not exist; check the path.")
@@ -77,6 +84,9 @@ class RasterSource:
         if _paletted(self._opened[0]):  # shown in colour by QGIS: expanded to RGBA on the fly alike
             self._opened.append(call_gdal(f"The colour table of '{self.path}' could not be expanded",
                                           gdal.Translate, "", self._opened[0], format="VRT", rgbExpand="rgba"))
+        if nodata is not None:
+            self._opened.append(call_gdal(f"Nodata value {nodata!r} cannot be set on '{self.path}'",
+                                          gdal.Translate, "", self._opened[-1], format="VRT", noData=nodata))
         self._source = source = self._opened[-1]
         wkt = source.GetProjection()
         if not wkt:
@@ -115,6 +125,8 @@ class RasterSource:
             self._dataset, self.grid = self._warped(source, corners, dx, dy)
             self._opened.append(self._dataset)
         self.pixel_size_m = math.sqrt(self.grid.dx * kx * self.grid.dy * ky)
+        self._source_grid = geotransform
+        self.collar = self._collar(band_pixels) if collars else None
         band = self._dataset.GetRasterBand(self.bands[0])
         self._mask_flags = band.GetMaskFlags()
         self._nodata = [self._dataset.GetRasterBand(b).GetNoDataValue() for b in self.bands]
@@ -131,11 +143,26 @@ class RasterSource:
                            options=options)
         return warped, Grid.of(warped)
 
+    def _collar(self, band_pixels: int) -> Collar | None:
+        """The edge collar of a raster that masks nothing itself, widened by the resampling kernel."""
+        source, gt = self._source, self._source_grid
+        band = source.GetRasterBand(self.bands[0])
+        if band.GetMaskFlags() != gdal.GMF_ALL_VALID or gt[2] or gt[4]:
+            return None
+        full_scale = 255.0 if self.white_point is None else self.white_point
+        collar = find_collar(source, self.bands, full_scale, band_pixels, self.path)
+        if collar is None or not self.resampled:
+            return collar
+        # The bilinear kernel reaches some max(1, scale) input pixels from a pixel's centre, its weight
+        # falling to 0 there: the nearest of them, as many as the scale rounds to, are masked too.
+        return collar.widened(max(1, round(self.grid.dx / gt[1])), max(1, round(self.grid.dy / -gt[5])))
+
     def describe(self) -> str:
         """How the raster is read, for summaries: its grid against the model's ground resolution."""
         how = "resampled to" if self.resampled else "kept at"
+        collar = "; an edge collar masked" if self.collar is not None else ""
         return (f"{how} {self.grid.dx:.6g} x {self.grid.dy:.6g} CRS units per pixel = "
-                f"{self.pixel_size_m:.3g} m on the ground ({self.measure.describe()})")
+                f"{self.pixel_size_m:.3g} m on the ground ({self.measure.describe()}){collar}")
 
     @property
     def width(self) -> int:
@@ -160,6 +187,8 @@ class RasterSource:
         data = data.reshape(len(self.bands), r1 - r0, c1 - c0)
         valid = self._validity(data, c0, r0, what)
         data, valid = data[:, rows - r0][:, :, cols - c0], valid[rows - r0][:, cols - c0]
+        if self.collar is not None:
+            valid &= ~self.collar.mask(*self._source_pixels(rows, cols))
         pixels = np.moveaxis(data, 0, -1).astype(np.float32)
         if self.white_point is not None:
             pixels *= np.float32(255.0 / self.white_point)
@@ -171,6 +200,15 @@ class RasterSource:
             fill = pixels[valid].mean(axis=0) if valid.any() else np.zeros(len(self.bands), np.float32)
             pixels[~valid] = fill
         return pixels, valid
+
+    def _source_pixels(self, rows: np.ndarray, cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The input's pixels under the centres of these grid rows and columns (north-up input)."""
+        if not self.resampled:
+            return rows, cols
+        gt, grid = self._source_grid, self.grid
+        x = grid.x0 + (cols + 0.5) * grid.dx
+        y = grid.y0 - (rows + 0.5) * grid.dy
+        return np.floor((y - gt[3]) / gt[5]).astype(np.int64), np.floor((x - gt[0]) / gt[1]).astype(np.int64)
 
     def _validity(self, data: np.ndarray, c0: int, r0: int, what: str) -> np.ndarray:
         if self._mask_flags & gdal.GMF_NODATA:

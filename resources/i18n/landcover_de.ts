@@ -124,172 +124,192 @@
       <translation>Landbedeckung — {name}</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/core/options.py" line="105" />
+      <location filename="../../landcover_qgis_plugin/core/options.py" line="114" />
       <source>Extent</source>
       <translation>Ausdehnung</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/core/options.py" line="106" />
+      <location filename="../../landcover_qgis_plugin/core/options.py" line="115" />
       <source>Classify only this rectangle (xmin, ymin, xmax, ymax in the raster's CRS); default: the whole raster.</source>
       <translation>Nur dieses Rechteck klassifizieren (xmin, ymin, xmax, ymax im KBS des Rasters); Standard: das ganze Raster.</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/core/options.py" line="109" />
+      <location filename="../../landcover_qgis_plugin/core/options.py" line="118" />
       <source>Only inside these polygons</source>
       <translation>Nur innerhalb dieser Polygone</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/core/options.py" line="110" />
+      <location filename="../../landcover_qgis_plugin/core/options.py" line="119" />
       <source>Classify only the pixels inside these polygons: WKT in the raster's CRS on the command line; in QGIS a polygon layer (only its selected features, if so chosen).</source>
       <translation>Nur die Pixel innerhalb dieser Polygone klassifizieren: auf der Kommandozeile WKT im KBS des Rasters, in QGIS ein Polygonlayer (auf Wunsch nur seine gewählten Objekte).</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/core/options.py" line="114" />
+      <location filename="../../landcover_qgis_plugin/core/options.py" line="123" />
       <source>Classes to vectorise</source>
       <translation>Zu vektorisierende Klassen</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/core/options.py" line="115" />
+      <location filename="../../landcover_qgis_plugin/core/options.py" line="124" />
       <source>Class names, comma separated; default: every class but background.</source>
       <translation>Klassennamen, durch Kommas getrennt; Standard: alle Klassen außer Hintergrund.</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/core/options.py" line="117" />
+      <location filename="../../landcover_qgis_plugin/core/options.py" line="126" />
       <source>Red, green and blue bands</source>
       <translation>Rot-, Grün- und Blaukanal</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/core/options.py" line="118" />
+      <location filename="../../landcover_qgis_plugin/core/options.py" line="127" />
       <source>The raster's 1-based bands holding red, green and blue; default: from the raster's colour interpretation.</source>
       <translation>Die Kanäle des Rasters (ab 1 gezählt) mit Rot, Grün und Blau; Standard: aus der Farbinterpretation des Rasters.</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/core/options.py" line="121" />
+      <location filename="../../landcover_qgis_plugin/core/options.py" line="130" />
+      <source>Nodata value</source>
+      <translation>NoData-Wert</translation>
+    </message>
+    <message>
+      <location filename="../../landcover_qgis_plugin/core/options.py" line="131" />
+      <source>A value that marks no data when every colour band holds it, for rasters that do not declare one; default: as the raster says.</source>
+      <translation>Ein Wert, der fehlende Daten kennzeichnet, wenn alle Farbkanäle ihn haben, für Raster, die keinen angeben; Standard: wie im Raster angegeben.</translation>
+    </message>
+    <message>
+      <location filename="../../landcover_qgis_plugin/core/options.py" line="134" />
+      <source>Mask edge collars</source>
+      <translation>Randsäume ausblenden</translation>
+    </message>
+    <message>
+      <location filename="../../landcover_qgis_plugin/core/options.py" line="135" />
+      <source>Leave out the uniform black or white borders that warping or exporting without a nodata value leaves around an orthophoto (runs of such pixels from the edge).</source>
+      <translation>Die einheitlich schwarzen oder weißen Ränder auslassen, die Umprojizieren oder Exportieren ohne NoData-Wert um ein Orthofoto hinterlässt (zusammenhängende solche Pixel vom Rand her).</translation>
+    </message>
+    <message>
+      <location filename="../../landcover_qgis_plugin/core/options.py" line="138" />
       <source>Tile overlap</source>
       <translation>Kachelüberlappung</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/core/options.py" line="122" />
+      <location filename="../../landcover_qgis_plugin/core/options.py" line="139" />
       <source>Fraction of a tile shared with each neighbour, 0 to 0.5; the tiles' predictions are blended across it, so there are no seams. More is smoother and slower.</source>
       <translation>Anteil einer Kachel, den sie mit jeder Nachbarkachel teilt, 0 bis 0,5; darüber werden die Vorhersagen der Kacheln überblendet, sodass keine Nähte entstehen. Mehr ist glatter und langsamer.</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/core/options.py" line="126" />
+      <location filename="../../landcover_qgis_plugin/core/options.py" line="143" />
       <source>Batch size</source>
       <translation>Stapelgröße</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/core/options.py" line="127" />
+      <location filename="../../landcover_qgis_plugin/core/options.py" line="144" />
       <source>Tiles per model call; more is faster on a GPU and needs more memory.</source>
       <translation>Kacheln je Modellaufruf; mehr ist auf einer GPU schneller und braucht mehr Speicher.</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/core/options.py" line="130" />
+      <location filename="../../landcover_qgis_plugin/core/options.py" line="147" />
       <source>Device</source>
       <translation>Gerät</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/core/options.py" line="131" />
+      <location filename="../../landcover_qgis_plugin/core/options.py" line="148" />
       <source>Where the model runs; automatic takes the GPU when Keras sees one.</source>
       <translation>Wo das Modell läuft; automatisch nimmt die GPU, wenn Keras eine findet.</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/core/options.py" line="132" />
+      <location filename="../../landcover_qgis_plugin/core/options.py" line="149" />
       <source>Automatic</source>
       <translation>Automatisch</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/core/options.py" line="132" />
+      <location filename="../../landcover_qgis_plugin/core/options.py" line="149" />
       <source>CPU</source>
       <translation>CPU</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/core/options.py" line="133" />
+      <location filename="../../landcover_qgis_plugin/core/options.py" line="150" />
       <source>GPU</source>
       <translation>GPU</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/core/options.py" line="135" />
+      <location filename="../../landcover_qgis_plugin/core/options.py" line="152" />
       <source>Numeric precision</source>
       <translation>Rechengenauigkeit</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/core/options.py" line="136" />
+      <location filename="../../landcover_qgis_plugin/core/options.py" line="153" />
       <source>bfloat16 and float16 run the model in Keras mixed precision: faster on hardware that has it, with nearly the same classes.</source>
       <translation>bfloat16 und float16 rechnen das Modell in gemischter Genauigkeit von Keras: schneller auf Hardware, die sie beherrscht, mit nahezu denselben Klassen.</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/core/options.py" line="140" />
+      <location filename="../../landcover_qgis_plugin/core/options.py" line="157" />
       <source>Test-time augmentation</source>
       <translation>Testzeit-Augmentierung</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/core/options.py" line="141" />
+      <location filename="../../landcover_qgis_plugin/core/options.py" line="158" />
       <source>Average the predictions of each tile and its three flips: smoother, 4x slower.</source>
       <translation>Die Vorhersagen jeder Kachel und ihrer drei Spiegelungen mitteln: glatter, viermal langsamer.</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/core/options.py" line="143" />
+      <location filename="../../landcover_qgis_plugin/core/options.py" line="160" />
       <source>Simplification tolerance</source>
       <translation>Vereinfachungstoleranz</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/core/options.py" line="144" />
+      <location filename="../../landcover_qgis_plugin/core/options.py" line="161" />
       <source>Douglas-Peucker tolerance on the boundaries shared by neighbouring polygons, so they still fit together; 0 keeps the pixel outlines.</source>
       <translation>Douglas-Peucker-Toleranz auf den gemeinsamen Grenzen benachbarter Polygone, sodass sie weiter lückenlos aneinanderpassen; 0 behält die Pixelumrisse.</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/core/options.py" line="146" />
+      <location filename="../../landcover_qgis_plugin/core/options.py" line="163" />
       <source>px</source>
       <translation>px</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/core/options.py" line="148" />
+      <location filename="../../landcover_qgis_plugin/core/options.py" line="165" />
       <source>Minimum polygon area</source>
       <translation>Minimale Polygonfläche</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/core/options.py" line="149" />
+      <location filename="../../landcover_qgis_plugin/core/options.py" line="166" />
       <source>Smaller regions merge into their largest neighbour, leaving no gap.</source>
       <translation>Kleinere Flächen gehen lückenlos in ihrem größten Nachbarn auf.</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/core/options.py" line="152" />
+      <location filename="../../landcover_qgis_plugin/core/options.py" line="169" />
       <source>Fill holes smaller than</source>
       <translation>Löcher füllen kleiner als</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/core/options.py" line="153" />
+      <location filename="../../landcover_qgis_plugin/core/options.py" line="170" />
       <source>Smaller holes in a polygon are filled.</source>
       <translation>Kleinere Löcher in einem Polygon werden gefüllt.</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/core/options.py" line="155" />
+      <location filename="../../landcover_qgis_plugin/core/options.py" line="172" />
       <source>Square building corners</source>
       <translation>Gebäudeecken rechtwinklig machen</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/core/options.py" line="156" />
+      <location filename="../../landcover_qgis_plugin/core/options.py" line="173" />
       <source>Snap building outlines to right angles along their main direction.</source>
       <translation>Gebäudeumrisse entlang ihrer Hauptrichtung rechtwinklig ausrichten.</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/core/options.py" line="158" />
+      <location filename="../../landcover_qgis_plugin/core/options.py" line="175" />
       <source>Split regions beyond this many vertices</source>
       <translation>Flächen ab so vielen Stützpunkten teilen</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/core/options.py" line="159" />
+      <location filename="../../landcover_qgis_plugin/core/options.py" line="176" />
       <source>A region traced with more vertices is split along a row into several polygons of its class, bounding memory on huge rasters; 0: never split.</source>
       <translation>Eine Fläche mit mehr Stützpunkten wird entlang einer Zeile in mehrere Polygone ihrer Klasse geteilt, was den Speicherbedarf bei riesigen Rastern begrenzt; 0: nie teilen.</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/core/options.py" line="162" />
+      <location filename="../../landcover_qgis_plugin/core/options.py" line="179" />
       <source>Overwrite existing files</source>
       <translation>Vorhandene Dateien überschreiben</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/core/options.py" line="163" />
+      <location filename="../../landcover_qgis_plugin/core/options.py" line="180" />
       <source>Replace outputs that exist; otherwise an existing file is never touched.</source>
       <translation>Vorhandene Ausgaben ersetzen; sonst bleibt eine vorhandene Datei unberührt.</translation>
     </message>
@@ -484,7 +504,12 @@
       <translation>{name}: abgebrochen</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/parameters.py" line="96" />
+      <location filename="../../landcover_qgis_plugin/option_widgets.py" line="56" />
+      <source>not set</source>
+      <translation>nicht gesetzt</translation>
+    </message>
+    <message>
+      <location filename="../../landcover_qgis_plugin/parameters.py" line="103" />
       <source>Unknown class(es) {unknown}; this model knows {known}.</source>
       <translation>Unbekannte Klasse(n) {unknown}; dieses Modell kennt {known}.</translation>
     </message>
