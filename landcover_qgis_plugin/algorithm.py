@@ -15,7 +15,8 @@ from qgis.core import (QgsFeatureRequest, QgsGeometry, QgsProcessing, QgsProcess
                        QgsProcessingException, QgsProcessingFeedback, QgsProcessingOutputMultipleLayers,
                        QgsProcessingOutputNumber, QgsProcessingOutputString, QgsProcessingParameterDefinition,
                        QgsProcessingParameterFile, QgsProcessingParameterRasterDestination,
-                       QgsProcessingParameterRasterLayer, QgsProcessingParameterVectorDestination, QgsRasterLayer)
+                       QgsProcessingParameterRasterLayer, QgsProcessingParameterVectorDestination, QgsRasterLayer,
+                       QgsRectangle)
 from qgis.PyQt.QtGui import QIcon
 
 from .core.errors import Cancelled, LandcoverError
@@ -25,7 +26,8 @@ from .dependencies import load_hdf5_bindings, missing_runtime_message
 from .i18n import tr
 from .parameters import INPUT, option_parameters, read_options
 from .paths import DEFAULT_MODEL_PATH, ICON_PATH
-from .results import add_result_layers, bounds, class_label, class_layer_uri, file_raster_source, summary_text
+from .layer_sources import layer_source
+from .results import add_result_layers, bounds, class_label, class_layer_uri, summary_text
 
 EXTENT = SPECS["extent"].parameter_name
 MASK = SPECS["mask_wkt"].parameter_name
@@ -110,18 +112,23 @@ class SegmentAlgorithm(QgsProcessingAlgorithm):
         layer = self.parameterAsRasterLayer(parameters, self.INPUT, context)
         if layer is None:
             raise QgsProcessingException(self.invalidRasterError(parameters, self.INPUT))
+        model_path = self.parameterAsFile(parameters, self.MODEL, context) or str(DEFAULT_MODEL_PATH)
+        extent, mask = self._extent(parameters, context, layer), self._mask(parameters, context, layer)
+        area = QgsRectangle(*extent) if extent else QgsGeometry.fromWkt(mask).boundingBox() if mask else None
         try:
-            source = file_raster_source(layer)
-            model_path = self.parameterAsFile(parameters, self.MODEL, context) or str(DEFAULT_MODEL_PATH)
             metadata = read_metadata(model_path)
+            source = layer_source(layer, area, metadata.resolution_m, metadata.input_size // 2)
         except LandcoverError as error:
             raise QgsProcessingException(str(error)) from None
+        if source.web and area is None:
+            raise QgsProcessingException(tr("'{name}' is a web layer: choose the area to classify (an extent, the "
+                                            "map canvas or polygons).").format(name=layer.name()))
         self._job = {
-            "input_path": source, "input_name": layer.name(), "model_path": model_path, "metadata": metadata,
+            "input_path": source.dataset, "input_name": layer.name(), "model_path": model_path,
+            "metadata": metadata,
             "options": {
                 **read_options(self, parameters, context, metadata.classes),
-                "extent": self._extent(parameters, context, layer),
-                "mask_wkt": self._mask(parameters, context, layer),
+                "extent": extent, "mask_wkt": mask,
                 "overwrite": True,  # Processing's convention: the file the user names is replaced
             },
         }

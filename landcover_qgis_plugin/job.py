@@ -98,9 +98,11 @@ class SegmentationJob:
                                    json.loads(results[SegmentAlgorithm.AREA_HA])
                                    if results.get(SegmentAlgorithm.OUTPUT_RASTER) else None,
                                    results[SegmentAlgorithm.DEVICE_USED], results[SegmentAlgorithm.SECONDS])
+            reading = results[SegmentAlgorithm.READING]
+            if reading.startswith("web service"):   # name the service and its zoom level too
+                summary = f"{summary} ({reading.split(';')[0]})"
             self.message_bar.pushSuccess(title, summary)
-            QgsMessageLog.logMessage(f"{self.input_name}: {summary}; {results[SegmentAlgorithm.READING]}", LOG_TAG,
-                                     Qgis.MessageLevel.Success)
+            QgsMessageLog.logMessage(f"{self.input_name}: {summary}; {reading}", LOG_TAG, Qgis.MessageLevel.Success)
         elif self.feedback.isCanceled():
             self.message_bar.pushInfo(title, tr("Cancelled; nothing was written."))
             QgsMessageLog.logMessage(tr("{name}: cancelled").format(name=self.input_name), LOG_TAG,

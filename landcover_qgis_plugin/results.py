@@ -1,4 +1,4 @@
-"""Layers in and out of a segmentation: the raster the engine may read, styled result layers, a summary.
+"""Layers out of a segmentation: styled result layers and a summary.
 
 Shared by the dialog and the Processing algorithm, so both behave alike.
 Everything here touches layers or the project, so it runs on the main thread only.
@@ -11,18 +11,9 @@ from qgis.core import (QgsLayerTreeGroup, QgsMapLayer, QgsPalettedRasterRenderer
                        QgsRectangle, QgsSimpleFillSymbolLayer, QgsVectorLayer)
 from qgis.PyQt.QtGui import QColor
 
-from .core.errors import InputError
 from .core.modelfile import BACKGROUND, ClassInfo
 from .i18n import tr
 from .paths import CLASS_POLYGONS_QML
-
-
-def file_raster_source(layer: QgsRasterLayer) -> str:
-    """The GDAL dataset name the worker opens itself; other providers (WMS, ...) cannot be streamed."""
-    if layer.providerType() != "gdal":
-        raise InputError(tr("'{name}' is not a file-based raster; save it as a GeoTIFF first "
-                            "(Export ▸ Save As…) and segment that.").format(name=layer.name()))
-    return layer.source()
 
 
 def bounds(rectangle: QgsRectangle) -> tuple[float, float, float, float]:

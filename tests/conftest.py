@@ -43,3 +43,29 @@ def provider(qgis_processing):
     assert registry.addProvider(provider)
     yield provider
     registry.removeProvider(provider)
+
+
+@pytest.fixture(scope="session")
+def xyz_server(scene, tmp_path_factory):
+    """The scene as an XYZ tile pyramid (gdal2tiles, zoom 16 to 19) served over HTTP on 127.0.0.1:
+    yields the URL template, as a QGIS XYZ layer names it."""
+    import functools
+    import http.server
+    import subprocess
+    import threading
+
+    tiles = tmp_path_factory.mktemp("xyz") / "tiles"
+    subprocess.run(["gdal2tiles.py", "--xyz", "-z", "16-19", "-q", str(scene.raster), str(tiles)], check=True,
+                   capture_output=True)
+
+    class QuietHandler(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(tiles)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/{{z}}/{{x}}/{{y}}.png"
+    server.shutdown()
+    server.server_close()

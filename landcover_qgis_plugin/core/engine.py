@@ -89,12 +89,12 @@ def segment(input_path: str, model_path: str, vector_path: str | None = None,
     kept = kept_classes(metadata.classes, options.classes)
     requested = _requested_area(options)
     report(0.0, "Opening the raster")
-    centre = _centre(requested.GetEnvelope()) if requested is not None else None
-    with RasterSource(input_path, metadata.resolution_m, options.bands, metadata.bands, centre, options.nodata,
-                      options.collars, limits.band_pixels) as source:
+    area = requested.GetEnvelope() if requested is not None else None
+    with RasterSource(input_path, metadata.resolution_m, options.bands, metadata.bands, area, options.nodata,
+                      options.collars, metadata.input_size // 2, limits.band_pixels) as source:
         if min(source.width, source.height) < MIN_RASTER_PX:
             raise InputError(
-                f"'{input_path}' is {source.width} x {source.height} px at the model's "
+                f"{source.label} is {source.width} x {source.height} px at the model's "
                 f"{metadata.resolution_cm:g} cm/px; at least {MIN_RASTER_PX} x {MIN_RASTER_PX} px "
                 f"({MIN_RASTER_PX * metadata.resolution_m:g} m x {MIN_RASTER_PX * metadata.resolution_m:g} m) "
                 "are needed to classify anything. Use a larger raster or area.")
@@ -121,7 +121,7 @@ def segment(input_path: str, model_path: str, vector_path: str | None = None,
                 classifier.run(rasters)
             timings = {**classifier.timings, "vectorize": 0.0}
             if not classifier.tiles:
-                raise InputError(f"'{input_path}' has no valid pixels in the area to classify (all nodata "
+                raise InputError(f"{source.label} has no valid pixels in the area to classify (all nodata "
                                  "or transparent); check its nodata value, alpha band, extent or mask.")
             vectors = None
             if vector_path:
@@ -198,11 +198,6 @@ def _requested_area(options: SegmentationOptions) -> ogr.Geometry | None:
     return area
 
 
-def _centre(envelope: tuple[float, float, float, float]) -> tuple[float, float]:
-    xmin, xmax, ymin, ymax = envelope
-    return (xmin + xmax) / 2.0, (ymin + ymax) / 2.0
-
-
 def _area(source: RasterSource, requested: ogr.Geometry | None,
           masked: bool) -> tuple[tuple[int, int, int, int], AreaMask | None]:
     """The pixel window to classify (x0, y0, x1, y1) and, for a mask, which pixels inside it count."""
@@ -211,7 +206,7 @@ def _area(source: RasterSource, requested: ogr.Geometry | None,
         return window, None
     window = _intersect(window, pixel_bounds(source.grid, requested.GetEnvelope()))
     if requested.IsEmpty() or window[0] >= window[2] or window[1] >= window[3]:
-        raise InputError(f"The extent or mask does not overlap '{source.path}'; give an area inside the "
+        raise InputError(f"The extent or mask does not overlap {source.label}; give an area inside the "
                          "raster, in the raster's CRS.")
     return window, AreaMask(requested, source.grid, source.srs) if masked else None
 

@@ -2,6 +2,8 @@
 errors, datasets closed by their owners."""
 from __future__ import annotations
 
+import re
+
 from osgeo import gdal
 
 from .errors import InputError, LandcoverError
@@ -33,10 +35,16 @@ def call_gdal(what: str, function, *args, error: type[LandcoverError] = InputErr
         try:
             result = function(*args, **kwargs)
         except RuntimeError as failure:
-            raise error(f"{what} ({failure}).") from None
+            raise error(f"{what} ({_one_line(str(failure))}).") from None
         if result is None:
-            raise error(f"{what} ({gdal_errors.last()}).")
+            raise error(f"{what} ({_one_line(gdal_errors.last())}).")
         return result
+
+
+def _one_line(detail: str) -> str:
+    """GDAL's message on one line, without the WMS driver's advice to hide HTTP errors."""
+    detail = re.sub(r"\s*Add the HTTP status code to <ZeroBlockHttpCodes>.*", "", detail, flags=re.S)
+    return " ".join(detail.split())
 
 
 def close_dataset(dataset) -> None:

@@ -75,6 +75,19 @@ class GroundMeasure:
         return math.hypot(normal * math.cos(lat) * math.radians(end[0] - start[0]),
                           meridian * math.radians(end[1] - start[1]))
 
+    def pixel_size(self, resolution_m: float, srs: osr.SpatialReference, tolerance: float) -> tuple[float, float]:
+        """CRS units per pixel along x and y for pixels of `resolution_m` on the ground here: square on
+        the ground; in a projected CRS square in the CRS too, and the CRS's round value when within
+        `tolerance` of it (a national CRS near its origin)."""
+        kx, ky = self.scale()
+        if srs.IsGeographic():
+            return resolution_m / kx, resolution_m / ky
+        size = resolution_m / math.sqrt(kx * ky)   # a projected CRS's two scales differ slightly (Web Mercator: 0.3 %)
+        nominal = resolution_m / float(srs.GetLinearUnits() or 1.0)
+        if abs(size - nominal) <= tolerance * nominal:
+            size = nominal
+        return size, size
+
     def area_m2(self, geometry: ogr.Geometry) -> float:
         """The true area of a polygon in the CRS."""
         if self._planar:

@@ -47,7 +47,8 @@ from .bands import choose_bands, white_point
 from .collars import Collar, find_collar
 from .errors import InputError
 from .gdalio import call_gdal, close_dataset
-from .grid import Grid
+from . import web
+from .grid import Grid, pixel_bounds
 from .ground import GroundMeasure, spatial_reference
 from .limits import StreamLimits
 
@@ -56,6 +57,11 @@ SAME_GRID_TOLERANCE = 0.01      # relative pixel-size difference read without re
 
 def _paletted(dataset: gdal.Dataset) -> bool:
     return dataset.RasterCount == 1 and dataset.GetRasterBand(1).GetColorInterpretation() == gdal.GCI_PaletteIndex
+
+
+def _centre(envelope: tuple[float, float, float, float]) -> tuple[float, float]:
+    xmin, xmax, ymin, ymax = envelope
+    return (xmin + xmax) / 2.0, (ymin + ymax) / 2.0
 
 
 def _corners(geotransform: Sequence[float], width: int, height: int) -> np.ndarray:
@@ -69,51 +75,48 @@ class RasterSource:
     """An input raster seen on the model's grid: windows of 0..255 float pixels plus validity."""
 
     def __init__(self, path: str, resolution_m: float, bands: Sequence[int] | None = None,
-                 model_bands: int = 3, centre: tuple[float, float] | None = None, nodata: float | None = None,
-                 collars: bool = True, band_pixels: int = StreamLimits().band_pixels):
-        """`centre`: where, in the raster's CRS, the ground resolution is to be the model's (default:
-        the raster's centre; the engine passes the centre of the area it classifies). `nodata`: a
-        value the raster does not declare. `collars`: look for edge collars (collars.py), reading
-        `band_pixels` at a time."""
+                 model_bands: int = 3, area: tuple[float, float, float, float] | None = None,
+                 nodata: float | None = None, collars: bool = True, context_px: int = 0,
+                 band_pixels: int = StreamLimits().band_pixels):
+        """`path`: a file or any GDAL dataset name (a `<GDAL_WMS>` description, a `WMTS:` string).
+        `area` (xmin, xmax, ymin, ymax in the raster's CRS): where the ground resolution is to be the
+        model's (its centre; default the raster's) and, for a web service, what to read, with
+        `context_px` model pixels around it. `nodata`: a value the raster does not declare.
+        `collars`: look for edge collars (collars.py), reading `band_pixels` at a time."""
         self.path = str(path)
-        if not os.path.exists(self.path):
-            raise InputError(f"Input raster '{self.path}' does not exist; check the path.")
-        self._opened: list[gdal.Dataset] = [call_gdal(
-            f"'{self.path}' is not a raster GDAL can read; it may be corrupt, truncated or "
-            "another kind of file", gdal.OpenEx, self.path, gdal.OF_RASTER | gdal.OF_READONLY)]
-        if _paletted(self._opened[0]):  # shown in colour by QGIS: expanded to RGBA on the fly alike
-            self._opened.append(call_gdal(f"The colour table of '{self.path}' could not be expanded",
-                                          gdal.Translate, "", self._opened[0], format="VRT", rgbExpand="rgba"))
-        if nodata is not None:
-            self._opened.append(call_gdal(f"Nodata value {nodata!r} cannot be set on '{self.path}'",
-                                          gdal.Translate, "", self._opened[-1], format="VRT", noData=nodata))
-        self._source = source = self._opened[-1]
-        wkt = source.GetProjection()
+        self._opened: list[gdal.Dataset] = [self._open()]
+        first = self._opened[0]
+        self.service = ""   # for a web service: what is read (web.describe)
+        self.label = f"'{self.path}'"
+        self.crs_wkt = wkt = first.GetProjection()  # outputs keep it verbatim (a WKT without EPSG code too)
         if not wkt:
-            raise InputError(f"'{self.path}' has no coordinate reference system; assign the right one "
+            raise InputError(f"{self.label} has no coordinate reference system; assign the right one "
                              "(QGIS: Layer Properties > Source, or gdal_edit.py -a_srs EPSG:<code>) and "
                              "try again.")
-        geotransform = source.GetGeoTransform(can_return_null=True)
+        geotransform = first.GetGeoTransform(can_return_null=True)
         if geotransform is None:
-            raise InputError(f"'{self.path}' has a CRS but no georeferencing (pixel-to-map transform); "
+            raise InputError(f"{self.label} has a CRS but no georeferencing (pixel-to-map transform); "
                              "georeference it first (e.g. gdalwarp with its GCPs).")
-        self.bands = choose_bands(source, bands, model_bands, self.path)
-        self.white_point = white_point(source, self.bands, self.path)
-        self.crs_wkt = wkt  # outputs keep the input's CRS, verbatim (a WKT without an EPSG code stays so)
         self.srs = spatial_reference(wkt)
         if not (self.srs.IsProjected() or self.srs.IsGeographic() or self.srs.IsLocal()):
-            raise InputError(f"'{self.path}' uses a CRS that is neither projected nor geographic; "
+            raise InputError(f"{self.label} uses a CRS that is neither projected nor geographic; "
                              "reproject it to a projected CRS in metres (gdalwarp -t_srs EPSG:<code>).")
-        corners = _corners(geotransform, source.RasterXSize, source.RasterYSize)
-        self.measure = GroundMeasure(self.srs, centre or tuple(corners.mean(axis=0)))
-        kx, ky = self.measure.scale()
-        if self.srs.IsGeographic():
-            dx, dy = resolution_m / kx, resolution_m / ky
-        else:  # square pixels; a projected CRS's two scales differ at most slightly (Web Mercator: 0.3 %)
-            dx = dy = resolution_m / math.sqrt(kx * ky)
-            nominal = resolution_m / float(self.srs.GetLinearUnits() or 1.0)
-            if abs(dx - nominal) <= SAME_GRID_TOLERANCE * nominal:
-                dx = dy = nominal  # a national CRS near its origin: keep round pixel sizes
+        centre = _centre(area) if area else tuple(
+            _corners(geotransform, first.RasterXSize, first.RasterYSize).mean(axis=0))
+        self.measure = GroundMeasure(self.srs, centre)
+        dx, dy = self.measure.pixel_size(resolution_m, self.srs, SAME_GRID_TOLERANCE)
+        if first.GetDriver().ShortName in web.WEB_DRIVERS:
+            self._open_area_of_service(area, dx, context_px * max(dx, dy))
+        if _paletted(self._opened[-1]):  # shown in colour by QGIS: expanded to RGBA on the fly alike
+            self._opened.append(call_gdal(f"The colour table of {self.label} could not be expanded",
+                                          gdal.Translate, "", self._opened[-1], format="VRT", rgbExpand="rgba"))
+        if nodata is not None:
+            self._opened.append(call_gdal(f"Nodata value {nodata!r} cannot be set on {self.label}",
+                                          gdal.Translate, "", self._opened[-1], format="VRT", noData=nodata))
+        self._source = source = self._opened[-1]
+        geotransform = source.GetGeoTransform()
+        self.bands = choose_bands(source, bands, model_bands, self.path)
+        self.white_point = white_point(source, self.bands, self.path)
         native = (geotransform[2] == 0 and geotransform[4] == 0 and geotransform[5] < 0
                   and abs(geotransform[1] - dx) <= SAME_GRID_TOLERANCE * dx
                   and abs(-geotransform[5] - dy) <= SAME_GRID_TOLERANCE * dy)
@@ -122,14 +125,50 @@ class RasterSource:
             self._dataset = source
             self.grid = Grid.of(source)
         else:
+            corners = _corners(geotransform, source.RasterXSize, source.RasterYSize)
             self._dataset, self.grid = self._warped(source, corners, dx, dy)
             self._opened.append(self._dataset)
+        kx, ky = self.measure.scale()
         self.pixel_size_m = math.sqrt(self.grid.dx * kx * self.grid.dy * ky)
         self._source_grid = geotransform
-        self.collar = self._collar(band_pixels) if collars else None
+        self.collar = self._collar(band_pixels) if collars and not self.service else None
         band = self._dataset.GetRasterBand(self.bands[0])
         self._mask_flags = band.GetMaskFlags()
         self._nodata = [self._dataset.GetRasterBand(b).GetNoDataValue() for b in self.bands]
+
+    def _open(self) -> gdal.Dataset:
+        if not (os.path.exists(self.path) or web.is_dataset_description(self.path)):
+            raise InputError(f"Input raster '{self.path}' does not exist; check the path.")
+        return call_gdal(f"'{self.path}' is not a raster GDAL can read; it may be corrupt, truncated or "
+                         "another kind of file", gdal.OpenEx, self.path, gdal.OF_RASTER | gdal.OF_READONLY)
+
+    def _open_area_of_service(self, area: tuple[float, float, float, float] | None, pixel_size: float,
+                              margin: float) -> None:
+        """A web service at the zoom level for `pixel_size`, cut to the area plus `margin` (web.py)."""
+        service = self._opened[0]
+        url = web.service_url(self.path)
+        self.label = f"The web service {url}"
+        if area is None:
+            raise InputError(f"{self.label} covers the whole world: give the area to classify (an extent, the "
+                             "map canvas or polygons).")
+        level = web.zoom_level(service, pixel_size)
+        if level is not None:
+            self._opened.append(call_gdal(f"{self.label} could not be opened at its zoom level", gdal.OpenEx,
+                                          self.path, gdal.OF_RASTER | gdal.OF_READONLY,
+                                          open_options=[f"OVERVIEW_LEVEL={level}"]))
+        zoomed = self._opened[-1]
+        xmin, xmax, ymin, ymax = area
+        window = pixel_bounds(Grid.of(zoomed), (xmin - margin, xmax + margin, ymin - margin, ymax + margin))
+        if window[0] >= window[2] or window[1] >= window[3]:
+            raise InputError(f"The area to classify lies outside {self.label}.")
+        area_dataset = call_gdal(f"{self.label} could not be cut to the area", gdal.Translate, "", zoomed,
+                                 format="VRT", srcWin=[window[0], window[1], window[2] - window[0],
+                                                       window[3] - window[1]])
+        for index in range(1, service.RasterCount + 1):  # a zoom level's bands do not say their colours
+            area_dataset.GetRasterBand(index).SetColorInterpretation(
+                service.GetRasterBand(index).GetColorInterpretation())
+        self._opened.append(area_dataset)
+        self.service = web.describe(service, url, level, self.srs.GetAuthorityCode(None) == "3857")
 
     def _warped(self, source: gdal.Dataset, corners: np.ndarray, dx: float, dy: float) -> tuple[gdal.Dataset, Grid]:
         """A virtual (never materialised) warp of the input onto the model's grid, in the input's CRS:
@@ -139,7 +178,7 @@ class RasterSource:
         height = math.ceil((top - corners[:, 1].min()) / dy - 1e-6)
         options = gdal.WarpOptions(format="VRT", xRes=dx, yRes=dy, resampleAlg="bilinear", dstAlpha=True,
                                    outputBounds=(left, top - height * dy, left + width * dx, top))
-        warped = call_gdal(f"'{self.path}' could not be resampled to the model's grid", gdal.Warp, "", source,
+        warped = call_gdal(f"{self.label} could not be resampled to the model's grid", gdal.Warp, "", source,
                            options=options)
         return warped, Grid.of(warped)
 
@@ -161,7 +200,8 @@ class RasterSource:
         """How the raster is read, for summaries: its grid against the model's ground resolution."""
         how = "resampled to" if self.resampled else "kept at"
         collar = "; an edge collar masked" if self.collar is not None else ""
-        return (f"{how} {self.grid.dx:.6g} x {self.grid.dy:.6g} CRS units per pixel = "
+        service = f"{self.service}; " if self.service else ""
+        return (f"{service}{how} {self.grid.dx:.6g} x {self.grid.dy:.6g} CRS units per pixel = "
                 f"{self.pixel_size_m:.3g} m on the ground ({self.measure.describe()}){collar}")
 
     @property
@@ -180,8 +220,10 @@ class RasterSource:
         """
         r0, r1 = int(rows.min()), int(rows.max()) + 1
         c0, c1 = int(cols.min()), int(cols.max()) + 1
-        what = (f"'{self.path}' could not be read at pixels {c0}..{c1} x {r0}..{r1}; the file may be "
-                "truncated or corrupt")
+        what = (f"{self.label} did not answer for its pixels {c0}..{c1} x {r0}..{r1}: it may be down, unreachable "
+                "or refusing the requests; check the address and the connection" if self.service else
+                f"{self.label} could not be read at pixels {c0}..{c1} x {r0}..{r1}; the file may be truncated or "
+                "corrupt")
         data = call_gdal(what, self._dataset.ReadAsArray, c0, r0, c1 - c0, r1 - r0,
                          band_list=list(self.bands))
         data = data.reshape(len(self.bands), r1 - r0, c1 - c0)

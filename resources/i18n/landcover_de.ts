@@ -4,122 +4,127 @@
   <context>
     <name>LandCover</name>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="56" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="58" />
       <source>Segment land cover</source>
       <translation>Landbedeckung segmentieren</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="65" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="67" />
       <source>land cover,segmentation,deep learning,orthophoto,buildings,woodland,water,roads</source>
       <translation>Landbedeckung,Segmentierung,Deep Learning,Orthofoto,Gebäude,Wald,Gewässer,Straßen</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="71" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="73" />
       <source>Classifies an RGB orthophoto with a DeepLabv3+ model file and writes one polygon layer per class (area and class attributes) to a GeoPackage, plus a class raster and, optionally, a probability raster. The raster is read in overlapping tiles at the model's resolution and the tiles are blended, so there are no seams. Limit the work with an extent or polygons (the 'Selected features only' option applies).</source>
       <translation>Klassifiziert ein RGB-Orthofoto mit einer DeepLabv3+-Modelldatei und schreibt je Klasse einen Polygon-Layer (mit Fläche und Klasse als Attributen) in ein GeoPackage, dazu ein Klassenraster und auf Wunsch ein Wahrscheinlichkeitsraster. Das Raster wird in überlappenden Kacheln in der Auflösung des Modells gelesen und die Kacheln werden überblendet, sodass keine Nähte entstehen. Die Arbeit lässt sich auf eine Ausdehnung oder auf Polygone beschränken (die Option „Nur gewählte Objekte“ gilt).</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="81" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="83" />
       <source>Orthophoto (RGB raster)</source>
       <translation>Orthofoto (RGB-Raster)</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="84" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="86" />
       <source>Model file (default: the bundled model)</source>
       <translation>Modelldatei (Vorgabe: das mitgelieferte Modell)</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="85" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="87" />
       <source>Keras model (*.keras)</source>
       <translation>Keras-Modell (*.keras)</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="89" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="91" />
       <source>Land-cover polygons (GeoPackage, one layer per class)</source>
       <translation>Landbedeckungs-Polygone (GeoPackage, ein Layer je Klasse)</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="91" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="93" />
       <source>Class raster</source>
       <translation>Klassenraster</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="94" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="96" />
       <source>Class probabilities</source>
       <translation>Klassenwahrscheinlichkeiten</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="97" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="99" />
       <source>Class layers</source>
       <translation>Klassen-Layer</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="98" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="100" />
       <source>Class raster area per class in hectares (JSON)</source>
       <translation>Fläche je Klasse im Klassenraster in Hektar (JSON)</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="100" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="102" />
       <source>Polygon area per class in hectares, after cleaning (JSON)</source>
       <translation>Polygonfläche je Klasse in Hektar, nach der Bereinigung (JSON)</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="101" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="103" />
       <source>Device used</source>
       <translation>Verwendetes Gerät</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="102" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="104" />
       <source>How the raster was read (grid and ground resolution)</source>
       <translation>Wie das Raster gelesen wurde (Raster und Bodenauflösung)</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="104" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="106" />
       <source>Seconds taken</source>
       <translation>Benötigte Sekunden</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="105" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="107" />
       <source>Tiles classified</source>
       <translation>Klassifizierte Kacheln</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="136" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="124" />
+      <source>'{name}' is a web layer: choose the area to classify (an extent, the map canvas or polygons).</source>
+      <translation>'{name}' ist ein Web-Layer: Wählen Sie das zu klassifizierende Gebiet (eine Ausdehnung, den Kartenausschnitt oder Polygone).</translation>
+    </message>
+    <message>
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="143" />
       <source>The extent does not overlap '{name}'.</source>
       <translation>Die Ausdehnung überlappt „{name}“ nicht.</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="146" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="153" />
       <source>The mask layer has no polygon (or none is selected).</source>
       <translation>Der Masken-Layer enthält kein Polygon (oder keines ist gewählt).</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="149" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="156" />
       <source>The mask polygons do not overlap '{name}'.</source>
       <translation>Die Maskenpolygone überlappen „{name}“ nicht.</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="161" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="168" />
       <source>Segmenting {name} with {model}</source>
       <translation>Segmentiere {name} mit {model}</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="176" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="183" />
       <source>Cancelled; nothing was written.</source>
       <translation>Abgebrochen; es wurde nichts geschrieben.</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="181" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="188" />
       <source>Raster: {reading}</source>
       <translation>Raster: {reading}</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="202" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="209" />
       <source>The polygons go to a GeoPackage file; name the output 'something.gpkg' (got '{path}').</source>
       <translation>Die Polygone werden in eine GeoPackage-Datei geschrieben; nennen Sie die Ausgabe „etwas.gpkg“ (angegeben: „{path}“).</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="222" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="229" />
       <source>Land cover — {name}</source>
       <translation>Landbedeckung — {name}</translation>
     </message>
@@ -499,9 +504,14 @@
       <translation>Landbedeckung</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/job.py" line="106" />
+      <location filename="../../landcover_qgis_plugin/job.py" line="108" />
       <source>{name}: cancelled</source>
       <translation>{name}: abgebrochen</translation>
+    </message>
+    <message>
+      <location filename="../../landcover_qgis_plugin/layer_sources.py" line="43" />
+      <source>'{name}' comes from the '{provider}' data provider, which the segmentation cannot read; save it as a GeoTIFF first (Export ▸ Save As…) and segment that.</source>
+      <translation>'{name}' stammt vom Datenanbieter '{provider}', den die Segmentierung nicht lesen kann; speichern Sie ihn zuerst als GeoTIFF (Exportieren ▸ Speichern als…) und segmentieren Sie dieses.</translation>
     </message>
     <message>
       <location filename="../../landcover_qgis_plugin/option_widgets.py" line="56" />
@@ -534,77 +544,72 @@
       <translation>Landbedeckungs-Segmentierung (DeepLabv3+)</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/results.py" line="23" />
-      <source>'{name}' is not a file-based raster; save it as a GeoTIFF first (Export ▸ Save As…) and segment that.</source>
-      <translation>„{name}“ ist kein dateibasiertes Raster; speichern Sie es zuerst als GeoTIFF (Exportieren ▸ Speichern als…) und segmentieren Sie dieses.</translation>
-    </message>
-    <message>
-      <location filename="../../landcover_qgis_plugin/results.py" line="35" />
+      <location filename="../../landcover_qgis_plugin/results.py" line="26" />
       <source>Background</source>
       <translation>Hintergrund</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/results.py" line="35" />
+      <location filename="../../landcover_qgis_plugin/results.py" line="26" />
       <source>Buildings</source>
       <translation>Gebäude</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/results.py" line="35" />
+      <location filename="../../landcover_qgis_plugin/results.py" line="26" />
       <source>Woodland</source>
       <translation>Wald</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/results.py" line="36" />
+      <location filename="../../landcover_qgis_plugin/results.py" line="27" />
       <source>Water</source>
       <translation>Gewässer</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/results.py" line="36" />
+      <location filename="../../landcover_qgis_plugin/results.py" line="27" />
       <source>Roads</source>
       <translation>Straßen</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/results.py" line="44" />
+      <location filename="../../landcover_qgis_plugin/results.py" line="35" />
       <source>The style {path} could not be applied: {message}</source>
       <translation>Der Stil {path} konnte nicht angewendet werden: {message}</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/results.py" line="87" />
+      <location filename="../../landcover_qgis_plugin/results.py" line="78" />
       <source>Layer '{layer}' of {path} could not be opened.</source>
       <translation>Layer „{layer}“ von {path} konnte nicht geöffnet werden.</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/results.py" line="92" />
+      <location filename="../../landcover_qgis_plugin/results.py" line="83" />
       <source>Land-cover classes (raster)</source>
       <translation>Landbedeckungsklassen (Raster)</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/results.py" line="94" />
+      <location filename="../../landcover_qgis_plugin/results.py" line="85" />
       <source>The class raster {path} could not be opened.</source>
       <translation>Das Klassenraster {path} konnte nicht geöffnet werden.</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/results.py" line="112" />
+      <location filename="../../landcover_qgis_plugin/results.py" line="103" />
       <source>{label} {area} ha</source>
       <translation>{label} {area} ha</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/results.py" line="113" />
+      <location filename="../../landcover_qgis_plugin/results.py" line="104" />
       <source>no class found</source>
       <translation>keine Klasse gefunden</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/results.py" line="115" />
+      <location filename="../../landcover_qgis_plugin/results.py" line="106" />
       <source>Polygons: {areas}</source>
       <translation>Polygone: {areas}</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/results.py" line="117" />
+      <location filename="../../landcover_qgis_plugin/results.py" line="108" />
       <source>Class raster: {areas}</source>
       <translation>Klassenraster: {areas}</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/results.py" line="118" />
+      <location filename="../../landcover_qgis_plugin/results.py" line="109" />
       <source>{areas} — on {device} in {seconds} s</source>
       <translation>{areas} — auf {device} in {seconds} s</translation>
     </message>
