@@ -35,7 +35,8 @@ def test_a_degree_at_52_north_measures_its_ellipsoidal_lengths():
 
 def test_the_same_square_has_the_same_true_area_in_three_crss():
     """100 m x 100 m in EPSG:2180 near its central meridian, in Web Mercator and in degrees."""
-    square = ogr.CreateGeometryFromWkt("POLYGON((500000 500000,500100 500000,500100 500100,500000 500100,500000 500000))")
+    square = ogr.CreateGeometryFromWkt(
+        "POLYGON((500000 500000,500100 500000,500100 500100,500000 500100,500000 500000))")
     square.Segmentize(5.0)
     areas = []
     for code in (2180, 3857, 4326):
