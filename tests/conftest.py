@@ -69,3 +69,37 @@ def xyz_server(scene, tmp_path_factory):
     yield f"http://127.0.0.1:{server.server_address[1]}/{{z}}/{{x}}/{{y}}.png"
     server.shutdown()
     server.server_close()
+
+
+@pytest.fixture(scope="session")
+def wms_server(scene, tmp_path_factory):
+    """The scene as a WMS layer 'scene' of QGIS's own server (qgis_mapserver) on 127.0.0.1: yields its URL."""
+    import socket
+    import subprocess
+    import time
+    import urllib.request
+
+    from qgis.core import QgsProject, QgsRasterLayer
+
+    project_path = tmp_path_factory.mktemp("wms") / "scene.qgs"
+    project = QgsProject()
+    layer = QgsRasterLayer(str(scene.raster), "scene")
+    project.addMapLayer(layer)
+    project.setCrs(layer.crs())
+    assert project.write(str(project_path))
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(["qgis_mapserver", "-p", str(project_path), f"127.0.0.1:{port}"],
+                              env=dict(os.environ, QT_QPA_PLATFORM="offscreen"),
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}/"
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(f"{url}?SERVICE=WMS&VERSION=1.3.0&REQUEST=GetCapabilities", timeout=1)
+            break
+        except OSError:
+            time.sleep(0.1)
+    yield url
+    server.terminate()
+    server.wait(timeout=10)

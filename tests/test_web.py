@@ -169,3 +169,24 @@ def test_the_dialog_s_job_on_a_web_layer_names_the_service_in_its_summary(provid
     [message] = qgis_iface.messageBar().get_messages(Qgis.Success)
     assert "web service http://127.0.0.1" in message and "zoom level 18" in message
     assert clean_project.layerTreeRoot().findGroup("Land cover — tiles") is not None
+
+
+def test_processing_segments_a_wms_layer_of_qgis_server(provider, scene, wms_server, tmp_path, clean_project,
+                                                        from_file):
+    layer = QgsRasterLayer(f"crs=EPSG:2056&format=image/png&layers=scene&styles=&url={wms_server}", "wms", "wms")
+    assert layer.isValid(), layer.error().summary()
+    clean_project.addMapLayer(layer)
+    x0, y0 = ORIGIN
+    extent = QgsReferencedRectangle(QgsRectangle(x0, y0 - HEIGHT * RESOLUTION_M, x0 + WIDTH * RESOLUTION_M, y0),
+                                    QgsCoordinateReferenceSystem("EPSG:2056"))
+    result = processing.run("landcover:segment", {"INPUT": layer.id(), "MODEL": str(scene.model), "EXTENT": extent,
+                                                  "OUTPUT": str(tmp_path / "wms.gpkg"), "MIN_AREA": 0,
+                                                  "FILL_HOLES": 0})
+    assert f"web service {wms_server}" in result["READING"]
+    reference, reference_gpkg = from_file
+    area_ha = json.loads(result["POLYGON_AREA_HA"])
+    for name in CLASSES:
+        assert area_ha[name] == pytest.approx(reference.vector_area_ha[name], rel=0.02), name
+        moved = unary_union(polygons(tmp_path / "wms.gpkg", name)).symmetric_difference(
+            unary_union(polygons(reference_gpkg, name))).area
+        assert moved < 0.05 * reference.vector_area_ha[name] * 10_000, name
