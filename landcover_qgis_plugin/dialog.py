@@ -11,15 +11,15 @@ import html
 from pathlib import Path
 from typing import Any
 
-from qgis.core import (Qgis, QgsMapLayerProxyModel, QgsMessageLog, QgsProcessing,
+from qgis.core import (Qgis, QgsCoordinateTransform, QgsMapLayerProxyModel, QgsMessageLog, QgsProcessing,
                        QgsProcessingFeatureSourceDefinition, QgsProcessingOutputLayerDefinition, QgsProject,
-                       QgsRasterLayer, QgsReferencedRectangle, QgsSettings, QgsVectorLayer)
+                       QgsRasterLayer, QgsRectangle, QgsReferencedRectangle, QgsSettings, QgsVectorLayer)
 from qgis.gui import (QgisInterface, QgsCollapsibleGroupBox, QgsFileWidget, QgsMapLayerComboBox, QgsMessageBar,
                       QgsRasterBandComboBox)
 from qgis.PyQt.QtCore import Qt
 from qgis.PyQt.QtGui import QColor, QIcon, QPixmap
 from qgis.PyQt.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFormLayout, QHBoxLayout, QLabel,
-                                 QListWidget, QListWidgetItem, QSizePolicy, QVBoxLayout, QWidget)
+                                 QListWidget, QListWidgetItem, QMessageBox, QSizePolicy, QVBoxLayout, QWidget)
 
 from .algorithm import SegmentAlgorithm
 from .core.errors import InputError, LandcoverError, ModelFileError
@@ -30,6 +30,7 @@ from .i18n import tr
 from .job import LOG_TAG, SegmentationJob
 from .option_widgets import SETTINGS_GROUP, option_widgets
 from .paths import DEFAULT_MODEL_PATH, ICON_PATH
+from .plan import LARGE_RUN_TILES, RunPlan, run_plan
 from .results import class_label
 
 AREA_WHOLE_LAYER, AREA_CANVAS, AREA_SELECTION = range(3)
@@ -44,6 +45,7 @@ class SegmentationDialog(QDialog):
         self.metadata: ModelMetadata | None = None
         self.model_error = ""
         self.job: SegmentationJob | None = None
+        self.large_run_tiles = LARGE_RUN_TILES
         self.setWindowTitle(tr("Land cover segmentation"))
         self.setWindowIcon(QIcon(str(ICON_PATH)))
         self._build()
@@ -66,6 +68,8 @@ class SegmentationDialog(QDialog):
         self.mask_combo = QgsMapLayerComboBox(self)
         self.mask_combo.setFilters(QgsMapLayerProxyModel.Filter.PolygonLayer)
         self.area_combo.currentIndexChanged.connect(self._area_changed)
+        self.plan_label = QLabel(self)
+        self.plan_label.setWordWrap(True)
 
         self.model_widget = QgsFileWidget(self)
         self.model_widget.setFilter(tr("Keras model (*.keras)"))
@@ -92,11 +96,16 @@ class SegmentationDialog(QDialog):
             combo.setToolTip(tr(SPECS["bands"].help))
         self.input_combo.layerChanged.connect(self._input_changed)
         self._input_changed(self.input_combo.currentLayer())
+        for signal in (self.input_combo.layerChanged, self.mask_combo.layerChanged, self.area_combo.currentIndexChanged,
+                       self.options["overlap"].widget.valueChanged, self.options["device"].widget.currentIndexChanged,
+                       self.iface.mapCanvas().extentsChanged):
+            signal.connect(self.update_plan)
 
         form = QFormLayout()
         form.addRow(tr("Raster layer"), self.input_combo)
         form.addRow(tr("Area"), self.area_combo)
         form.addRow(tr("Polygon layer"), self.mask_combo)
+        form.addRow("", self.plan_label)
         form.addRow(tr("Model"), self.model_widget)
         form.addRow("", self.model_info)
         form.addRow(tr("Classes to output"), self.classes_list)
@@ -147,6 +156,7 @@ class SegmentationDialog(QDialog):
             self.model_info.setText(f"<span style='color:#b00020'>{html.escape(self.model_error)}</span>")
             return
         self.model_info.setText(model_summary_html(self.metadata))
+        self.update_plan()
         for info in self.metadata.classes:
             if info.value == BACKGROUND:
                 continue
@@ -192,9 +202,50 @@ class SegmentationDialog(QDialog):
             self.message_bar.pushWarning(tr("Check the settings"), job.headline)
             QgsMessageLog.logMessage(job.error or job.headline, LOG_TAG, Qgis.MessageLevel.Warning)
             return
+        plan = self.update_plan()
+        if plan is not None and plan.tiles > self.large_run_tiles and not self.confirm_large_run(plan):
+            return
         self.job = job
         self._save_settings()
         super().accept()
+
+    def confirm_large_run(self, plan: RunPlan) -> bool:
+        """Ask before a run of many tiles (hours on a CPU)."""
+        answer = QMessageBox.question(self, tr("A large run"), tr("{plan}. Start it?").format(plan=plan.text()),
+                                      QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No)
+        return answer == QMessageBox.StandardButton.Yes
+
+    def update_plan(self, *_) -> RunPlan | None:
+        """Tell, under the area, what the run will do (area, tiles, device, service and zoom level)."""
+        layer = self.input_combo.currentLayer()
+        plan = None
+        if isinstance(layer, QgsRasterLayer) and self.metadata is not None:
+            device = self.options["device"].widget.currentText()
+            plan = run_plan(layer, self._plan_area(layer), self.metadata, self.options["overlap"].value(), device)
+            web_layer = layer.providerType() == "wms"
+            self.plan_label.setText(plan.text() if plan else tr(
+                "A web layer: choose the area to classify (map canvas extent or selected features).")
+                if web_layer else "")
+        else:
+            self.plan_label.setText("")
+        return plan
+
+    def _plan_area(self, layer: QgsRasterLayer) -> QgsRectangle | None:
+        """The chosen area's bounds in the layer's CRS, for the plan (the algorithm resolves the real one)."""
+        mode = self.area_combo.currentIndex()
+        if mode == AREA_CANVAS:
+            canvas = self.iface.mapCanvas()
+            bounds = QgsCoordinateTransform(canvas.mapSettings().destinationCrs(), layer.crs(),
+                                            QgsProject.instance()).transformBoundingBox(canvas.extent())
+        elif mode == AREA_SELECTION and isinstance(self.mask_combo.currentLayer(), QgsVectorLayer):
+            polygons = self.mask_combo.currentLayer()
+            if not polygons.selectedFeatureCount():
+                return None
+            bounds = QgsCoordinateTransform(polygons.crs(), layer.crs(), QgsProject.instance()).transformBoundingBox(
+                polygons.boundingBoxOfSelected())
+        else:
+            return None
+        return bounds if layer.providerType() == "wms" else bounds.intersect(layer.extent())
 
     def checked_classes(self) -> tuple[str, ...]:
         items = [self.classes_list.item(row) for row in range(self.classes_list.count())]

@@ -249,3 +249,22 @@ def test_a_choice_the_algorithm_refuses_keeps_the_dialog_open_with_its_reason(pl
     QTest.mouseClick(dialog.buttons.button(QDialogButtonBox.StandardButton.Ok), Qt.MouseButton.LeftButton)
     assert dialog.isVisible() and dialog.job is None
     assert "The extent does not overlap 'scene'" in dialog.message_bar.currentItem().text()
+
+
+def test_the_dialog_tells_what_the_run_will_do_and_asks_before_a_large_one(plugin, scene, clean_project, qgis_iface):
+    dialog = SegmentationDialog(qgis_iface)
+    dialog.show()
+    dialog.input_combo.setLayer(_add_scene_layer(clean_project, scene))
+    dialog.model_widget.setFilePath(str(scene.model))
+    # 256 x 192 px of 0.5 m; 64 px tiles overlapping by a quarter: 6 x 5 tiles, as the engine runs them.
+    assert dialog.plan_label.text() == "Up to 1.23 ha at 50 cm/px: about 30 tiles of 64 px, on Automatic"
+    dialog.options["overlap"].set_value(0.0)
+    assert "about 12 tiles" in dialog.plan_label.text()   # 4 x 3
+    asked = []
+    dialog.confirm_large_run = lambda plan: asked.append(plan.tiles) or False
+    dialog.large_run_tiles = 10
+    QTest.mouseClick(dialog.buttons.button(QDialogButtonBox.StandardButton.Ok), Qt.MouseButton.LeftButton)
+    assert asked == [12] and dialog.isVisible() and dialog.job is None
+    dialog.large_run_tiles = 1000
+    QTest.mouseClick(dialog.buttons.button(QDialogButtonBox.StandardButton.Ok), Qt.MouseButton.LeftButton)
+    assert asked == [12] and not dialog.isVisible() and dialog.job is not None

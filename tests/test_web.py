@@ -190,3 +190,21 @@ def test_processing_segments_a_wms_layer_of_qgis_server(provider, scene, wms_ser
         moved = unary_union(polygons(tmp_path / "wms.gpkg", name)).symmetric_difference(
             unary_union(polygons(reference_gpkg, name))).area
         assert moved < 0.05 * reference.vector_area_ha[name] * 10_000, name
+
+
+def test_the_dialog_tells_the_service_and_zoom_level_before_it_runs(scene, xyz_server, clean_project, qgis_iface):
+    from landcover_qgis_plugin.dialog import AREA_CANVAS, SegmentationDialog
+
+    layer = QgsRasterLayer(f"type=xyz&url={xyz_server.replace('{', '%7B').replace('}', '%7D')}&zmax=19", "tiles",
+                           "wms")
+    clean_project.addMapLayer(layer)
+    dialog = SegmentationDialog(qgis_iface)
+    dialog.input_combo.setLayer(layer)
+    dialog.model_widget.setFilePath(str(scene.model))
+    assert dialog.plan_label.text().startswith("A web layer: choose the area")
+    canvas = qgis_iface.mapCanvas()
+    canvas.setDestinationCrs(QgsCoordinateReferenceSystem("EPSG:3857"))
+    canvas.setExtent(QgsRectangle(*scene_in_web_mercator()))
+    dialog.area_combo.setCurrentIndex(AREA_CANVAS)
+    text = dialog.plan_label.text()
+    assert "zoom level 18" in text and "web service http://127.0.0.1" in text and " ha at 50 cm/px" in text

@@ -70,3 +70,9 @@ class TileGrid:
 def strips(lo: int, hi: int, width: int) -> list[tuple[int, int]]:
     """Column ranges of at most `width` pixels covering lo..hi, cut at multiples of `width` from lo."""
     return [(start, min(start + width, hi)) for start in range(lo, hi, width)]
+
+
+def tile_count(width_px: int, height_px: int, tile: int, overlap: float) -> int:
+    """How many tiles cover an area of width x height pixels (before empty ones are skipped)."""
+    grid = TileGrid.from_fraction(tile, overlap)
+    return len(grid.starts(0, width_px)) * len(grid.starts(0, height_px))

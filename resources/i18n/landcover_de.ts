@@ -334,152 +334,167 @@
       <translation>Die Landbedeckungs-Segmentierung benötigt {modules}, das im Python von QGIS nicht gefunden wird. Installieren Sie es {where} mit: {command} — und starten Sie QGIS danach neu.</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="47" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="49" />
       <source>Land cover segmentation</source>
       <translation>Landbedeckungs-Segmentierung</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="55" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="57" />
       <source>Missing runtime</source>
       <translation>Laufzeitumgebung fehlt</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="65" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="67" />
       <source>Whole layer</source>
       <translation>Ganzer Layer</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="65" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="67" />
       <source>Map canvas extent</source>
       <translation>Ausdehnung des Kartenfensters</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="65" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="67" />
       <source>Selected features of</source>
       <translation>Gewählte Objekte von</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="72" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="76" />
       <source>Model file</source>
       <translation>Modelldatei</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="83" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="87" />
       <source>GeoPackage (*.gpkg)</source>
       <translation>GeoPackage (*.gpkg)</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="84" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="88" />
       <source>Output GeoPackage</source>
       <translation>Ausgabe-GeoPackage</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="85" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="89" />
       <source>[Save to a temporary file]</source>
       <translation>[In temporäre Datei speichern]</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="87" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="91" />
       <source>Also write the class probabilities (GeoTIFF, percent per class)</source>
       <translation>Auch die Klassenwahrscheinlichkeiten schreiben (GeoTIFF, Prozent je Klasse)</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="91" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="95" />
       <source>auto</source>
       <translation>automatisch</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="97" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="105" />
       <source>Raster layer</source>
       <translation>Raster-Layer</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="98" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="106" />
       <source>Area</source>
       <translation>Gebiet</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="99" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="107" />
       <source>Polygon layer</source>
       <translation>Polygon-Layer</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="100" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="109" />
       <source>Model</source>
       <translation>Modell</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="102" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="111" />
       <source>Classes to output</source>
       <translation>Auszugebende Klassen</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="105" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="114" />
       <source>Advanced settings</source>
       <translation>Erweiterte Einstellungen</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="118" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="127" />
       <source>Run</source>
       <translation>Starten</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="187" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="197" />
       <source>Check the settings</source>
       <translation>Einstellungen prüfen</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="210" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="214" />
+      <source>A large run</source>
+      <translation>Ein großer Lauf</translation>
+    </message>
+    <message>
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="214" />
+      <source>{plan}. Start it?</source>
+      <translation>{plan}. Starten?</translation>
+    </message>
+    <message>
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="226" />
+      <source>A web layer: choose the area to classify (map canvas extent or selected features).</source>
+      <translation>Ein Web-Layer: Wählen Sie das zu klassifizierende Gebiet (Kartenausschnitt oder gewählte Objekte).</translation>
+    </message>
+    <message>
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="261" />
       <source>Choose the raster layer to segment.</source>
       <translation>Wählen Sie den zu segmentierenden Raster-Layer.</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="215" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="266" />
       <source>Tick at least one class to output.</source>
       <translation>Haken Sie mindestens eine auszugebende Klasse an.</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="236" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="287" />
       <source>Choose all three bands (red, green, blue) or none of them.</source>
       <translation>Alle drei Kanäle (Rot, Grün, Blau) wählen oder keinen.</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="249" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="300" />
       <source>Choose the polygon layer whose selected features to segment.</source>
       <translation>Wählen Sie den Polygon-Layer, dessen gewählte Objekte segmentiert werden sollen.</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="251" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="302" />
       <source>No feature of '{name}' is selected; select the polygons to segment.</source>
       <translation>In „{name}“ ist kein Objekt gewählt; wählen Sie die zu segmentierenden Polygone.</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="266" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="317" />
       <source>The folder {folder} does not exist; choose another output file.</source>
       <translation>Der Ordner {folder} existiert nicht; wählen Sie eine andere Ausgabedatei.</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="272" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="323" />
       <source>{files} already exist(s); tick 'Overwrite existing files' or choose another name.</source>
       <translation>{files} existiert bereits; haken Sie „Vorhandene Dateien überschreiben“ an oder wählen Sie einen anderen Namen.</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="291" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="342" />
       <source>{cm} cm/px, tiles of {size} px</source>
       <translation>{cm} cm/px, Kacheln zu {size} px</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="295" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="346" />
       <source>Trained on: {data}</source>
       <translation>Trainiert mit: {data}</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="302" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="353" />
       <source>Scores: {scores}</source>
       <translation>Kennzahlen: {scores}</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="307" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="358" />
       <source>{split}: mIoU {miou}</source>
       <translation>{split}: mIoU {miou}</translation>
     </message>
@@ -522,6 +537,26 @@
       <location filename="../../landcover_qgis_plugin/parameters.py" line="103" />
       <source>Unknown class(es) {unknown}; this model knows {known}.</source>
       <translation>Unbekannte Klasse(n) {unknown}; dieses Modell kennt {known}.</translation>
+    </message>
+    <message>
+      <location filename="../../landcover_qgis_plugin/plan.py" line="34" />
+      <source>{km2} km²</source>
+      <translation>{km2} km²</translation>
+    </message>
+    <message>
+      <location filename="../../landcover_qgis_plugin/plan.py" line="35" />
+      <source>{ha} ha</source>
+      <translation>{ha} ha</translation>
+    </message>
+    <message>
+      <location filename="../../landcover_qgis_plugin/plan.py" line="36" />
+      <source>Up to {size} at {cm} cm/px: about {tiles} tiles of {px} px, on {device}</source>
+      <translation>Bis zu {size} bei {cm} cm/px: etwa {tiles} Kacheln zu {px} px, auf {device}</translation>
+    </message>
+    <message>
+      <location filename="../../landcover_qgis_plugin/plan.py" line="67" />
+      <source>web service {url}</source>
+      <translation>Webdienst {url}</translation>
     </message>
     <message>
       <location filename="../../landcover_qgis_plugin/plugin.py" line="35" />
