@@ -1,12 +1,13 @@
 """Real data from ../shared/data: the LandCover.ai ground-truth mask and SWISSIMAGE orthophotos."""
 import numpy as np
 import pytest
-from conftest import SHARED_DATA
+from conftest import REPO, SHARED_DATA
 from osgeo import gdal, ogr, osr
 from shapely import wkb
 from shapely.ops import unary_union
 
 import testkit
+from landcover_qgis_plugin.core.engine import segment
 from landcover_qgis_plugin.core.modelfile import LANDCOVER_AI_CLASSES
 from landcover_qgis_plugin.core.vectorize import VectorOptions, vectorize
 from trainer import cli
@@ -116,3 +117,15 @@ def test_a_40_m_chip_of_a_real_orthophoto_runs_through_predict(tmp_path, capsys,
     dataset = ogr.Open(str(tmp_path / "chip.gpkg"))
     square_metres = sum(f.GetField("area_m2") for i in range(dataset.GetLayerCount()) for f in dataset.GetLayer(i))
     assert 0 < square_metres <= 40 * 40 * 1.001
+
+
+def test_the_bundled_sample_in_web_mercator_measures_its_true_16_ha(tmp_path):
+    """1600 x 1600 px of 25 cm: 16.0 ha. Read as 0.25 Mercator metres it would be 43.9 ha."""
+    sample = REPO / "resources" / "sample" / "sample_orthophoto.tif"
+    mercator = tmp_path / "sample_3857.tif"
+    gdal.Warp(str(mercator), str(sample), dstSRS="EPSG:3857", dstAlpha=True)
+    model = testkit.save_colour_model(tmp_path / "colour.keras", input_size=256, resolution_cm=25,
+                                      palette=testkit.NATURAL_PALETTE)
+    result = segment(str(mercator), str(model), raster_path=tmp_path / "classes.tif")
+    assert sum(result.area_ha.values()) == pytest.approx(16.0, rel=0.03)
+    assert result.pixel_size_m == pytest.approx(0.25, rel=0.01)
