@@ -38,6 +38,14 @@ def scene_in_web_mercator() -> tuple[float, float, float, float]:
     return min(xs), min(ys), max(xs), max(ys)
 
 
+def xyz_layer(url: str) -> QgsRasterLayer:
+    """A QGIS XYZ layer of the tile server, as the Data Source Manager makes it."""
+    encoded = url.replace("{", "%7B").replace("}", "%7D")
+    layer = QgsRasterLayer(f"type=xyz&url={encoded}&zmax=19&zmin=16", "tiles", "wms")
+    assert layer.isValid() and layer.providerType() == "wms"
+    return layer
+
+
 def polygons(gpkg: Path, name: str):
     dataset = ogr.Open(str(gpkg))
     return [wkb.loads(bytes(f.GetGeometryRef().ExportToWkb())) for f in dataset.GetLayerByName(name)]
@@ -110,9 +118,7 @@ def test_predict_reads_a_gdal_wms_file(scene, xyz_server, tmp_path, capsys):
 
 
 def test_processing_segments_a_qgis_xyz_layer(provider, scene, xyz_server, tmp_path, clean_project):
-    source = f"type=xyz&url={xyz_server.replace('{', '%7B').replace('}', '%7D')}&zmax=19&zmin=16"
-    layer = QgsRasterLayer(source, "tiles", "wms")
-    assert layer.isValid() and layer.providerType() == "wms"
+    layer = xyz_layer(xyz_server)
     clean_project.addMapLayer(layer)
     xmin, ymin, xmax, ymax = scene_in_web_mercator()
     extent = QgsReferencedRectangle(QgsRectangle(xmin, ymin, xmax, ymax), QgsCoordinateReferenceSystem("EPSG:3857"))
@@ -153,8 +159,7 @@ def test_the_dialog_s_job_on_a_web_layer_names_the_service_in_its_summary(provid
     from plugin_support import wait_for_task
     from qgis.core import Qgis, QgsProcessingOutputLayerDefinition
 
-    layer = QgsRasterLayer(f"type=xyz&url={xyz_server.replace('{', '%7B').replace('}', '%7D')}&zmax=19", "tiles",
-                           "wms")
+    layer = xyz_layer(xyz_server)
     clean_project.addMapLayer(layer)
     qgis_iface.messageBar().clear_messages()
     xmin, ymin, xmax, ymax = scene_in_web_mercator()
@@ -195,8 +200,7 @@ def test_processing_segments_a_wms_layer_of_qgis_server(provider, scene, wms_ser
 def test_the_dialog_tells_the_service_and_zoom_level_before_it_runs(scene, xyz_server, clean_project, qgis_iface):
     from landcover_qgis_plugin.dialog import AREA_CANVAS, SegmentationDialog
 
-    layer = QgsRasterLayer(f"type=xyz&url={xyz_server.replace('{', '%7B').replace('}', '%7D')}&zmax=19", "tiles",
-                           "wms")
+    layer = xyz_layer(xyz_server)
     clean_project.addMapLayer(layer)
     dialog = SegmentationDialog(qgis_iface)
     dialog.input_combo.setLayer(layer)
