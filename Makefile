@@ -19,6 +19,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 .PHONY: help setup system-packages test demo bench bench-train default-model sample package install-plugin translations
 
 DEFAULT_MODEL := resources/models/default.keras
+DEFAULT_ONNX_MODEL := resources/models/default.onnx
 SAMPLE := resources/sample/sample_orthophoto.tif
 
 help:
@@ -60,10 +61,10 @@ bench: setup
 bench-train: setup
 	$(PY) -m bench.train
 
-package: setup $(DEFAULT_MODEL)
+package: setup $(DEFAULT_MODEL) $(DEFAULT_ONNX_MODEL)
 	$(PY) tools/package.py
 
-install-plugin: setup $(DEFAULT_MODEL)
+install-plugin: setup $(DEFAULT_MODEL) $(DEFAULT_ONNX_MODEL)
 	$(PY) tools/package.py --install
 
 translations: setup
@@ -86,5 +87,9 @@ default-model: setup
 	$(PY) -m trainer export --run $(DEFAULT_RUN) --out $(DEFAULT_MODEL) --overwrite \
 		--description "Small DeepLabv3+ trained on synthetic LandCover.ai-like scenes (make default-model)" \
 		--training-data "synthetic LandCover.ai-like scenes: trainer synth --seed 7 --images 24 --size 2048, 256 px tiles"
+	$(PY) -m trainer export --model $(DEFAULT_MODEL) --onnx $(DEFAULT_ONNX_MODEL) --overwrite
 $(DEFAULT_MODEL):
 	$(MAKE) default-model
+# Its ONNX copy (the same network and metadata), which the plugin prefers when ONNX Runtime is there.
+$(DEFAULT_ONNX_MODEL): | $(DEFAULT_MODEL)
+	$(PY) -m trainer export --model $(DEFAULT_MODEL) --onnx $(DEFAULT_ONNX_MODEL) --overwrite

@@ -76,3 +76,39 @@ def paint(height: int, width: int, shapes: Sequence[tuple[str, int, int, int, in
     for name, r0, r1, c0, c1 in shapes:
         image[r0:r1, c0:c1] = PALETTE[name]
     return image
+
+
+def colour_onnx(path: str | os.PathLike, metadata: Mapping[str, object], palette: Mapping[str, tuple[int, int, int]]
+                = PALETTE, classes: Sequence[str] | None = None, sharpness: float = 40.0, tile: int = 64,
+                batch: int | str = "batch") -> Path:
+    """The colour model as a hand-built ONNX graph in Deepness' layout (NCHW in, class probabilities
+    out), with `metadata` as its metadata (values JSON-encoded unless strings). One class gives a
+    sigmoid model for that class against the rest (a pure primary colour: its channel above 0.65)."""
+    import json
+
+    import onnx
+    from onnx import TensorProto, helper
+
+    names = list(classes or [c.name for c in LANDCOVER_AI_CLASSES])
+    prototypes = np.array([palette[name] for name in names], np.float32) / 255.0
+    weights = (2 * sharpness * prototypes)[:, :, np.newaxis, np.newaxis]
+    bias = -sharpness * (prototypes ** 2).sum(axis=1)
+    nodes = [helper.make_node("Conv", ["input", "weights", "bias"], ["logits"])]
+    if len(names) == 1:   # one class against the rest: its colour channel above 0.65 -> 1 (pure colours)
+        bias = bias - sharpness * 0.3
+        nodes.append(helper.make_node("Sigmoid", ["logits"], ["probabilities"]))
+    else:
+        nodes.append(helper.make_node("Softmax", ["logits"], ["probabilities"], axis=1))
+    graph = helper.make_graph(
+        nodes, "colour_model",
+        [helper.make_tensor_value_info("input", TensorProto.FLOAT, [batch, 3, tile, tile])],
+        [helper.make_tensor_value_info("probabilities", TensorProto.FLOAT, [batch, len(names), tile, tile])],
+        initializer=[helper.make_tensor("weights", TensorProto.FLOAT, weights.shape, weights.ravel()),
+                     helper.make_tensor("bias", TensorProto.FLOAT, bias.shape, bias.ravel())])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    model.ir_version = 8
+    for key, value in metadata.items():
+        entry = model.metadata_props.add()
+        entry.key, entry.value = key, value if isinstance(value, str) else json.dumps(value)
+    onnx.save(model, str(path))
+    return Path(path)

@@ -37,7 +37,8 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 import testkit  # noqa: E402
-from landcover_qgis_plugin.core.engine import SegmentationOptions, segment, with_precision  # noqa: E402
+from landcover_qgis_plugin.core.engine import SegmentationOptions, segment  # noqa: E402
+from landcover_qgis_plugin.core.runtime import with_precision  # noqa: E402
 from landcover_qgis_plugin.core.geotiff import write_geotiff  # noqa: E402
 from landcover_qgis_plugin.core.modelfile import (LANDCOVER_AI_CLASSES, ModelMetadata, load_model,  # noqa: E402
                                                   save_model)

@@ -22,15 +22,20 @@ from qgis.PyQt.QtGui import QIcon
 from .core.errors import Cancelled, LandcoverError
 from .core.modelfile import read_metadata
 from .core.options import SPECS
-from .dependencies import load_hdf5_bindings, missing_runtime_message
+from .dependencies import (default_model_path, install_command, keras_available, load_hdf5_bindings,
+                           missing_runtime_message)
 from .i18n import tr
 from .parameters import INPUT, option_parameters, read_options
-from .paths import DEFAULT_MODEL_PATH, ICON_PATH
+from .paths import ICON_PATH
 from .layer_sources import layer_source
 from .results import add_result_layers, bounds, class_label, class_layer_uri, summary_text
 
 EXTENT = SPECS["extent"].parameter_name
 MASK = SPECS["mask_wkt"].parameter_name
+
+
+def model_file_filter() -> str:
+    return tr("Model files (*.onnx *.keras)")
 
 
 class SegmentAlgorithm(QgsProcessingAlgorithm):
@@ -84,7 +89,7 @@ class SegmentAlgorithm(QgsProcessingAlgorithm):
         # Optional so that qgis_process (which insists on mandatory values) can fall back on the bundled model.
         self.addParameter(QgsProcessingParameterFile(
             self.MODEL, tr("Model file (default: the bundled model)"), QgsProcessingParameterFile.Behavior.File,
-            defaultValue=str(DEFAULT_MODEL_PATH), optional=True, fileFilter=tr("Keras model (*.keras)")))
+            defaultValue=str(default_model_path()), optional=True, fileFilter=model_file_filter()))
         for parameter in option_parameters():
             self.addParameter(parameter)
         self.addParameter(QgsProcessingParameterVectorDestination(
@@ -112,7 +117,12 @@ class SegmentAlgorithm(QgsProcessingAlgorithm):
         layer = self.parameterAsRasterLayer(parameters, self.INPUT, context)
         if layer is None:
             raise QgsProcessingException(self.invalidRasterError(parameters, self.INPUT))
-        model_path = self.parameterAsFile(parameters, self.MODEL, context) or str(DEFAULT_MODEL_PATH)
+        model_path = self.parameterAsFile(parameters, self.MODEL, context) or str(default_model_path())
+        if model_path.lower().endswith(".keras") and not keras_available():
+            raise QgsProcessingException(tr(
+                "'{model}' is a Keras model file, and TensorFlow with Keras is not installed: use its ONNX copy "
+                "(python -m trainer export --model FILE.keras --onnx FILE.onnx) or install them: {command}").format(
+                model=model_path, command=install_command(keras=True)))
         extent, mask = self._extent(parameters, context, layer), self._mask(parameters, context, layer)
         area = QgsRectangle(*extent) if extent else QgsGeometry.fromWkt(mask).boundingBox() if mask else None
         try:

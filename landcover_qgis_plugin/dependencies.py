@@ -12,25 +12,55 @@ import sysconfig
 from pathlib import Path
 
 from .i18n import tr
+from .paths import DEFAULT_MODEL_PATH, DEFAULT_ONNX_MODEL_PATH
 
 # The versions the project tests with (requirements.txt); numpy 2 breaks TensorFlow 2.17 and the
 # GDAL bindings QGIS ships with.
 TENSORFLOW_VERSION = "2.17.1"
 KERAS_VERSION = "3.15.1"
-# What the engine needs beyond what every QGIS ships (numpy and GDAL's Python bindings); a test
-# checks that the plugin imports nothing else.
-RUNTIME_MODULES = ("tensorflow", "keras", "shapely", "scipy")
+ONNXRUNTIME_VERSION = "1.26.0"
+# What the engine needs beyond what every QGIS ships (numpy and GDAL's Python bindings), and the two
+# ways to run a model: ONNX Runtime alone (light, GPU through DirectML/CUDA builds) or TensorFlow with
+# Keras (for .keras files). A test checks that the plugin imports nothing else.
+ENGINE_MODULES = ("shapely", "scipy")
+RUNTIMES = {"onnxruntime": ("onnxruntime",), "keras": ("tensorflow", "keras")}
+RUNTIME_MODULES = (*ENGINE_MODULES, *(module for modules in RUNTIMES.values() for module in modules))
+
+
+def _found(name: str) -> bool:
+    return importlib.util.find_spec(name) is not None
 
 
 def missing_modules() -> list[str]:
-    """Runtime modules QGIS's Python cannot find."""
-    return [name for name in RUNTIME_MODULES if importlib.util.find_spec(name) is None]
+    """What QGIS's Python lacks: the engine's modules, and ONNX Runtime when no runtime is there at all."""
+    missing = [name for name in ENGINE_MODULES if not _found(name)]
+    if not any(all(_found(module) for module in modules) for modules in RUNTIMES.values()):
+        missing.append("onnxruntime")
+    return missing
 
 
-def install_command(platform: str = sys.platform) -> str:
-    """The pip command that installs the runtime into the Python QGIS runs on."""
-    tensorflow = "tensorflow-cpu" if platform.startswith("linux") else "tensorflow"
-    packages = f'"{tensorflow}=={TENSORFLOW_VERSION}" "keras=={KERAS_VERSION}" "numpy<2" shapely scipy'
+def keras_available() -> bool:
+    """Whether .keras model files can run (ONNX files need only ONNX Runtime)."""
+    return all(_found(module) for module in RUNTIMES["keras"])
+
+
+def default_model_path() -> Path:
+    """The bundled model: its ONNX copy when ONNX Runtime is there (several times faster on a CPU,
+    same classes), else the Keras file."""
+    if DEFAULT_ONNX_MODEL_PATH.is_file() and _found("onnxruntime") or not keras_available():
+        return DEFAULT_ONNX_MODEL_PATH
+    return DEFAULT_MODEL_PATH
+
+
+def install_command(platform: str = sys.platform, keras: bool = False) -> str:
+    """The pip command that installs the runtime into the Python QGIS runs on: the light one (ONNX
+    Runtime), or with `keras` TensorFlow and Keras for .keras model files."""
+    if keras:
+        tensorflow = "tensorflow-cpu" if platform.startswith("linux") else "tensorflow"
+        runtime = f'"{tensorflow}=={TENSORFLOW_VERSION}" "keras=={KERAS_VERSION}"'
+    else:
+        runtime = f'"onnxruntime=={ONNXRUNTIME_VERSION}"'
+    packages = f'{runtime} "numpy<2" shapely scipy'
     if platform.startswith("win"):
         return f"python -m pip install {packages}"
     python = Path(sys.base_prefix) / "bin" / f"python{sys.version_info.major}.{sys.version_info.minor}"
@@ -47,8 +77,9 @@ def missing_runtime_message() -> str | None:
         return None
     where = tr("in the OSGeo4W Shell") if sys.platform.startswith("win") else tr("in a terminal")
     return tr("Land cover segmentation needs {modules}, which QGIS's Python cannot find. "
-              "Install it {where} with: {command} — then restart QGIS.").format(
-        modules=", ".join(missing), where=where, command=install_command())
+              "Install it {where} with: {command} — then restart QGIS. For .keras model files (ONNX files "
+              "need only the above) also: {keras}").format(
+        modules=", ".join(missing), where=where, command=install_command(), keras=install_command(keras=True))
 
 
 def load_hdf5_bindings() -> None:

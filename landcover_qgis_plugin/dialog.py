@@ -21,15 +21,15 @@ from qgis.PyQt.QtGui import QColor, QIcon, QPixmap
 from qgis.PyQt.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFormLayout, QHBoxLayout, QLabel,
                                  QListWidget, QListWidgetItem, QMessageBox, QSizePolicy, QVBoxLayout, QWidget)
 
-from .algorithm import SegmentAlgorithm
+from .algorithm import SegmentAlgorithm, model_file_filter
 from .core.errors import InputError, LandcoverError, ModelFileError
 from .core.modelfile import BACKGROUND, ModelMetadata, read_metadata
 from .core.options import SPECS
-from .dependencies import missing_runtime_message
+from .dependencies import default_model_path, missing_runtime_message
 from .i18n import tr
 from .job import LOG_TAG, SegmentationJob
 from .option_widgets import SETTINGS_GROUP, option_widgets
-from .paths import DEFAULT_MODEL_PATH, ICON_PATH
+from .paths import ICON_PATH
 from .plan import LARGE_RUN_TILES, RunPlan, run_plan
 from .results import class_label
 
@@ -72,7 +72,7 @@ class SegmentationDialog(QDialog):
         self.plan_label.setWordWrap(True)
 
         self.model_widget = QgsFileWidget(self)
-        self.model_widget.setFilter(tr("Keras model (*.keras)"))
+        self.model_widget.setFilter(model_file_filter())
         self.model_widget.setDialogTitle(tr("Model file"))
         self.model_widget.fileChanged.connect(self._model_changed)
         self.model_info = QLabel(self)
@@ -169,7 +169,7 @@ class SegmentationDialog(QDialog):
     def _restore_settings(self) -> None:
         settings = QgsSettings()
         model = settings.value(f"{SETTINGS_GROUP}/model_path", "", str)
-        self.model_widget.setFilePath(model if model and Path(model).is_file() else str(DEFAULT_MODEL_PATH))
+        self.model_widget.setFilePath(model if model and Path(model).is_file() else str(default_model_path()))
         self.area_combo.setCurrentIndex(settings.value(f"{SETTINGS_GROUP}/area", AREA_WHOLE_LAYER, int))
         self.output_widget.setDefaultRoot(settings.value(f"{SETTINGS_GROUP}/output_folder", "", str))
         self.probabilities_check.setChecked(settings.value(f"{SETTINGS_GROUP}/probabilities", False, bool))

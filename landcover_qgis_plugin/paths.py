@@ -12,5 +12,6 @@ PLUGIN_DIR = Path(__file__).resolve().parent
 RESOURCES_DIR = PLUGIN_DIR / "resources"
 ICON_PATH = RESOURCES_DIR / "icon.svg"
 DEFAULT_MODEL_PATH = RESOURCES_DIR / "models" / "default.keras"
+DEFAULT_ONNX_MODEL_PATH = DEFAULT_MODEL_PATH.with_suffix(".onnx")   # the same network, for ONNX Runtime
 CLASS_POLYGONS_QML = RESOURCES_DIR / "styles" / "class_polygons.qml"
 I18N_DIR = RESOURCES_DIR / "i18n"

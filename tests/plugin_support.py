@@ -21,7 +21,7 @@ from qgis.PyQt.QtCore import QCoreApplication, QEventLoop, QTimer
 
 from landcover_qgis_plugin.core.geotiff import write_geotiff
 from landcover_qgis_plugin.core.modelfile import save_model
-from testkit import colour_model, paint
+from testkit import colour_model, colour_onnx, paint
 from landcover_qgis_plugin.paths import DEFAULT_MODEL_PATH
 
 REPO = Path(__file__).resolve().parents[1]
@@ -45,6 +45,7 @@ SWISSIMAGE = SHARED_DATA / "swissimage_1091-322_00.tif"
 class Scene:
     raster: Path
     model: Path
+    onnx_model: Path   # the same colour model for ONNX Runtime, with the same metadata
 
 
 def rectangle_bounds(name: str) -> tuple[float, float, float, float]:
@@ -67,7 +68,9 @@ def make_scene(folder: Path) -> Scene:
     """The painted raster and the colour model that labels it exactly, scored so the dialog shows scores."""
     model, metadata = colour_model(input_size=64, resolution_cm=50.0)
     metadata = dataclasses.replace(metadata, scores={"test_miou": 0.5}, training_data="none: weights set by hand")
-    return Scene(write_scene_raster(folder / "scene.tif"), save_model(model, metadata, folder / "colours.keras"))
+    onnx_model = colour_onnx(folder / "colours.onnx", {"landcover_metadata": metadata.to_dict()})
+    return Scene(write_scene_raster(folder / "scene.tif"), save_model(model, metadata, folder / "colours.keras"),
+                 onnx_model)
 
 
 def real_data_model(scene: Scene) -> Path:

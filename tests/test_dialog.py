@@ -14,7 +14,7 @@ from landcover_qgis_plugin import dialog as dialog_module
 from landcover_qgis_plugin.core.errors import InputError
 from landcover_qgis_plugin.core.options import OPTIONS, SegmentationOptions
 from landcover_qgis_plugin.dialog import AREA_CANVAS, AREA_SELECTION, SegmentationDialog, score_lines
-from landcover_qgis_plugin.paths import DEFAULT_MODEL_PATH
+from landcover_qgis_plugin.dependencies import default_model_path
 from landcover_qgis_plugin.plugin import LandCoverPlugin
 from plugin_support import rectangle_bounds, wait_for_task
 
@@ -112,8 +112,9 @@ def test_exported_scores_are_shown_per_split_and_class():
 
 def test_bundled_model_is_preselected(qgis_iface, fresh_settings):
     dialog = SegmentationDialog(qgis_iface)
-    assert dialog.model_widget.filePath() == str(DEFAULT_MODEL_PATH)
-    if DEFAULT_MODEL_PATH.is_file():
+    assert dialog.model_widget.filePath() == str(default_model_path())
+    assert default_model_path().suffix == ".onnx"   # ONNX Runtime is installed: the faster copy
+    if default_model_path().is_file():
         assert "cm/px" in dialog.model_info.text() and dialog.classes_list.count() == 4
     else:
         assert "does not exist" in dialog.model_info.text()
@@ -221,7 +222,8 @@ def test_every_engine_option_is_in_the_dialog_with_its_default_and_reaches_the_a
     assert SegmentationOptions(**defaults) == SegmentationOptions(classes=("building", "woodland", "water", "road"),
                                                                   overwrite=True)
 
-    changed = {"nodata": 7.0, "collars": False, "overlap": 0.1, "batch_size": 2, "device": "cpu", "precision": "bfloat16", "tta": True,
+    changed = {"nodata": 7.0, "collars": False, "overlap": 0.1, "batch_size": 2, "device": "cpu", "runtime": "keras",
+               "precision": "bfloat16", "tta": True,
                "simplify": 0.5, "min_area": 1.0, "fill_holes": 0.0, "square_buildings": True, "max_vertices": 50}
     for name, value in changed.items():
         dialog.options[name].set_value(value)

@@ -119,12 +119,20 @@ def test_loading_imports_no_deep_learning_runtime_and_stays_silent():
                      "warnings": [], "dialog": True, "warnings_after_click": []}
 
 
-def test_missing_tensorflow_is_reported_in_the_message_bar_with_the_install_command():
+def test_without_tensorflow_onnx_runtime_is_enough_and_nothing_is_reported():
     state = _load_in_fresh_qgis(("tensorflow", "keras"))
     assert state["started"] and state["algorithms"] == ["landcover:segment"] and not state["modal"]
+    assert state["warnings"] == [] and state["dialog"]
+
+
+def test_without_any_runtime_the_light_install_is_offered_first():
+    state = _load_in_fresh_qgis(("tensorflow", "keras", "onnxruntime"))
+    assert state["started"] and state["algorithms"] == ["landcover:segment"] and not state["modal"]
     [warning] = state["warnings"]
-    assert "needs tensorflow, keras, which" in warning
-    assert f"tensorflow-cpu=={dependencies.TENSORFLOW_VERSION}" in warning and "-m pip install" in warning
+    assert "needs onnxruntime, which" in warning and "-m pip install" in warning
+    light, keras = warning.split("For .keras model files")
+    assert f'"onnxruntime=={dependencies.ONNXRUNTIME_VERSION}"' in light and "tensorflow" not in light
+    assert f"tensorflow-cpu=={dependencies.TENSORFLOW_VERSION}" in keras
     assert state["dialog"]  # the dialog opens and repeats the warning there; Run refuses until installed
 
 
@@ -151,14 +159,17 @@ def test_every_third_party_module_the_plugin_imports_is_in_the_dependency_check(
     # h5py comes with keras; the plugin only loads it early (dependencies.load_hdf5_bindings). TensorFlow
     # is imported by nothing but Keras, as its backend.
     assert third_party - {"h5py"} == set(dependencies.RUNTIME_MODULES) - {"tensorflow"}
-    for module in dependencies.RUNTIME_MODULES:
-        assert f" {module}" in dependencies.install_command("linux").replace('"', " ")
+    light, full = dependencies.install_command("linux"), dependencies.install_command("linux", keras=True)
+    for module in dependencies.ENGINE_MODULES:
+        assert f" {module}" in light and f" {module}" in full
+    assert '"onnxruntime==' in light and '"tensorflow-cpu==' in full and '"keras==' in full
 
 
 def test_install_command_fits_each_platform():
     assert dependencies.install_command("linux").split(" -m pip install ")[1].startswith("--user")
-    assert '"tensorflow-cpu==2.17.1"' in dependencies.install_command("linux")
-    windows = dependencies.install_command("win32")
+    assert '"onnxruntime==1.26.0"' in dependencies.install_command("linux")
+    assert '"tensorflow-cpu==2.17.1"' in dependencies.install_command("linux", keras=True)
+    windows = dependencies.install_command("win32", keras=True)
     assert windows.startswith("python -m pip install ") and '"tensorflow==2.17.1"' in windows
     assert '"numpy<2"' in dependencies.install_command("darwin")
 
@@ -187,9 +198,11 @@ def _polygon_area_and_bounds(layer: QgsVectorLayer) -> tuple[int, float, tuple]:
 
 def test_job_runs_in_the_task_manager_and_adds_styled_layers(provider, scene, tmp_path, clean_project, qgis_iface):
     qgis_iface.messageBar().clear_messages()
-    job = _start(_parameters(scene.raster, scene.model, tmp_path, clean_project), "scene", clean_project, qgis_iface)
+    job = SegmentationJob(_parameters(scene.raster, scene.model, tmp_path, clean_project), "scene", clean_project,
+                          qgis_iface.messageBar())
     stages = []
     job.feedback.stageChanged.connect(stages.append)
+    job.start()
     wait_for_task(job.task)
 
     group = clean_project.layerTreeRoot().findGroup("Land cover — scene")

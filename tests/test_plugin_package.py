@@ -16,7 +16,7 @@ from tools import i18n, package
 
 @pytest.fixture(scope="module")
 def built_zip(scene, tmp_path_factory):
-    return package.build(tmp_path_factory.mktemp("dist"), model=scene.model)
+    return package.build(tmp_path_factory.mktemp("dist"), model=scene.model, onnx_model=scene.onnx_model)
 
 
 def test_zip_holds_one_plugin_folder_with_everything_it_needs_and_nothing_else(built_zip, scene):
@@ -29,7 +29,8 @@ def test_zip_holds_one_plugin_folder_with_everything_it_needs_and_nothing_else(b
         inside = {name.split("/", 1)[1] for name in names}
         for required in ("__init__.py", "plugin.py", "algorithm.py", "metadata.txt", "LICENSE", "core/engine.py",
                          "resources/icon.svg", "resources/styles/class_polygons.qml",
-                         "resources/i18n/landcover_de.qm", "resources/models/default.keras"):
+                         "resources/i18n/landcover_de.qm", "resources/models/default.keras",
+                         "resources/models/default.onnx"):
             assert required in inside, required
         assert archive.read("landcover_qgis_plugin/resources/models/default.keras") == scene.model.read_bytes()
         packed = configparser.ConfigParser(interpolation=None)
@@ -44,7 +45,8 @@ def test_zip_holds_one_plugin_folder_with_everything_it_needs_and_nothing_else(b
 
 
 def test_the_same_sources_give_the_same_zip(built_zip, scene, tmp_path):
-    assert package.build(tmp_path, model=scene.model).read_bytes() == built_zip.read_bytes()
+    assert package.build(tmp_path, model=scene.model, onnx_model=scene.onnx_model).read_bytes() == \
+        built_zip.read_bytes()
 
 
 def test_packaging_refuses_without_a_default_model(tmp_path):

@@ -22,7 +22,9 @@ REPO = Path(__file__).resolve().parents[1]
 PLUGIN_NAME = "landcover_qgis_plugin"
 PLUGIN_DIR = REPO / PLUGIN_NAME
 DEFAULT_MODEL = REPO / "resources" / "models" / "default.keras"
+DEFAULT_ONNX_MODEL = DEFAULT_MODEL.with_suffix(".onnx")
 MODEL_IN_ZIP = "resources/models/default.keras"
+ONNX_MODEL_IN_ZIP = "resources/models/default.onnx"   # the same network, for ONNX Runtime
 # What plugins.qgis.org requires (its validator) and refuses.
 REQUIRED_METADATA = ("name", "description", "about", "version", "qgisMinimumVersion", "author", "email",
                      "repository", "tracker")
@@ -71,14 +73,17 @@ def check(entries: dict[str, Path], metadata: dict[str, str]) -> None:
             raise PackageError(f"The package would lack {required}.")
 
 
-def build(out_dir: Path, model: Path = DEFAULT_MODEL) -> Path:
-    """Write the zip; returns its path."""
-    if not model.is_file():
-        raise PackageError(f"The default model {model} does not exist; run 'make default-model' first "
-                           "(or pass --model FILE.keras).")
+def build(out_dir: Path, model: Path = DEFAULT_MODEL, onnx_model: Path | None = DEFAULT_ONNX_MODEL) -> Path:
+    """Write the zip with the default model and, when given, its ONNX copy; returns its path."""
+    for path in (model, onnx_model):
+        if path is not None and not path.is_file():
+            raise PackageError(f"The default model {path} does not exist; run 'make default-model' first "
+                               "(or pass --model FILE.keras and --onnx-model FILE.onnx).")
     metadata = read_metadata()
     entries = {relative: path for path, relative in plugin_files()}
     entries[MODEL_IN_ZIP] = model
+    if onnx_model is not None:
+        entries[ONNX_MODEL_IN_ZIP] = onnx_model
     check(entries, metadata)
     out_dir.mkdir(parents=True, exist_ok=True)
     target = out_dir / f"{PLUGIN_NAME}-{metadata['version']}.zip"
@@ -145,12 +150,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out-dir", type=Path, default=REPO / "dist", help="where the zip goes (default: dist/)")
     parser.add_argument("--model", type=Path, default=DEFAULT_MODEL, help="the model file shipped as the default")
+    parser.add_argument("--onnx-model", type=Path, default=DEFAULT_ONNX_MODEL,
+                        help="its ONNX copy, which the plugin prefers when ONNX Runtime is installed")
     parser.add_argument("--install", action="store_true", help="also install the zip into a QGIS profile")
     parser.add_argument("--profile-dir", type=Path, default=None,
                         help="QGIS profile folder to install into (default: this user's 'default' profile)")
     args = parser.parse_args(argv)
     try:
-        zip_path = build(args.out_dir, args.model)
+        zip_path = build(args.out_dir, args.model, args.onnx_model)
         print(f"{zip_path} ({zip_path.stat().st_size / 1e6:.1f} MB)")
         if args.install:
             target = install(zip_path, args.profile_dir or default_profile_dir())

@@ -1,4 +1,5 @@
-"""`python -m trainer export`: the single model file the plugin loads, optionally an ONNX copy.
+"""`python -m trainer export`: the single model file the plugin loads, optionally an ONNX copy (also of an
+existing model file: `--model FILE.keras --onnx FILE.onnx`).
 
 The file carries everything the plugin needs to use the network correctly (classes and colours,
 tile size, ground resolution, input normalisation) and what a user needs to trust it (training
@@ -27,7 +28,10 @@ def add_parser(subparsers) -> None:
     parser = subparsers.add_parser(
         "export", help="write the model file the plugin loads (and optionally ONNX)",
         description=__doc__.splitlines()[0])
-    parser.add_argument("--run", required=True, metavar="RUN_DIR", help="training run folder (from 'fit')")
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--run", metavar="RUN_DIR", help="training run folder (from 'fit')")
+    source.add_argument("--model", metavar="FILE.keras",
+                        help="an existing model file to convert (with --onnx: its ONNX copy, same metadata)")
     parser.add_argument("--out", metavar="FILE.keras", help="model file to write (default RUN_DIR/model.keras)")
     parser.add_argument("--onnx", metavar="FILE.onnx", help="also write an ONNX model with Deepness metadata")
     parser.add_argument("--resolution-cm", type=float, default=DEFAULT_RESOLUTION_CM, metavar="CM",
@@ -100,7 +104,22 @@ def export_run(run_dir: str | Path, out: Optional[str | Path] = None, onnx: Opti
     return target, metadata
 
 
+def convert_model(model_path: str | Path, onnx: str | Path, overwrite: bool = False) -> Path:
+    """The ONNX copy of an existing .keras model file, carrying its metadata (and Deepness' keys)."""
+    from .onnx_export import export_onnx
+
+    model, metadata = load_model(model_path)
+    return export_onnx(model, metadata, onnx, overwrite=overwrite)
+
+
 def run(args: argparse.Namespace) -> int:
+    if args.model:
+        if not args.onnx:
+            raise InputError("--model converts an existing model file: give --onnx FILE.onnx for its ONNX copy.")
+        target = convert_model(args.model, args.onnx, args.overwrite)
+        print(f"Wrote {target} ({target.stat().st_size / 1e6:.1f} MB, ONNX with the metadata of {args.model} and "
+              "Deepness' keys)")
+        return 0
     target, metadata = export_run(args.run, args.out, args.onnx, args.resolution_cm, args.name,
                                   args.description, args.training_data, args.overwrite)
     print(f"Wrote {target} ({target.stat().st_size / 1e6:.1f} MB): {metadata.name}, "

@@ -15,7 +15,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Callable
 
 import numpy as np
 from osgeo import ogr
@@ -25,10 +25,11 @@ from .files import atomic_output, check_writable
 from .gdalio import call_gdal
 from .grid import pixel_bounds, reflect_indices
 from .limits import StreamLimits
-from .modelfile import ModelMetadata, load_network, read_metadata
+from .modelfile import ModelMetadata, read_metadata
 from .options import SegmentationOptions
 from .outputs import CLASS_NODATA, OutputRasters, StripWriter, atomic_raster, probabilities_to_percent
 from .raster import AreaMask, RasterSource
+from .runtime import Predictor
 from .tiling import TileGrid, strips
 from .vectorize import VectorOptions, kept_classes, write_vectors
 
@@ -100,7 +101,7 @@ def segment(input_path: str, model_path: str, vector_path: str | None = None,
                 "are needed to classify anything. Use a larger raster or area.")
         window, mask = _area(source, requested, options.mask_wkt is not None)
         report(0.0, "Loading the model")
-        predictor = _Predictor(load_network(model_path, metadata), metadata, options)
+        predictor = Predictor(model_path, metadata, options)
         out_grid = source.grid.window(*window)
         with contextlib.ExitStack() as stack:
             class_path = (stack.enter_context(atomic_raster(raster_path, options.overwrite)) if raster_path
@@ -215,61 +216,6 @@ def _intersect(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> tu
     return max(a[0], b[0]), max(a[1], b[1]), min(a[2], b[2]), min(a[3], b[3])
 
 
-class _Predictor:
-    """Normalise, run the model on a batch (optionally with flips) on the chosen device."""
-
-    def __init__(self, model: Any, metadata: ModelMetadata, options: SegmentationOptions):
-        import keras
-        self._keras = keras
-        self.device = _select_device(options.device)
-        self._model = with_precision(model, options.precision)
-        self._normalization = metadata.normalization
-        self._tta = options.tta
-
-    def __call__(self, tiles: np.ndarray) -> np.ndarray:
-        """(n, S, S, bands) pixels on 0..255 -> (n, S, S, classes) float32 probabilities."""
-        inputs = self._normalization.apply(tiles)
-        with self._keras.device(self.device):
-            if not self._tta:
-                return self._run(inputs)
-            total = self._run(inputs)
-            for axes in ((2,), (1,), (1, 2)):  # left-right, up-down, both
-                total += np.flip(self._run(np.ascontiguousarray(np.flip(inputs, axes))), axes)
-            return total / 4.0
-
-    def _run(self, inputs: np.ndarray) -> np.ndarray:
-        return np.asarray(self._model.predict_on_batch(inputs), dtype=np.float32)
-
-
-def _select_device(requested: str) -> str:
-    import keras
-    gpus = keras.distribution.list_devices("gpu")
-    if requested == "gpu" and not gpus:
-        raise InputError(f"Device 'gpu' was asked for, but Keras ({keras.backend.backend()} backend) sees no "
-                         "GPU. Install a GPU build (e.g. pip install 'tensorflow[and-cuda]' on Linux) or "
-                         "use device 'auto' or 'cpu'.")
-    if requested == "cpu" or not gpus:
-        return "cpu:0"
-    return gpus[0]
-
-
-def with_precision(model: Any, precision: str) -> Any:
-    """The model rebuilt under a Keras mixed-precision policy (same weights), or itself for float32."""
-    if precision == "float32":
-        return model
-    import keras
-    policy = f"mixed_{precision}"
-
-    def rebuild(layer):
-        config = layer.get_config()
-        config["dtype"] = policy
-        return layer.__class__.from_config(config)
-
-    clone = keras.models.clone_model(model, clone_function=rebuild)
-    clone.set_weights(model.get_weights())
-    return clone
-
-
 class _Classifier:
     """Streams the tiles of an area through the model into the output rasters.
 
@@ -279,7 +225,7 @@ class _Classifier:
     """
 
     def __init__(self, source: RasterSource, window: tuple[int, int, int, int], mask: AreaMask | None,
-                 predictor: _Predictor, metadata: ModelMetadata, options: SegmentationOptions, strip_width: int,
+                 predictor: Predictor, metadata: ModelMetadata, options: SegmentationOptions, strip_width: int,
                  report: Callable[[float, str], None], cancelled: Callable[[], bool]):
         self.source, self.window, self.mask, self.predictor = source, window, mask, predictor
         self.strip_width = strip_width

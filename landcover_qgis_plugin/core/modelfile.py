@@ -180,7 +180,10 @@ def _open_archive(path: str | Path) -> zipfile.ZipFile:
 
 
 def read_metadata(path: str | Path) -> ModelMetadata:
-    """Read and validate a model file's metadata without loading Keras."""
+    """Read and validate a model file's metadata (.keras, or .onnx: onnxfile.py) without loading a runtime."""
+    if Path(path).suffix.lower() == ".onnx":
+        from .onnxfile import read_onnx_metadata
+        return read_onnx_metadata(path)
     with _open_archive(path) as archive:
         if METADATA_MEMBER not in archive.namelist():
             raise ModelFileError(f"Model file '{path}' has no landcover metadata; it is a plain Keras "

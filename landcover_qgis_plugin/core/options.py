@@ -148,6 +148,11 @@ class SegmentationOptions:
         translatable("Where the model runs; automatic takes the GPU when Keras sees one."),
         choices=(Choice("auto", translatable("Automatic")), Choice("cpu", translatable("CPU")),
                  Choice("gpu", translatable("GPU"))))
+    runtime: str = option(
+        "auto", CHOICE, translatable("Runtime"),
+        translatable("What runs the model: automatic takes Keras for a .keras file and ONNX Runtime for an "
+                     ".onnx file (ONNX Runtime alone is enough for those)."),
+        choices=(Choice("auto", translatable("Automatic")), Choice("keras", "Keras"), Choice("onnx", "ONNX Runtime")))
     precision: str = option(
         "float32", CHOICE, translatable("Numeric precision"),
         translatable("bfloat16 and float16 run the model in Keras mixed precision: faster on "

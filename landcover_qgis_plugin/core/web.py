@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 import re
+import tempfile
 from pathlib import Path
 from typing import Sequence
 from xml.sax.saxutils import escape
@@ -30,13 +31,21 @@ WEB_MERCATOR_ZOOM0_RESOLUTION = 2 * WEB_MERCATOR_HALF_WORLD / 256  # metres per 
 MISSING_TILE_HTTP_CODES = "204,404"
 
 
+def default_cache() -> Path:
+    """Where tiles are cached when the caller names no folder (GDAL's own default is the working folder)."""
+    return Path(tempfile.gettempdir()) / "landcover_web_tiles"
+
+
+def _cache_xml(cache: str | Path | None) -> str:
+    return f"<Cache><Path>{escape(str(cache or default_cache()))}</Path></Cache>"
+
+
 def xyz_dataset(url: str, max_zoom: int, cache: str | Path | None = None, bands: int = 4,
                 tile_size: int = 256) -> str:
     """A GDAL WMS description of an XYZ (Web Mercator) tile service: `url` with {x}, {y} (or {-y}
     for TMS numbering) and {z}, as QGIS writes it, or with GDAL's ${x} ${y} ${z}."""
     y_origin = "bottom" if "{-y}" in url else "top"
     template = re.sub(r"\$?\{(-?)([xyz])\}", lambda match: "${" + match.group(2) + "}", url)
-    cache_xml = f"<Cache><Path>{escape(str(cache))}</Path></Cache>" if cache else "<Cache/>"
     return (f"<GDAL_WMS><Service name=\"TMS\"><ServerUrl>{escape(template)}</ServerUrl></Service>"
             f"<DataWindow><UpperLeftX>{-WEB_MERCATOR_HALF_WORLD}</UpperLeftX>"
             f"<UpperLeftY>{WEB_MERCATOR_HALF_WORLD}</UpperLeftY><LowerRightX>{WEB_MERCATOR_HALF_WORLD}</LowerRightX>"
@@ -44,7 +53,7 @@ def xyz_dataset(url: str, max_zoom: int, cache: str | Path | None = None, bands:
             f"<TileCountX>1</TileCountX><TileCountY>1</TileCountY><YOrigin>{y_origin}</YOrigin></DataWindow>"
             f"<Projection>EPSG:3857</Projection><BlockSizeX>{tile_size}</BlockSizeX>"
             f"<BlockSizeY>{tile_size}</BlockSizeY><BandsCount>{bands}</BandsCount>"
-            f"<ZeroBlockHttpCodes>{MISSING_TILE_HTTP_CODES}</ZeroBlockHttpCodes>{cache_xml}</GDAL_WMS>")
+            f"<ZeroBlockHttpCodes>{MISSING_TILE_HTTP_CODES}</ZeroBlockHttpCodes>{_cache_xml(cache)}</GDAL_WMS>")
 
 
 def wms_dataset(url: str, layers: Sequence[str], styles: Sequence[str], crs: str, image_format: str,
@@ -55,7 +64,6 @@ def wms_dataset(url: str, layers: Sequence[str], styles: Sequence[str], crs: str
     xmin, ymin, xmax, ymax = bounds
     width = max(1, math.ceil((xmax - xmin) / pixel_size[0]))
     height = max(1, math.ceil((ymax - ymin) / pixel_size[1]))
-    cache_xml = f"<Cache><Path>{escape(str(cache))}</Path></Cache>" if cache else "<Cache/>"
     bands = 4 if "png" in image_format.lower() else 3
     return (f"<GDAL_WMS><Service name=\"WMS\"><Version>{escape(version)}</Version>"
             f"<ServerUrl>{escape(url)}</ServerUrl><CRS>{escape(crs)}</CRS>"
@@ -67,7 +75,7 @@ def wms_dataset(url: str, layers: Sequence[str], styles: Sequence[str], crs: str
             f"<SizeX>{width}</SizeX><SizeY>{height}</SizeY></DataWindow>"
             f"<Projection>{escape(crs)}</Projection><BlockSizeX>512</BlockSizeX><BlockSizeY>512</BlockSizeY>"
             f"<BandsCount>{bands}</BandsCount><ZeroBlockHttpCodes>{MISSING_TILE_HTTP_CODES}</ZeroBlockHttpCodes>"
-            f"{cache_xml}</GDAL_WMS>")
+            f"{_cache_xml(cache)}</GDAL_WMS>")
 
 
 def wmts_dataset(capabilities_url: str, layer: str, tile_matrix_set: str, style: str = "") -> str:

@@ -4,127 +4,132 @@
   <context>
     <name>LandCover</name>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="58" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="38" />
+      <source>Model files (*.onnx *.keras)</source>
+      <translation>Modelldateien (*.onnx *.keras)</translation>
+    </message>
+    <message>
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="63" />
       <source>Segment land cover</source>
       <translation>Landbedeckung segmentieren</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="67" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="72" />
       <source>land cover,segmentation,deep learning,orthophoto,buildings,woodland,water,roads</source>
       <translation>Landbedeckung,Segmentierung,Deep Learning,Orthofoto,Gebäude,Wald,Gewässer,Straßen</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="73" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="78" />
       <source>Classifies an RGB orthophoto with a DeepLabv3+ model file and writes one polygon layer per class (area and class attributes) to a GeoPackage, plus a class raster and, optionally, a probability raster. The raster is read in overlapping tiles at the model's resolution and the tiles are blended, so there are no seams. Limit the work with an extent or polygons (the 'Selected features only' option applies).</source>
       <translation>Klassifiziert ein RGB-Orthofoto mit einer DeepLabv3+-Modelldatei und schreibt je Klasse einen Polygon-Layer (mit Fläche und Klasse als Attributen) in ein GeoPackage, dazu ein Klassenraster und auf Wunsch ein Wahrscheinlichkeitsraster. Das Raster wird in überlappenden Kacheln in der Auflösung des Modells gelesen und die Kacheln werden überblendet, sodass keine Nähte entstehen. Die Arbeit lässt sich auf eine Ausdehnung oder auf Polygone beschränken (die Option „Nur gewählte Objekte“ gilt).</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="83" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="88" />
       <source>Orthophoto (RGB raster)</source>
       <translation>Orthofoto (RGB-Raster)</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="86" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="91" />
       <source>Model file (default: the bundled model)</source>
       <translation>Modelldatei (Vorgabe: das mitgelieferte Modell)</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="87" />
-      <source>Keras model (*.keras)</source>
-      <translation>Keras-Modell (*.keras)</translation>
-    </message>
-    <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="91" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="96" />
       <source>Land-cover polygons (GeoPackage, one layer per class)</source>
       <translation>Landbedeckungs-Polygone (GeoPackage, ein Layer je Klasse)</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="93" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="98" />
       <source>Class raster</source>
       <translation>Klassenraster</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="96" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="101" />
       <source>Class probabilities</source>
       <translation>Klassenwahrscheinlichkeiten</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="99" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="104" />
       <source>Class layers</source>
       <translation>Klassen-Layer</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="100" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="105" />
       <source>Class raster area per class in hectares (JSON)</source>
       <translation>Fläche je Klasse im Klassenraster in Hektar (JSON)</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="102" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="107" />
       <source>Polygon area per class in hectares, after cleaning (JSON)</source>
       <translation>Polygonfläche je Klasse in Hektar, nach der Bereinigung (JSON)</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="103" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="108" />
       <source>Device used</source>
       <translation>Verwendetes Gerät</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="104" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="109" />
       <source>How the raster was read (grid and ground resolution)</source>
       <translation>Wie das Raster gelesen wurde (Raster und Bodenauflösung)</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="106" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="111" />
       <source>Seconds taken</source>
       <translation>Benötigte Sekunden</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="107" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="112" />
       <source>Tiles classified</source>
       <translation>Klassifizierte Kacheln</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="124" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="122" />
+      <source>'{model}' is a Keras model file, and TensorFlow with Keras is not installed: use its ONNX copy (python -m trainer export --model FILE.keras --onnx FILE.onnx) or install them: {command}</source>
+      <translation>'{model}' ist eine Keras-Modelldatei, und TensorFlow mit Keras ist nicht installiert: Verwenden Sie ihre ONNX-Kopie (python -m trainer export --model DATEI.keras --onnx DATEI.onnx) oder installieren Sie beide: {command}</translation>
+    </message>
+    <message>
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="134" />
       <source>'{name}' is a web layer: choose the area to classify (an extent, the map canvas or polygons).</source>
       <translation>'{name}' ist ein Web-Layer: Wählen Sie das zu klassifizierende Gebiet (eine Ausdehnung, den Kartenausschnitt oder Polygone).</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="143" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="153" />
       <source>The extent does not overlap '{name}'.</source>
       <translation>Die Ausdehnung überlappt „{name}“ nicht.</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="153" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="163" />
       <source>The mask layer has no polygon (or none is selected).</source>
       <translation>Der Masken-Layer enthält kein Polygon (oder keines ist gewählt).</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="156" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="166" />
       <source>The mask polygons do not overlap '{name}'.</source>
       <translation>Die Maskenpolygone überlappen „{name}“ nicht.</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="168" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="178" />
       <source>Segmenting {name} with {model}</source>
       <translation>Segmentiere {name} mit {model}</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="183" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="193" />
       <source>Cancelled; nothing was written.</source>
       <translation>Abgebrochen; es wurde nichts geschrieben.</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="188" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="198" />
       <source>Raster: {reading}</source>
       <translation>Raster: {reading}</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="209" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="219" />
       <source>The polygons go to a GeoPackage file; name the output 'something.gpkg' (got '{path}').</source>
       <translation>Die Polygone werden in eine GeoPackage-Datei geschrieben; nennen Sie die Ausgabe „etwas.gpkg“ (angegeben: „{path}“).</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="229" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="239" />
       <source>Land cover — {name}</source>
       <translation>Landbedeckung — {name}</translation>
     </message>
@@ -235,103 +240,113 @@
     </message>
     <message>
       <location filename="../../landcover_qgis_plugin/core/options.py" line="152" />
+      <source>Runtime</source>
+      <translation>Laufzeit</translation>
+    </message>
+    <message>
+      <location filename="../../landcover_qgis_plugin/core/options.py" line="153" />
+      <source>What runs the model: automatic takes Keras for a .keras file and ONNX Runtime for an .onnx file (ONNX Runtime alone is enough for those).</source>
+      <translation>Was das Modell rechnet: automatisch nimmt Keras für eine .keras-Datei und ONNX Runtime für eine .onnx-Datei (dafür genügt ONNX Runtime allein).</translation>
+    </message>
+    <message>
+      <location filename="../../landcover_qgis_plugin/core/options.py" line="157" />
       <source>Numeric precision</source>
       <translation>Rechengenauigkeit</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/core/options.py" line="153" />
+      <location filename="../../landcover_qgis_plugin/core/options.py" line="158" />
       <source>bfloat16 and float16 run the model in Keras mixed precision: faster on hardware that has it, with nearly the same classes.</source>
       <translation>bfloat16 und float16 rechnen das Modell in gemischter Genauigkeit von Keras: schneller auf Hardware, die sie beherrscht, mit nahezu denselben Klassen.</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/core/options.py" line="157" />
+      <location filename="../../landcover_qgis_plugin/core/options.py" line="162" />
       <source>Test-time augmentation</source>
       <translation>Testzeit-Augmentierung</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/core/options.py" line="158" />
+      <location filename="../../landcover_qgis_plugin/core/options.py" line="163" />
       <source>Average the predictions of each tile and its three flips: smoother, 4x slower.</source>
       <translation>Die Vorhersagen jeder Kachel und ihrer drei Spiegelungen mitteln: glatter, viermal langsamer.</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/core/options.py" line="160" />
+      <location filename="../../landcover_qgis_plugin/core/options.py" line="165" />
       <source>Simplification tolerance</source>
       <translation>Vereinfachungstoleranz</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/core/options.py" line="161" />
+      <location filename="../../landcover_qgis_plugin/core/options.py" line="166" />
       <source>Douglas-Peucker tolerance on the boundaries shared by neighbouring polygons, so they still fit together; 0 keeps the pixel outlines.</source>
       <translation>Douglas-Peucker-Toleranz auf den gemeinsamen Grenzen benachbarter Polygone, sodass sie weiter lückenlos aneinanderpassen; 0 behält die Pixelumrisse.</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/core/options.py" line="163" />
+      <location filename="../../landcover_qgis_plugin/core/options.py" line="168" />
       <source>px</source>
       <translation>px</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/core/options.py" line="165" />
+      <location filename="../../landcover_qgis_plugin/core/options.py" line="170" />
       <source>Minimum polygon area</source>
       <translation>Minimale Polygonfläche</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/core/options.py" line="166" />
+      <location filename="../../landcover_qgis_plugin/core/options.py" line="171" />
       <source>Smaller regions merge into their largest neighbour, leaving no gap.</source>
       <translation>Kleinere Flächen gehen lückenlos in ihrem größten Nachbarn auf.</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/core/options.py" line="169" />
+      <location filename="../../landcover_qgis_plugin/core/options.py" line="174" />
       <source>Fill holes smaller than</source>
       <translation>Löcher füllen kleiner als</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/core/options.py" line="170" />
+      <location filename="../../landcover_qgis_plugin/core/options.py" line="175" />
       <source>Smaller holes in a polygon are filled.</source>
       <translation>Kleinere Löcher in einem Polygon werden gefüllt.</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/core/options.py" line="172" />
+      <location filename="../../landcover_qgis_plugin/core/options.py" line="177" />
       <source>Square building corners</source>
       <translation>Gebäudeecken rechtwinklig machen</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/core/options.py" line="173" />
+      <location filename="../../landcover_qgis_plugin/core/options.py" line="178" />
       <source>Snap building outlines to right angles along their main direction.</source>
       <translation>Gebäudeumrisse entlang ihrer Hauptrichtung rechtwinklig ausrichten.</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/core/options.py" line="175" />
+      <location filename="../../landcover_qgis_plugin/core/options.py" line="180" />
       <source>Split regions beyond this many vertices</source>
       <translation>Flächen ab so vielen Stützpunkten teilen</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/core/options.py" line="176" />
+      <location filename="../../landcover_qgis_plugin/core/options.py" line="181" />
       <source>A region traced with more vertices is split along a row into several polygons of its class, bounding memory on huge rasters; 0: never split.</source>
       <translation>Eine Fläche mit mehr Stützpunkten wird entlang einer Zeile in mehrere Polygone ihrer Klasse geteilt, was den Speicherbedarf bei riesigen Rastern begrenzt; 0: nie teilen.</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/core/options.py" line="179" />
+      <location filename="../../landcover_qgis_plugin/core/options.py" line="184" />
       <source>Overwrite existing files</source>
       <translation>Vorhandene Dateien überschreiben</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/core/options.py" line="180" />
+      <location filename="../../landcover_qgis_plugin/core/options.py" line="185" />
       <source>Replace outputs that exist; otherwise an existing file is never touched.</source>
       <translation>Vorhandene Ausgaben ersetzen; sonst bleibt eine vorhandene Datei unberührt.</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dependencies.py" line="48" />
+      <location filename="../../landcover_qgis_plugin/dependencies.py" line="78" />
       <source>in the OSGeo4W Shell</source>
       <translation>in der OSGeo4W Shell</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dependencies.py" line="48" />
+      <location filename="../../landcover_qgis_plugin/dependencies.py" line="78" />
       <source>in a terminal</source>
       <translation>in einem Terminal</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dependencies.py" line="49" />
-      <source>Land cover segmentation needs {modules}, which QGIS's Python cannot find. Install it {where} with: {command} — then restart QGIS.</source>
-      <translation>Die Landbedeckungs-Segmentierung benötigt {modules}, das im Python von QGIS nicht gefunden wird. Installieren Sie es {where} mit: {command} — und starten Sie QGIS danach neu.</translation>
+      <location filename="../../landcover_qgis_plugin/dependencies.py" line="79" />
+      <source>Land cover segmentation needs {modules}, which QGIS's Python cannot find. Install it {where} with: {command} — then restart QGIS. For .keras model files (ONNX files need only the above) also: {keras}</source>
+      <translation>Die Landbedeckungs-Segmentierung braucht {modules}, das QGIS' Python nicht findet. Installieren Sie es {where} mit: {command} – dann QGIS neu starten. Für .keras-Modelldateien (ONNX-Dateien brauchen nur das Obige) zusätzlich: {keras}</translation>
     </message>
     <message>
       <location filename="../../landcover_qgis_plugin/dialog.py" line="49" />

@@ -1,0 +1,162 @@
+"""Running a model on batches of tiles: through Keras (any backend) or through ONNX Runtime.
+
+Decisions (quoted in the README):
+
+* **Which runtime.** `runtime=auto` runs a `.keras` file through Keras and an `.onnx` file through
+  ONNX Runtime; `keras` or `onnx` insists. ONNX Runtime alone (no TensorFlow) is enough for ONNX
+  files, and a `.keras` file converts with `python -m trainer export --model FILE.keras --onnx
+  FILE.onnx`.
+* **Devices.** Keras: its first GPU unless `device=cpu`. ONNX Runtime: the first of CUDA, DirectML
+  (Windows) and CoreML (macOS) its build offers, else the CPU; `device=gpu` without one is an error.
+* **Layouts and outputs.** ONNX inputs are NCHW (Deepness' layout, and our export) or NHWC, told by
+  the input's shape; a fixed batch of 1 is fed tile by tile. Outputs are class probabilities; values
+  outside 0..1 are taken as logits and softmaxed; one output channel for a two-class model is the
+  probability of the second class (sigmoid models).
+* **Test-time augmentation** averages the tile and its three flips, whichever runtime runs it.
+"""
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .errors import InputError, ModelFileError
+from .modelfile import ModelMetadata, load_network
+from .onnxfile import ONNX_SUFFIX
+from .options import SegmentationOptions
+
+GPU_PROVIDERS = ("CUDAExecutionProvider", "DmlExecutionProvider", "CoreMLExecutionProvider")
+CONVERT_HINT = ("convert it to ONNX (python -m trainer export --model FILE.keras --onnx FILE.onnx) or install "
+                "TensorFlow with Keras")
+
+
+def runtime_for(model_path: str | Path, requested: str) -> str:
+    """'keras' or 'onnx' for this model file and the `runtime` option."""
+    onnx_file = Path(model_path).suffix.lower() == ONNX_SUFFIX
+    if requested == "auto":
+        return "onnx" if onnx_file else "keras"
+    if onnx_file != (requested == "onnx"):
+        kind = "an ONNX" if onnx_file else "a Keras"
+        raise InputError(f"Runtime '{requested}' cannot run '{model_path}', {kind} model file; use runtime 'auto'"
+                         + ("" if onnx_file else f", or {CONVERT_HINT}") + ".")
+    return requested
+
+
+class Predictor:
+    """Normalise, run the model on a batch (optionally with flips), return class probabilities."""
+
+    def __init__(self, model_path: str | Path, metadata: ModelMetadata, options: SegmentationOptions):
+        self.runtime = runtime_for(model_path, options.runtime)
+        runner = _OnnxRunner if self.runtime == "onnx" else _KerasRunner
+        self._runner = runner(model_path, metadata, options)
+        self.device = self._runner.device
+        self._normalization = metadata.normalization
+        self._tta = options.tta
+
+    def __call__(self, tiles: np.ndarray) -> np.ndarray:
+        """(n, S, S, bands) pixels on 0..255 -> (n, S, S, classes) float32 probabilities."""
+        inputs = self._normalization.apply(tiles)
+        total = self._runner(inputs)
+        if self._tta:
+            for axes in ((2,), (1,), (1, 2)):  # left-right, up-down, both
+                total += np.flip(self._runner(np.ascontiguousarray(np.flip(inputs, axes))), axes)
+            total /= 4.0
+        return total
+
+
+class _KerasRunner:
+    def __init__(self, model_path: str | Path, metadata: ModelMetadata, options: SegmentationOptions):
+        if importlib.util.find_spec("keras") is None:
+            raise InputError(f"'{model_path}' is a Keras model and Keras is not installed: {CONVERT_HINT}.")
+        import keras
+        self._keras = keras
+        self.device = _keras_device(options.device)
+        self._model = with_precision(load_network(model_path, metadata), options.precision)
+
+    def __call__(self, inputs: np.ndarray) -> np.ndarray:
+        with self._keras.device(self.device):
+            return np.asarray(self._model.predict_on_batch(inputs), dtype=np.float32)
+
+
+def _keras_device(requested: str) -> str:
+    import keras
+    gpus = keras.distribution.list_devices("gpu")
+    if requested == "gpu" and not gpus:
+        raise InputError(f"Device 'gpu' was asked for, but Keras ({keras.backend.backend()} backend) sees no "
+                         "GPU. Install a GPU build (e.g. pip install 'tensorflow[and-cuda]' on Linux) or "
+                         "use device 'auto' or 'cpu'.")
+    if requested == "cpu" or not gpus:
+        return "cpu:0"
+    return gpus[0]
+
+
+def with_precision(model: Any, precision: str) -> Any:
+    """The model rebuilt under a Keras mixed-precision policy (same weights), or itself for float32."""
+    if precision == "float32":
+        return model
+    import keras
+    policy = f"mixed_{precision}"
+
+    def rebuild(layer):
+        config = layer.get_config()
+        config["dtype"] = policy
+        return layer.__class__.from_config(config)
+
+    clone = keras.models.clone_model(model, clone_function=rebuild)
+    clone.set_weights(model.get_weights())
+    return clone
+
+
+class _OnnxRunner:
+    def __init__(self, model_path: str | Path, metadata: ModelMetadata, options: SegmentationOptions):
+        if importlib.util.find_spec("onnxruntime") is None:
+            raise InputError(f"'{model_path}' is an ONNX model and ONNX Runtime is not installed: "
+                             "pip install onnxruntime.")
+        if options.precision != "float32":
+            raise InputError(f"Precision '{options.precision}' runs through Keras; ONNX models run in float32 "
+                             "(precision float32).")
+        import onnxruntime
+        available = onnxruntime.get_available_providers()
+        gpus = [provider for provider in GPU_PROVIDERS if provider in available]
+        if options.device == "gpu" and not gpus:
+            raise InputError("Device 'gpu' was asked for, but this ONNX Runtime has no GPU provider "
+                             f"({', '.join(available)}); install onnxruntime-gpu (CUDA) or onnxruntime-directml "
+                             "(Windows), or use device 'auto' or 'cpu'.")
+        providers = ([gpus[0]] if gpus and options.device != "cpu" else []) + ["CPUExecutionProvider"]
+        try:
+            self._session = onnxruntime.InferenceSession(str(model_path), providers=providers)
+        except Exception as error:  # ONNX Runtime raises its own kinds for a damaged or foreign file
+            raise ModelFileError(f"Model file '{model_path}' could not be loaded by ONNX Runtime ({error}); "
+                                 "export or download it again.") from None
+        self.device = self._session.get_providers()[0].replace("ExecutionProvider", "").lower()
+        model_input = self._session.get_inputs()[0]
+        self._input = model_input.name
+        shape = model_input.shape
+        self._nchw = len(shape) == 4 and shape[1] == metadata.bands
+        if len(shape) != 4 or (not self._nchw and shape[3] != metadata.bands):
+            raise ModelFileError(f"Model file '{model_path}' takes inputs of shape {shape}; a segmentation model "
+                                 f"takes (batch, {metadata.bands}, size, size) or (batch, size, size, "
+                                 f"{metadata.bands}).")
+        self._one_by_one = shape[0] == 1
+        self._classes = len(metadata.classes)
+
+    def __call__(self, inputs: np.ndarray) -> np.ndarray:
+        batches = [inputs[i:i + 1] for i in range(len(inputs))] if self._one_by_one else [inputs]
+        return np.concatenate([self._run(batch) for batch in batches])
+
+    def _run(self, batch: np.ndarray) -> np.ndarray:
+        feed = np.ascontiguousarray(batch.transpose(0, 3, 1, 2)) if self._nchw else batch
+        output = np.asarray(self._session.run(None, {self._input: feed})[0], np.float32)
+        if self._nchw:
+            output = output.transpose(0, 2, 3, 1)
+        if output.shape[-1] == 1 and self._classes == 2:   # sigmoid: the second class's probability
+            output = np.concatenate([1.0 - output, output], axis=-1)
+        if output.shape[-1] != self._classes:
+            raise ModelFileError(f"The ONNX model outputs {output.shape[-1]} channels but its metadata names "
+                                 f"{self._classes} classes; fix its 'class_names'.")
+        if output.min() < 0.0 or output.max() > 1.0:   # logits
+            output = np.exp(output - output.max(axis=-1, keepdims=True))
+            output /= output.sum(axis=-1, keepdims=True)
+        return np.ascontiguousarray(output)
