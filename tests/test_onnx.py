@@ -3,6 +3,8 @@ metadata read without a runtime, and a run where TensorFlow cannot be imported."
 from __future__ import annotations
 
 import dataclasses
+import json
+import os
 import subprocess
 import sys
 
@@ -119,3 +121,52 @@ def test_predict_runs_an_onnx_model_where_tensorflow_cannot_be_imported(tmp_path
     assert "on cpu" in completed.stdout
     dataset = ogr.Open(str(tmp_path / "noTF.gpkg"))
     assert sum(f.GetField("area_m2") for f in dataset.GetLayerByName("building")) == pytest.approx(600.0, rel=1e-3)
+
+
+NO_TENSORFLOW = r"""
+import sys
+sys.modules["tensorflow"] = None   # as on a QGIS where only ONNX Runtime is installed
+sys.modules["keras"] = None
+sys.path.insert(0, "/usr/share/qgis/python/plugins")
+from qgis.core import QgsApplication
+app = QgsApplication([], False)
+app.initQgis()
+from processing.core.Processing import Processing
+Processing.initialize()
+import processing
+from landcover_qgis_plugin.provider import LandCoverProvider
+provider = LandCoverProvider()
+QgsApplication.processingRegistry().addProvider(provider)
+result = processing.run("landcover:segment", {"INPUT": sys.argv[1], "MODEL": sys.argv[2], "OUTPUT": sys.argv[3],
+                                              "MIN_AREA": 0, "FILL_HOLES": 0})
+print(result["POLYGON_AREA_HA"])
+assert sys.modules["tensorflow"] is None
+app.exitQgis()
+"""
+
+
+def test_processing_and_qgis_process_run_an_onnx_model_where_tensorflow_cannot_be_imported(scene, tmp_path):
+    from plugin_support import EXPECTED_HA, qgis_process_env, run_qgis_process
+
+    completed = subprocess.run([sys.executable, "-c", NO_TENSORFLOW, str(scene.raster), str(scene.onnx_model),
+                                str(tmp_path / "processing.gpkg")], cwd=REPO, capture_output=True, text=True,
+                               timeout=300, env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    areas = json.loads(completed.stdout.strip().splitlines()[-1])
+    assert areas == pytest.approx({name: EXPECTED_HA[name] for name in areas}, rel=1e-3)
+
+    # qgis_process, with TensorFlow and Keras shadowed by packages that refuse to import.
+    shadow = tmp_path / "shadow"
+    for name in ("tensorflow", "keras"):
+        (shadow / name).mkdir(parents=True)
+        (shadow / name / "__init__.py").write_text(f"raise ImportError('{name} is not installed here')\n")
+    env = qgis_process_env(tmp_path / "profile")
+    env["PYTHONPATH"] = f"{shadow}:{env['PYTHONPATH']}"
+    assert run_qgis_process(["plugins", "enable", "landcover_qgis_plugin"], env).returncode == 0
+    run = run_qgis_process(["--json", "run", "landcover:segment", "--", f"INPUT={scene.raster}",
+                            f"MODEL={scene.onnx_model}", f"OUTPUT={tmp_path / 'cli.gpkg'}", "MIN_AREA=0",
+                            "FILL_HOLES=0"], env)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    outputs = json.loads(run.stdout[run.stdout.index("{"):])["results"]
+    assert outputs["DEVICE_USED"] == "cpu"
+    assert json.loads(outputs["POLYGON_AREA_HA"])["water"] == pytest.approx(EXPECTED_HA["water"], rel=1e-3)
