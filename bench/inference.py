@@ -51,7 +51,7 @@ ORIGIN = (500_000.0, 600_000.0)    # EPSG:2180 metres
 KM = 1000.0
 SCALING_CACHE_MB = 256
 TINY_BLUR = 5
-PARTS = {"full-network": "full_network", "scaling": "scaling"}   # --skip name -> results key
+PARTS = {"full-network": "full_network", "scaling": "scaling", "runtimes": "runtimes"}   # --skip name -> key
 
 
 def scene(path: Path, side_px: int, resolution_m: float, crop_px: int | None = None) -> Path:
@@ -260,6 +260,40 @@ def mosaic(tile: Path, repeat: int, path: Path) -> Path:
     return path
 
 
+def runtimes(work: Path, crop_px: int) -> dict:
+    """Keras against ONNX Runtime, end to end (raster -> GeoPackage), the same network and raster: the
+    bundled default model on the bundled sample, and the full reference network (untrained) on a
+    `crop_px` square of the synthetic km²; class agreement of the two class rasters."""
+    from osgeo import gdal
+
+    from trainer.config import ModelConfig
+    from trainer.export import convert_model
+    from trainer.models import build_model
+
+    config = ModelConfig()
+    metadata = ModelMetadata(classes=LANDCOVER_AI_CLASSES, input_size=config.input_size, resolution_cm=25.0,
+                             name="deeplabv3plus-reference-untrained")
+    reference = save_model(build_model(config), metadata, work / "reference.keras")
+    bundled = (REPO / "resources" / "models" / "default.keras", REPO / "resources" / "sample" / "sample_orthophoto.tif")
+    cases = {"bundled model, bundled sample (1600 x 1600 px)": bundled,
+             f"full network, {crop_px} x {crop_px} px": (reference, scene(work / "crop.tif", crop_px, 0.25))}
+    found = {}
+    for label, (keras_model, raster) in cases.items():
+        onnx_model = convert_model(keras_model, work / f"{keras_model.stem}.onnx", overwrite=True)
+        runs = {}
+        for runtime, model in (("keras", keras_model), ("onnx", onnx_model)):
+            tick = time.perf_counter()
+            result = segment(str(raster), str(model), str(work / f"{runtime}.gpkg"), str(work / f"{runtime}.tif"),
+                             options=SegmentationOptions(overwrite=True))
+            runs[runtime] = {"seconds": time.perf_counter() - tick, "tiles": result.tiles,
+                             "model_seconds": result.timings["model"]}
+        classes = [gdal.Open(str(work / f"{runtime}.tif")).ReadAsArray() for runtime in ("keras", "onnx")]
+        found[label] = {**runs, "speedup": runs["keras"]["seconds"] / runs["onnx"]["seconds"],
+                        "class_agreement": float((classes[0] == classes[1]).mean())}
+    import onnxruntime
+    return {"onnxruntime": onnxruntime.__version__, "cases": found}
+
+
 def scaling(work: Path, sizes: list[int]) -> dict:
     resolution = 0.5
     tile = scene(work / "km2_50cm.tif", int(KM / resolution), resolution)
@@ -354,6 +388,17 @@ def markdown(results: dict) -> str:
                   "cut. (Run on the whole raster, GDAL 3.6's polygonize held every polygon it traced: 1825 MB "
                   "peak and 275 s to vectorise 64 km² in an earlier version; without the split, the one road "
                   "polygon of 64 km², 1.5 million vertices and 51,753 holes, took the peak to 1667 MB.)", ""]
+    c = results.get("runtimes")
+    if c:
+        lines += ["## (c) Keras against ONNX Runtime (the same network, end to end: raster -> GeoPackage)", "",
+                  provenance(c["run"]) + f" ONNX Runtime {c['onnxruntime']}.", "",
+                  "| case | tiles | Keras s (model s) | ONNX Runtime s (model s) | speed-up | class agreement |",
+                  "|---|---|---|---|---|---|"]
+        lines += [f"| {label} | {r['onnx']['tiles']} | {r['keras']['seconds']:.1f} "
+                  f"({r['keras']['model_seconds']:.1f}) | {r['onnx']['seconds']:.1f} "
+                  f"({r['onnx']['model_seconds']:.1f}) | {r['speedup']:.2f}x | "
+                  f"{r['class_agreement'] * 100:.2f} % |" for label, r in c["cases"].items()]
+        lines += [""]
     return "\n".join(lines)
 
 
@@ -416,6 +461,10 @@ def main(argv: list[str] | None = None) -> int:
             print("(b) tiny model on growing rasters ...", flush=True)
             results["scaling"] = scaling(work, [int(v) for v in args.sizes.split(",")])
             measured.append("scaling")
+        if "runtimes" not in args.skip:
+            print("(c) Keras against ONNX Runtime ...", flush=True)
+            results["runtimes"] = runtimes(work, args.crop)
+            measured.append("runtimes")
     results["seconds"] = time.perf_counter() - started
     run = {"command": results["command"], "seconds": results["seconds"], "machine": results["machine"]}
     for part in measured:
