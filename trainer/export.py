@@ -34,6 +34,9 @@ def add_parser(subparsers) -> None:
                         help="an existing model file to convert (with --onnx: its ONNX copy, same metadata)")
     parser.add_argument("--out", metavar="FILE.keras", help="model file to write (default RUN_DIR/model.keras)")
     parser.add_argument("--onnx", metavar="FILE.onnx", help="also write an ONNX model with Deepness metadata")
+    parser.add_argument("--int8", metavar="FILE.onnx",
+                        help="also an int8 copy of the ONNX model (static quantisation calibrated on synthetic "
+                             "scenes; its agreement with float32 goes into its scores)")
     parser.add_argument("--resolution-cm", type=float, default=DEFAULT_RESOLUTION_CM, metavar="CM",
                         help=f"ground resolution the plugin resamples to, cm/px (default {DEFAULT_RESOLUTION_CM:g})")
     parser.add_argument("--name", help="model name shown in the plugin (default: the run's name)")
@@ -113,12 +116,15 @@ def convert_model(model_path: str | Path, onnx: str | Path, overwrite: bool = Fa
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.int8 and not args.onnx:
+        raise InputError("--int8 quantises the ONNX copy: give --onnx FILE.onnx too.")
     if args.model:
         if not args.onnx:
             raise InputError("--model converts an existing model file: give --onnx FILE.onnx for its ONNX copy.")
         target = convert_model(args.model, args.onnx, args.overwrite)
         print(f"Wrote {target} ({target.stat().st_size / 1e6:.1f} MB, ONNX with the metadata of {args.model} and "
               "Deepness' keys)")
+        _write_int8(args)
         return 0
     target, metadata = export_run(args.run, args.out, args.onnx, args.resolution_cm, args.name,
                                   args.description, args.training_data, args.overwrite)
@@ -129,5 +135,17 @@ def run(args: argparse.Namespace) -> int:
         print(f"  {split}: mIoU {miou:.4f}")
     if args.onnx:
         print(f"Wrote {args.onnx} (ONNX, Deepness metadata)")
+    _write_int8(args)
     return 0
+
+
+def _write_int8(args: argparse.Namespace) -> None:
+    if not args.int8:
+        return
+    from .quantize import quantize
+
+    agreement = quantize(args.onnx, args.int8, overwrite=args.overwrite)
+    print(f"Wrote {args.int8} (int8): {agreement['pixel_agreement_with_float32'] * 100:.2f} % of pixels keep their "
+          f"float32 class; synthetic mIoU {agreement['synthetic_miou_int8']:.3f} (float32 "
+          f"{agreement['synthetic_miou_float32']:.3f})")
 
