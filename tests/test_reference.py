@@ -4,9 +4,9 @@ The tf.keras 2 network here is written from the port's architecture (seed-recipe
 layout: layers left unnamed, a ReLU layer before each depthwise conv of the Xception blocks, symmetric
 ZeroPadding2D before every strided conv (the 1x1 shortcut's too, with zero padding), a Reshape after
 image pooling's global average, Resizing layers, and a softmax Activation at the end. It is the
-full network's layout at 1/8 of every channel count and with 2 of the 16 identical middle units: the
-layer order, and so the mapping under test, is the full network's (the other 14 units would only
-repeat a unit's 12 layers with weights).
+full network's layout; most tests build it at 1/8 of every channel count and with 2 of the 16
+identical middle units, whose layer order, and so the mapping under test, is the full network's (the
+other 14 units would only repeat a unit's 12 layers with weights); one slow test runs the full size.
 """
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ import pytest
 from landcover_qgis_plugin.core.errors import InputError, ModelFileError, OutputExistsError
 from landcover_qgis_plugin.core.modelfile import LANDCOVER_AI_CLASSES, Normalization, load_model, read_metadata
 from trainer import cli, reference
-from trainer.reference import DEFAULT_REVISION, REFERENCE_MODEL, import_reference
+from trainer.reference import DEFAULT_REVISION, REFERENCE_MODEL, assign_in_order, import_reference, read_checkpoint
 
 SIZE = 128
 MIDDLE_UNITS = 2
@@ -30,15 +30,16 @@ TINY = dataclasses.replace(REFERENCE_MODEL, width=1 / 8, middle_units=MIDDLE_UNI
 ATOL = 1e-5
 
 
-def _port_network():
-    """The port's DeepLabv3+ (modified Xception, output stride 16, 5 classes, softmax) in tf.keras 2."""
+def _port_network(size: int, middle_units: int, divisor: int):
+    """The port's DeepLabv3+ (modified Xception, output stride 16, 5 classes, softmax) in tf.keras 2,
+    every channel count divided by `divisor`."""
     import tensorflow as tf
     import tf_keras
 
     K = tf_keras.layers
 
     def narrow(channels):
-        return channels // 8
+        return channels // divisor
 
     def separable(x, filters, stride=1, rate=1, inner_relu=False, epsilon=1e-3):
         """Depthwise 3x3 + BN + pointwise 1x1 + BN; ReLU before it, or after each BN (inner_relu)."""
@@ -57,14 +58,14 @@ def _port_network():
                 x = K.Activation(tf.nn.relu)(x)
         return x
 
-    image = K.Input((SIZE, SIZE, 3))
+    image = K.Input((size, size, 3))
     x = image
     for filters, stride in ((32, 2), (64, 1)):
         x = K.Conv2D(narrow(filters), 3, strides=stride, padding="same", use_bias=False)(x)
         x = K.Activation(tf.nn.relu)(K.BatchNormalization()(x))
     # Xception units: (depths, shortcut, stride of the last conv, dilation, ReLU after each BN)
     units = [((128,) * 3, "conv", 2, 1, False), ((256,) * 3, "conv", 2, 1, False),
-             ((728,) * 3, "conv", 2, 1, False), *[((728,) * 3, "sum", 1, 1, False)] * MIDDLE_UNITS,
+             ((728,) * 3, "conv", 2, 1, False), *[((728,) * 3, "sum", 1, 1, False)] * middle_units,
              ((728, 1024, 1024), "conv", 1, 1, False), ((1536, 1536, 2048), "none", 1, 2, True)]
     for number, (depths, shortcut, stride, rate, inner_relu) in enumerate(units):
         unit_input = x
@@ -96,7 +97,7 @@ def _port_network():
     for _ in range(2):
         x = separable(x, narrow(256), inner_relu=True, epsilon=1e-5)
     x = K.Conv2D(len(LANDCOVER_AI_CLASSES), 1, padding="same")(x)
-    x = K.Activation("softmax")(K.Resizing(SIZE, SIZE, interpolation="bilinear")(x))
+    x = K.Activation("softmax")(K.Resizing(size, size, interpolation="bilinear")(x))
     network = tf_keras.Model(image, x)
     network.compile(optimizer=tf_keras.optimizers.Adam(), loss="categorical_crossentropy")
     network.optimizer.build(network.trainable_variables)   # a training run's checkpoint holds its slots too
@@ -104,7 +105,8 @@ def _port_network():
 
 
 def _randomise(network, seed: int) -> None:
-    """Weights far from any initialiser, BatchNorm statistics included, so every variable counts."""
+    """Random values in every variable, BatchNorm statistics included, so that each one counts; kernels
+    scaled by their fan-in so that activations stay finite through the full-size network too."""
     rng = np.random.default_rng(seed)
     for variable in network.weights:
         shape = tuple(variable.shape)
@@ -112,9 +114,22 @@ def _randomise(network, seed: int) -> None:
             value = rng.uniform(0.5, 2.0, shape)
         elif "gamma" in variable.name:
             value = rng.uniform(0.5, 1.5, shape)
+        elif "kernel" in variable.name:
+            fan_in = np.prod(shape[:2] if "depthwise" in variable.name else shape[:-1])
+            value = rng.normal(0.0, 1.5 / np.sqrt(fan_in), shape)
         else:
             value = rng.normal(0.0, 0.5, shape)
         variable.assign(value.astype(np.float32))
+
+
+def _soften(network, tiles: np.ndarray) -> None:
+    """Scale the logits conv to logits of spread 1 on `tiles`: probabilities far from 0 and 1, where a
+    wrong weight anywhere shows (saturated ones would hide it)."""
+    import tf_keras
+
+    logits_layer = next(layer for layer in reversed(network.layers) if layer.weights)
+    spread = tf_keras.Model(network.inputs, logits_layer.output)(tiles, training=False).numpy().std()
+    logits_layer.set_weights([w / spread for w in logits_layer.get_weights()])
 
 
 @pytest.fixture(scope="module")
@@ -122,11 +137,12 @@ def checkpoints(tmp_path_factory):
     """The reference's zip layout, {revision}/best_miou/ and best_loss/, with two random weight sets of
     the port's network, and the probabilities each gives on random tiles."""
     root = tmp_path_factory.mktemp("reference")
-    network = _port_network()
+    network = _port_network(SIZE, MIDDLE_UNITS, divisor=8)
     tiles = np.random.default_rng(0).uniform(0.0, 1.0, (2, SIZE, SIZE, 3)).astype(np.float32)
     expected = {}
     for seed, best in enumerate(reference.CHECKPOINTS):
         _randomise(network, seed)
+        _soften(network, tiles)
         network.save_weights(str(root / "unpacked" / DEFAULT_REVISION / f"best_{best}" / "checkpoint"))
         expected[best] = network(tiles, training=False).numpy()
     archive = root / f"{DEFAULT_REVISION}.zip"
@@ -145,7 +161,6 @@ def test_the_converted_checkpoint_predicts_what_the_tf_keras_2_network_predicts(
     out, metadata = import_reference(tmp_path / "reference.keras", source=str(checkpoints.archive),
                                      cache_dir=tmp_path / "cache", model=TINY)
     expected = checkpoints.expected["miou"]
-    assert expected.std(axis=-1).mean() > 0.05            # confident enough for a wrong layer to show
     np.testing.assert_allclose(_predict(out, checkpoints.tiles), expected, atol=ATOL)
     assert np.abs(expected - checkpoints.expected["loss"]).max() > 100 * ATOL
     # Only the chosen checkpoint was unpacked, into the cache.
@@ -161,6 +176,24 @@ def test_the_converted_checkpoint_predicts_what_the_tf_keras_2_network_predicts(
     assert metadata.architecture == {"backbone": "modified_xception", "output_stride": 16, "decoder": "standard",
                                      "width": 1 / 8, "middle_units": MIDDLE_UNITS, "revision": DEFAULT_REVISION,
                                      "checkpoint": "best_miou"}
+
+
+@pytest.mark.slow
+def test_at_full_size_the_293_layers_map_and_predict_alike(tmp_path):
+    """The reference's own configuration (full width, 16 middle units, 512 px): about 20 s."""
+    from trainer.models import build_model
+
+    network = _port_network(512, 16, divisor=1)
+    tile = np.random.default_rng(1).uniform(0.0, 1.0, (1, 512, 512, 3)).astype(np.float32)
+    _randomise(network, 0)
+    _soften(network, tile)
+    network.save_weights(str(tmp_path / "best_miou" / "checkpoint"))
+    checkpoint = read_checkpoint(tmp_path / "best_miou" / "checkpoint")
+    ours = build_model(REFERENCE_MODEL)
+    assign_in_order(ours, checkpoint, tmp_path)
+    assert len(checkpoint) == 293 and ours.count_params() == network.count_params() == 41_254_101
+    np.testing.assert_allclose(np.asarray(ours(tile, training=False)), network(tile, training=False).numpy(),
+                               atol=ATOL)
 
 
 def test_the_best_loss_checkpoint_from_an_unpacked_folder_carries_no_published_scores(checkpoints, tmp_path):

@@ -21,7 +21,8 @@ inputs in order, first meets them. Our builder lays out the port's graph layer f
 layers on every branch, its padding layers included, and the same input order at every Add and
 Concatenate. The one difference, the port's Reshape between image pooling's global average and its
 1x1 conv (our average keeps the dims instead), sits upstream of that branch's weighted layers, so
-their depths, counted from the output, are the same. So checkpoint layer N is our N-th layer with weights; at full size, 293 of them:
+their depths, counted from the output, are the same. So checkpoint layer N is our N-th layer with
+weights; at full size, 293 of them:
 
   0-3      entry_flow_conv1_1, its BN, entry_flow_conv1_2, its BN
   4-45     entry flow blocks 1-3, 14 each: per separable conv its depthwise conv, BN, pointwise
@@ -44,8 +45,9 @@ written: the first mismatch is a ModelFileError naming the layer index, our laye
 and found shapes. The rest of the port's arithmetic is ours too: the same BatchNorm epsilons, the
 symmetric padding before strided convs, and bilinear resizing with half-pixel centres (the port's
 Resizing layer). tests/test_reference.py proves the whole mapping: a tf.keras 2 network with the port's
-layer layout, at 1/8 width, saved with `save_weights`, gives the same probabilities as the model file
-this command makes from its checkpoint.
+layer layout and random weights, saved with `save_weights`, gives the same probabilities (to 1e-5) as
+our network loaded from its checkpoint, at 1/8 width through this command's model file, and at full
+size.
 
 The weights are under CC BY-NC-SA 4.0 (non-commercial) like LandCover.ai: they are downloaded at the
 user's request, never shipped, and the model file says so in its `licence`.
