@@ -204,6 +204,20 @@ def test_the_best_loss_checkpoint_from_an_unpacked_folder_carries_no_published_s
     assert not (tmp_path / "cache").exists()             # a folder is read where it is
 
 
+def test_another_zip_of_the_same_name_replaces_what_the_cache_holds(checkpoints, tmp_path):
+    """Checkpoints of one network have the same file sizes: the cache must go by content too."""
+    corrected = tmp_path / "corrected" / checkpoints.archive.name
+    corrected.parent.mkdir()
+    with zipfile.ZipFile(checkpoints.archive) as original, zipfile.ZipFile(corrected, "w") as copy:
+        for member in original.infolist():
+            if "best_loss" in member.filename:       # the other weights, where best_miou's were
+                copy.writestr(member.filename.replace("best_loss", "best_miou"), original.read(member))
+    cache = tmp_path / "cache"
+    import_reference(tmp_path / "a.keras", source=str(checkpoints.archive), cache_dir=cache, model=TINY)
+    out, _ = import_reference(tmp_path / "b.keras", source=str(corrected), cache_dir=cache, model=TINY)
+    np.testing.assert_allclose(_predict(out, checkpoints.tiles), checkpoints.expected["loss"], atol=ATOL)
+
+
 def test_download_from_a_local_server_then_from_the_cache_with_an_onnx_copy(checkpoints, server, tmp_path):
     server.payload = checkpoints.archive.read_bytes()
     url = f"{server.base}/Weights/{DEFAULT_REVISION}.zip"

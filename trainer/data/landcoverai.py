@@ -18,8 +18,9 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import zipfile
+import zlib
 from pathlib import Path
-from typing import Optional
+from typing import Iterator, Optional
 
 from landcover_qgis_plugin.core.errors import InputError
 from landcover_qgis_plugin.core.files import atomic_output, atomic_write_text
@@ -46,12 +47,23 @@ def archive_name(url: str) -> str:
     return Path(urllib.parse.urlparse(url).path).name or Path(urllib.parse.urlparse(OFFICIAL_URL).path).name
 
 
+def _chunks(path: Path) -> Iterator[bytes]:
+    with open(path, "rb") as stream:
+        yield from iter(lambda: stream.read(CHUNK_BYTES), b"")
+
+
 def sha256_of(path: Path) -> str:
     digest = hashlib.sha256()
-    with open(path, "rb") as stream:
-        for chunk in iter(lambda: stream.read(CHUNK_BYTES), b""):
-            digest.update(chunk)
+    for chunk in _chunks(path):
+        digest.update(chunk)
     return digest.hexdigest()
+
+
+def _crc32_of(path: Path) -> int:
+    crc = 0
+    for chunk in _chunks(path):
+        crc = zlib.crc32(chunk, crc)
+    return crc
 
 
 DATASET_ARCHIVE = f"the archive ({ARCHIVE_SIZE_TEXT})"
@@ -59,7 +71,8 @@ DATASET_ARCHIVE = f"the archive ({ARCHIVE_SIZE_TEXT})"
 
 def _offline_message(url: str, destination: Path, reason: object, what: str) -> str:
     return (f"Cannot download {url} ({reason}). Without network access, download {what} on another "
-            f"machine and pass it with '--source /path/to/{destination.name}', or put it at '{destination}' and run this command again.")
+            f"machine and pass it with '--source /path/to/{destination.name}', or put it at '{destination}' "
+            "and run this command again.")
 
 
 def verify_archive(path: Path, sha256: Optional[str] = None) -> None:
@@ -164,9 +177,11 @@ def _dataset_prefix(names: list[str], archive: Path) -> str:
 
 
 def extract_member(zipped: zipfile.ZipFile, member: zipfile.ZipInfo, target: Path) -> None:
-    """Write one member to `target` unless a file of its size is there already. zipfile checks
-    the member's CRC while reading it (BadZipFile), and the file gets its name only once complete."""
-    if target.is_file() and target.stat().st_size == member.file_size:
+    """Write one member to `target` unless the same file (size and CRC) is there already: a file of
+    another archive with the same name and size (checkpoints of one network are all alike in size) is
+    replaced. zipfile checks the member's CRC while reading it (BadZipFile), and the file gets its
+    name only once complete."""
+    if target.is_file() and target.stat().st_size == member.file_size and _crc32_of(target) == member.CRC:
         return
     target.parent.mkdir(parents=True, exist_ok=True)
     with atomic_output(target, overwrite=True) as temporary, zipped.open(member) as source, \
