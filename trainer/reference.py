@@ -55,6 +55,7 @@ user's request, never shipped, and the model file says so in its `licence`.
 from __future__ import annotations
 
 import argparse
+import copy
 import re
 import zipfile
 from pathlib import Path, PurePosixPath
@@ -62,7 +63,7 @@ from typing import Optional
 
 import numpy as np
 
-from landcover_qgis_plugin.core.errors import InputError, ModelFileError
+from landcover_qgis_plugin.core.errors import InputError, ModelFileError, OutputError
 from landcover_qgis_plugin.core.files import check_writable
 from landcover_qgis_plugin.core.modelfile import (
     LANDCOVER_AI_CLASSES, MODEL_SUFFIX, ModelMetadata, Normalization, read_metadata, save_model)
@@ -86,8 +87,7 @@ LICENCE = ("CC BY-NC-SA 4.0 (attribution, non-commercial, share-alike): weights 
            "reference work, trained on LandCover.ai, which has the same licence")
 # Published test scores (global confusion matrix over the 1602 test tiles) of the best-mIoU checkpoint.
 PUBLISHED_SCORES = {
-    "deeplabv3plus_v5.10.2": {"test": {"miou": REFERENCE_5_10_MIOU, "per_class_iou": dict(REFERENCE_5_10_IOU),
-                                       "tiles": 1602}},
+    DEFAULT_REVISION: {"test": {"miou": REFERENCE_5_10_MIOU, "per_class_iou": dict(REFERENCE_5_10_IOU), "tiles": 1602}},
 }
 _VARIABLE_KEY = re.compile(r"layer_with_weights-(\d+)/([^/]+)/\.ATTRIBUTES/VARIABLE_VALUE")
 _OUR_VARIABLE_NAMES = {"depthwise_kernel": "kernel"}   # tf.keras 2 name -> Keras 3 name
@@ -118,11 +118,14 @@ def _unpack(archive: Path, cache_dir: Path, best: str) -> Path:
                        if not m.is_dir() and PurePosixPath(m.filename).parent.name == f"best_{best}"]
             if not members:
                 raise ModelFileError(f"Archive '{archive}' holds no best_{best}/ folder; the reference's weights "
-                                     "zip holds {revision}/best_miou/ and {revision}/best_loss/.")
+                                     "zip holds <revision>/best_miou/ and <revision>/best_loss/.")
             for member in members:
                 extract_member(zipped, member, folder / f"best_{best}" / PurePosixPath(member.filename).name)
-    except (zipfile.BadZipFile, OSError) as error:
+    except zipfile.BadZipFile as error:
         raise InputError(f"Archive '{archive}' is not a readable zip file ({error}); download it again.") from None
+    except OSError as error:
+        raise OutputError(f"Cannot unpack '{archive}' into '{folder}' ({error}); free some space or choose "
+                          "another --cache-dir.") from None
     return folder
 
 
@@ -138,7 +141,7 @@ def checkpoint_prefix(source: str, best: str, cache_dir: str | Path) -> Path:
     if path.is_file():
         return _find_prefix(_unpack(path, cache_dir, best), best)
     raise InputError(f"--source '{source}' is neither a URL, a zip file nor a folder; give the weights URL, the "
-                     "downloaded {revision}.zip or the folder it unpacks to.")
+                     "downloaded weights zip or the folder it unpacks to.")
 
 
 def read_checkpoint(prefix: str | Path) -> list[dict[str, np.ndarray]]:
@@ -198,7 +201,7 @@ def reference_metadata(revision: str, best: str, model: ModelConfig = REFERENCE_
         training_data=(f"LandCover.ai v1, official train split (7470 tiles of 512 px), trained by the reference "
                        f"work ({revision})"),
         # The published scores belong to the best-mIoU checkpoint, the one the reference kept and tested.
-        scores=PUBLISHED_SCORES.get(revision, {}) if best == "miou" else {},
+        scores=copy.deepcopy(PUBLISHED_SCORES.get(revision, {})) if best == "miou" else {},
         licence=LICENCE,
     )
 
