@@ -344,6 +344,8 @@ def model_summary_html(metadata: ModelMetadata) -> str:
     lines += [html.escape(line) for line in score_lines(metadata.scores)]
     if metadata.training_data:
         lines.append(tr("Trained on: {data}").format(data=html.escape(metadata.training_data)))
+    if metadata.licence:
+        lines.append(tr("Licence: {licence}").format(licence=html.escape(metadata.licence)))
     return "<br>".join(lines)
 
 

@@ -1,8 +1,12 @@
 """Shared test set-up: headless Qt, quiet TensorFlow, the repository on sys.path, and the fixtures
 several test files use (plain helpers are in *_support.py)."""
+import http.server
 import os
+import socket
 import sys
+import threading
 from pathlib import Path
+from types import SimpleNamespace
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -22,6 +26,52 @@ from plugin_support import Scene, make_scene  # noqa: E402
 def scene(tmp_path_factory) -> Scene:
     """A painted GeoTIFF with one rectangle per class and the colour model that labels it exactly."""
     return make_scene(tmp_path_factory.mktemp("scene"))
+
+
+@pytest.fixture
+def server():
+    """A local HTTP server for one file (`payload`), answering Range requests like a real download server."""
+    state = SimpleNamespace(payload=b"", announce_extra=0, ranges=[])
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            asked = self.headers.get("Range")
+            state.ranges.append(asked)
+            start = int(asked.split("=")[1].split("-")[0]) if asked else 0
+            if asked and start >= len(state.payload):
+                self.send_response(416)
+                self.send_header("Content-Range", f"bytes */{len(state.payload)}")
+                self.end_headers()
+                return
+            if asked:
+                self.send_response(206)
+                self.send_header("Content-Range", f"bytes {start}-{len(state.payload) - 1}/{len(state.payload)}")
+            else:
+                self.send_response(200)
+            body = state.payload[start:]
+            self.send_header("Content-Length", str(len(body) + state.announce_extra))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    state.base = f"http://127.0.0.1:{httpd.server_port}"   # every path gets the payload
+    state.url = f"{state.base}/download/landcover.ai.v1.zip"
+    yield state
+    httpd.shutdown()
+    httpd.server_close()
+
+
+@pytest.fixture
+def unused_port() -> int:
+    """A port on 127.0.0.1 that nobody listens on: what a download meets without network."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 @pytest.fixture
@@ -50,9 +100,7 @@ def xyz_server(scene, tmp_path_factory):
     """The scene as an XYZ tile pyramid (gdal2tiles, zoom 16 to 19) served over HTTP on 127.0.0.1:
     yields the URL template, as a QGIS XYZ layer names it."""
     import functools
-    import http.server
     import subprocess
-    import threading
 
     tiles = tmp_path_factory.mktemp("xyz") / "tiles"
     subprocess.run(["gdal2tiles.py", "--xyz", "-z", "16-19", "-q", str(scene.raster), str(tiles)], check=True,
@@ -74,7 +122,6 @@ def xyz_server(scene, tmp_path_factory):
 @pytest.fixture(scope="session")
 def wms_server(scene, tmp_path_factory):
     """The scene as a WMS layer 'scene' of QGIS's own server (qgis_mapserver) on 127.0.0.1: yields its URL."""
-    import socket
     import subprocess
     import time
     import urllib.request

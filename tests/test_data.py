@@ -1,13 +1,9 @@
 """LandCover.ai preparation: official tile numbering, tile cutting, download, archive and folder sources."""
 import argparse
-import http.server
 import io
 import os
-import socket
-import threading
 import zipfile
 from pathlib import Path
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -122,43 +118,6 @@ def test_image_without_mask_is_a_clear_error(tmp_path):
         cut_tiles(source / "images", source / "masks", tmp_path / "output")
 
 
-@pytest.fixture
-def server():
-    """A local HTTP server for one file, answering Range requests like a real download server."""
-    state = SimpleNamespace(payload=b"", announce_extra=0, ranges=[])
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):
-            asked = self.headers.get("Range")
-            state.ranges.append(asked)
-            start = int(asked.split("=")[1].split("-")[0]) if asked else 0
-            if asked and start >= len(state.payload):
-                self.send_response(416)
-                self.send_header("Content-Range", f"bytes */{len(state.payload)}")
-                self.end_headers()
-                return
-            if asked:
-                self.send_response(206)
-                self.send_header("Content-Range", f"bytes {start}-{len(state.payload) - 1}/{len(state.payload)}")
-            else:
-                self.send_response(200)
-            body = state.payload[start:]
-            self.send_header("Content-Length", str(len(body) + state.announce_extra))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args):
-            pass
-
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    state.url = f"http://127.0.0.1:{httpd.server_port}/download/landcover.ai.v1.zip"
-    yield state
-    httpd.shutdown()
-    httpd.server_close()
-
-
 def test_download_whole_file(server, tmp_path):
     server.payload = _zip(_dataset(tmp_path / "src"))
     target = download(server.url, tmp_path / "dl" / "landcover.ai.v1.zip")
@@ -213,11 +172,8 @@ def test_download_with_wrong_sha256_is_rejected(server, tmp_path):
         download(server.url, tmp_path / "landcover.ai.v1.zip", sha256="0" * 64)
 
 
-def test_offline_gives_one_message_naming_the_url_and_the_way_out(tmp_path, capsys):
-    with socket.socket() as probe:                 # a port nobody listens on
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    url = f"http://127.0.0.1:{port}/download/landcover.ai.v1.zip"
+def test_offline_gives_one_message_naming_the_url_and_the_way_out(tmp_path, capsys, unused_port):
+    url = f"http://127.0.0.1:{unused_port}/download/landcover.ai.v1.zip"
     with pytest.raises(DownloadError) as error:
         download(url, tmp_path / "landcover.ai.v1.zip")
     message = str(error.value)

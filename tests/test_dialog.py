@@ -12,8 +12,9 @@ from qgis.PyQt.QtWidgets import QDialogButtonBox
 
 from landcover_qgis_plugin import dialog as dialog_module
 from landcover_qgis_plugin.core.errors import InputError
+from landcover_qgis_plugin.core.modelfile import ModelMetadata, metadata_for
 from landcover_qgis_plugin.core.options import OPTIONS, SegmentationOptions
-from landcover_qgis_plugin.dialog import AREA_CANVAS, AREA_SELECTION, SegmentationDialog, score_lines
+from landcover_qgis_plugin.dialog import AREA_CANVAS, AREA_SELECTION, SegmentationDialog, model_summary_html, score_lines
 from landcover_qgis_plugin.dependencies import default_model_path
 from landcover_qgis_plugin.plugin import LandCoverPlugin
 from plugin_support import rectangle_bounds, wait_for_task
@@ -108,6 +109,16 @@ def test_exported_scores_are_shown_per_split_and_class():
                                                      "tiles": 1602}}
     assert score_lines(scores) == ["Scores: fit_best_val_miou 0.701",
                                    "test: mIoU 0.718 (background 0.86, road 0.50)"]
+
+
+def test_a_licence_in_the_metadata_is_shown_and_older_files_without_one_still_load():
+    metadata = metadata_for(input_size=512, resolution_cm=25.0, licence="CC BY-NC-SA 4.0")
+    assert model_summary_html(metadata).endswith("<br>Licence: CC BY-NC-SA 4.0")
+    older = metadata.to_dict()
+    del older["licence"]
+    assert ModelMetadata.from_dict(older).licence == ""
+    assert "Licence" not in model_summary_html(ModelMetadata.from_dict(older))
+    assert ModelMetadata.from_dict(metadata.to_dict()) == metadata
 
 
 def test_bundled_model_is_preselected(qgis_iface, fresh_settings):

@@ -20,6 +20,7 @@ COMMANDS = (
     ("fit", "trainer.fit"),
     ("evaluate", "trainer.evaluate"),
     ("export", "trainer.export"),
+    ("import-reference", "trainer.reference"),
     ("predict", "trainer.predict"),
 )
 

@@ -16,7 +16,7 @@ from landcover_qgis_plugin.core.errors import InputError
 from landcover_qgis_plugin.core.modelfile import (
     LANDCOVER_AI_CLASSES, ModelMetadata, Normalization, load_model, save_model)
 
-from .config import RunConfig
+from .config import ModelConfig, RunConfig
 from .runs import RunPaths
 
 # LandCover.ai mixes 25 cm (33 orthophotos) and 50 cm (8) tiles at their native resolution;
@@ -68,6 +68,12 @@ def describe_training_data(config: RunConfig) -> str:
     return tag + ")"
 
 
+def describe_architecture(model: ModelConfig) -> dict:
+    """The network's configuration as the metadata's `architecture` records it."""
+    return {"backbone": model.backbone, "output_stride": model.output_stride, "decoder": model.decoder,
+            "width": model.width, "middle_units": model.middle_units}
+
+
 def build_metadata(config: RunConfig, paths: RunPaths, resolution_cm: float, name: Optional[str] = None,
                    description: str = "", training_data: Optional[str] = None) -> ModelMetadata:
     if config.model.num_classes != len(LANDCOVER_AI_CLASSES):
@@ -80,9 +86,7 @@ def build_metadata(config: RunConfig, paths: RunPaths, resolution_cm: float, nam
         normalization=Normalization.named(config.data.normalization),
         name=name or f"landcover-{config.name}",
         description=description or config.description,
-        architecture={"backbone": config.model.backbone, "output_stride": config.model.output_stride,
-                      "decoder": config.model.decoder, "width": config.model.width,
-                      "middle_units": config.model.middle_units, "run": config.name},
+        architecture={**describe_architecture(config.model), "run": config.name},
         training_data=training_data or describe_training_data(config),
         scores=collect_scores(paths),
     )

@@ -98,6 +98,9 @@ class ModelMetadata:
     scores: dict = field(default_factory=dict)
     created: str = ""
     schema_version: int = SCHEMA_VERSION
+    # Terms of use of the weights (e.g. CC BY-NC-SA 4.0 for weights trained on LandCover.ai);
+    # optional, so files written before it existed stay valid at schema version 1.
+    licence: str = ""
 
     @property
     def class_names(self) -> list[str]:
@@ -164,7 +167,7 @@ class ModelMetadata:
                    architecture=dict(data.get("architecture") or {}),
                    training_data=str(data.get("training_data", "")),
                    scores=dict(data.get("scores") or {}), created=str(data.get("created", "")),
-                   schema_version=version)
+                   schema_version=version, licence=str(data.get("licence", "")))
 
 
 def _open_archive(path: str | Path) -> zipfile.ZipFile:

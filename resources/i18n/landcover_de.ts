@@ -504,12 +504,17 @@
       <translation>Trainiert mit: {data}</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="353" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="348" />
+      <source>Licence: {licence}</source>
+      <translation>Lizenz: {licence}</translation>
+    </message>
+    <message>
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="355" />
       <source>Scores: {scores}</source>
       <translation>Kennzahlen: {scores}</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="358" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="360" />
       <source>{split}: mIoU {miou}</source>
       <translation>{split}: mIoU {miou}</translation>
     </message>

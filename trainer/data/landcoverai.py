@@ -18,8 +18,9 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import zipfile
+import zlib
 from pathlib import Path
-from typing import Optional
+from typing import Iterator, Optional
 
 from landcover_qgis_plugin.core.errors import InputError
 from landcover_qgis_plugin.core.files import atomic_output, atomic_write_text
@@ -46,18 +47,32 @@ def archive_name(url: str) -> str:
     return Path(urllib.parse.urlparse(url).path).name or Path(urllib.parse.urlparse(OFFICIAL_URL).path).name
 
 
+def _chunks(path: Path) -> Iterator[bytes]:
+    with open(path, "rb") as stream:
+        yield from iter(lambda: stream.read(CHUNK_BYTES), b"")
+
+
 def sha256_of(path: Path) -> str:
     digest = hashlib.sha256()
-    with open(path, "rb") as stream:
-        for chunk in iter(lambda: stream.read(CHUNK_BYTES), b""):
-            digest.update(chunk)
+    for chunk in _chunks(path):
+        digest.update(chunk)
     return digest.hexdigest()
 
 
-def _offline_message(url: str, destination: Path, reason: object) -> str:
-    return (f"Cannot download {url} ({reason}). Without network access, download the archive "
-            f"({ARCHIVE_SIZE_TEXT}) on another machine and pass it with "
-            f"'--source /path/to/{destination.name}', or put it at '{destination}' and run this command again.")
+def _crc32_of(path: Path) -> int:
+    crc = 0
+    for chunk in _chunks(path):
+        crc = zlib.crc32(chunk, crc)
+    return crc
+
+
+DATASET_ARCHIVE = f"the archive ({ARCHIVE_SIZE_TEXT})"
+
+
+def _offline_message(url: str, destination: Path, reason: object, what: str) -> str:
+    return (f"Cannot download {url} ({reason}). Without network access, download {what} on another "
+            f"machine and pass it with '--source /path/to/{destination.name}', or put it at '{destination}' "
+            "and run this command again.")
 
 
 def verify_archive(path: Path, sha256: Optional[str] = None) -> None:
@@ -81,7 +96,7 @@ def _content_range_total(header: Optional[str]) -> Optional[int]:
     return int(match.group(1)) if match else None
 
 
-def _open_download(url: str, offset: int, destination: Path):
+def _open_download(url: str, offset: int, destination: Path, what: str):
     """Open the URL from byte `offset`; returns (response or None when already complete, start, total)."""
     headers = {"Range": f"bytes={offset}-"} if offset else {}
     try:
@@ -91,24 +106,26 @@ def _open_download(url: str, offset: int, destination: Path):
             total = _content_range_total(error.headers.get("Content-Range"))
             if total == offset:
                 return None, offset, total
-            return _open_download(url, 0, destination)
+            return _open_download(url, 0, destination, what)
         raise DownloadError(f"Download of {url} failed: HTTP {error.code} {error.reason}. Check the URL, "
-                            f"or download the archive by hand and pass '--source /path/to/{destination.name}'.")
+                            f"or download {what} by hand and pass '--source /path/to/{destination.name}'.")
     except (urllib.error.URLError, OSError, http.client.HTTPException) as error:
-        raise DownloadError(_offline_message(url, destination, getattr(error, "reason", error))) from None
+        raise DownloadError(_offline_message(url, destination, getattr(error, "reason", error), what)) from None
     if response.status == 206:
         content_range = response.headers.get("Content-Range", "")
         start = re.match(r"bytes\s+(\d+)", content_range)
         if not start or int(start.group(1)) != offset:   # not the piece asked for: start over
             response.close()
-            return _open_download(url, 0, destination)
+            return _open_download(url, 0, destination, what)
         return response, offset, _content_range_total(content_range)
     length = response.headers.get("Content-Length")    # a plain 200: the server ignored any range
     return response, 0, int(length) if length else None
 
 
-def download(url: str, destination: str | Path, sha256: Optional[str] = None) -> Path:
-    """Download `url` to `destination`, resuming a `.part` file left by an interrupted run.
+def download(url: str, destination: str | Path, sha256: Optional[str] = None,
+             what: str = DATASET_ARCHIVE) -> Path:
+    """Download the zip archive at `url` to `destination`, resuming a `.part` file left by an
+    interrupted run; `what` names the file in the messages that tell how to get it by hand.
 
     The file gets its final name only after its size, SHA-256 (when given) and zip CRCs check out.
     """
@@ -120,7 +137,7 @@ def download(url: str, destination: str | Path, sha256: Optional[str] = None) ->
     destination.parent.mkdir(parents=True, exist_ok=True)
     part = destination.with_name(destination.name + ".part")
     offset = part.stat().st_size if part.is_file() else 0
-    response, start, total = _open_download(url, offset, destination)
+    response, start, total = _open_download(url, offset, destination, what)
     if response is not None:
         with response, open(part, "ab" if start else "wb") as stream, \
                 tqdm(total=total, initial=start, unit="B", unit_scale=True, unit_divisor=1024,
@@ -159,6 +176,19 @@ def _dataset_prefix(names: list[str], archive: Path) -> str:
     raise InputError(f"Archive '{archive}' holds no images/ and masks/ folders; it is not a LandCover.ai archive.")
 
 
+def extract_member(zipped: zipfile.ZipFile, member: zipfile.ZipInfo, target: Path) -> None:
+    """Write one member to `target` unless the same file (size and CRC) is there already: a file of
+    another archive with the same name and size (checkpoints of one network are all alike in size) is
+    replaced. zipfile checks the member's CRC while reading it (BadZipFile), and the file gets its
+    name only once complete."""
+    if target.is_file() and target.stat().st_size == member.file_size and _crc32_of(target) == member.CRC:
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_output(target, overwrite=True) as temporary, zipped.open(member) as source, \
+            open(temporary, "wb") as sink:
+        shutil.copyfileobj(source, sink, CHUNK_BYTES)
+
+
 def extract_dataset(archive: str | Path, root: str | Path, sha256: Optional[str] = None) -> Path:
     """Extract images/, masks/ and the split lists into `root`, skipping members already there.
 
@@ -189,13 +219,7 @@ def extract_dataset(archive: str | Path, root: str | Path, sha256: Optional[str]
                 relative = member.filename[len(prefix):] if member.filename.startswith(prefix) else ""
                 if not wanted.match(relative):
                     continue
-                target = root / relative
-                if target.is_file() and target.stat().st_size == member.file_size:
-                    continue
-                target.parent.mkdir(parents=True, exist_ok=True)
-                with atomic_output(target, overwrite=True) as temporary, zipped.open(member) as source, \
-                        open(temporary, "wb") as sink:
-                    shutil.copyfileobj(source, sink, CHUNK_BYTES)
+                extract_member(zipped, member, root / relative)
     except (zipfile.BadZipFile, zipfile.LargeZipFile) as error:
         raise InputError(f"Archive '{archive}' is corrupt ({error}); delete it and download it again.") from None
     atomic_write_text(marker, json.dumps({"stamp": stamp, "sha256": digest}), overwrite=True)
