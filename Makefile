@@ -56,8 +56,9 @@ test: setup
 demo: setup $(DEFAULT_MODEL) $(SAMPLE)
 	$(PY) tools/demo.py --input $(SAMPLE) --model $(DEFAULT_MODEL)
 
-bench: setup
+bench: setup $(DEFAULT_ONNX_MODEL)
 	$(PY) -m bench.inference --full
+	$(PY) -m bench.peers
 
 bench-train: setup
 	$(PY) -m bench.train
