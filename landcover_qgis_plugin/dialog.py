@@ -359,6 +359,9 @@ def score_lines(scores: dict) -> list[str]:
             classes = ", ".join(f"{name} {iou:.2f}" for name, iou in per_class.items() if _is_number(iou))
             lines.append(tr("{split}: mIoU {miou}").format(split=split, miou=f"{value['miou']:.3f}")
                          + (f" ({classes})" if classes else ""))
+        elif isinstance(value, dict) and _is_number(value.get("pixel_agreement_with_float32")):   # trainer/quantize.py
+            lines.append(tr("int8 copy: {agreement} % of pixels keep their float32 class").format(
+                agreement=f"{value['pixel_agreement_with_float32'] * 100:.1f}"))
     return lines
 
 

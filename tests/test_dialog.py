@@ -109,6 +109,8 @@ def test_exported_scores_are_shown_per_split_and_class():
                                                      "tiles": 1602}}
     assert score_lines(scores) == ["Scores: fit_best_val_miou 0.701",
                                    "test: mIoU 0.718 (background 0.86, road 0.50)"]
+    int8 = {"int8": {"pixel_agreement_with_float32": 0.9819, "synthetic_miou_int8": 0.721}}
+    assert score_lines(int8) == ["int8 copy: 98.2 % of pixels keep their float32 class"]
 
 
 def test_a_licence_in_the_metadata_is_shown_and_older_files_without_one_still_load():

@@ -519,6 +519,11 @@
       <translation>{split}: mIoU {miou}</translation>
     </message>
     <message>
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="363" />
+      <source>int8 copy: {agreement} % of pixels keep their float32 class</source>
+      <translation>int8-Kopie: {agreement} % der Pixel behalten ihre float32-Klasse</translation>
+    </message>
+    <message>
       <location filename="../../landcover_qgis_plugin/job.py" line="60" />
       <source>Land cover segmentation of {name}</source>
       <translation>Landbedeckungs-Segmentierung von {name}</translation>
