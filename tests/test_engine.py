@@ -315,10 +315,13 @@ def test_tta_reduced_precision_and_device(tmp_path, blur_model):
     flips = segment(path, blur_model, raster_path=tmp_path / "tta.tif", options=SegmentationOptions(tta=True))
     bf16 = segment(path, blur_model, raster_path=tmp_path / "bf16.tif",
                    options=SegmentationOptions(precision="bfloat16"))
-    assert flips.tiles == plain.tiles and bf16.tiles == plain.tiles
+    assert flips.tiles == plain.tiles and bf16.tiles == plain.tiles and bf16.device == "cpu:0 (bfloat16)"
     # A box filter is symmetric, so the flips agree with the plain run away from class borders.
     assert (read(tmp_path / "tta.tif") == read(tmp_path / "plain.tif")).mean() > 0.999
     assert (read(tmp_path / "bf16.tif") == read(tmp_path / "plain.tif")).mean() > 0.98
+    auto = segment(path, blur_model, raster_path=tmp_path / "auto.tif", options=SegmentationOptions(precision="auto"))
+    assert auto.device in ("cpu:0", "cpu:0 (bfloat16)")   # whichever measured faster, if it agreed
+    assert (read(tmp_path / "auto.tif") == read(tmp_path / "plain.tif")).mean() > 0.98
     import keras
     if not keras.distribution.list_devices("gpu"):
         with pytest.raises(InputError, match="no GPU"):

@@ -103,7 +103,7 @@ def test_runtime_choice_is_checked_against_the_model_file(tmp_path, painted):
     model = testkit.colour_onnx(tmp_path / "m.onnx", {**DEEPNESS, "class_names": ["a", "b", "c", "d", "e"]})
     with pytest.raises(InputError, match="Runtime 'keras' cannot run .* an ONNX model file"):
         segment(painted, str(model), raster_path=tmp_path / "x.tif", options=SegmentationOptions(runtime="keras"))
-    with pytest.raises(InputError, match="Precision 'bfloat16' runs through Keras"):
+    with pytest.raises(InputError, match="Precision .bfloat16. runs through Keras; an ONNX model runs in float32"):
         segment(painted, str(model), raster_path=tmp_path / "x.tif", options=SegmentationOptions(precision="bfloat16"))
 
 
@@ -170,3 +170,26 @@ def test_processing_and_qgis_process_run_an_onnx_model_where_tensorflow_cannot_b
     outputs = json.loads(run.stdout[run.stdout.index("{"):])["results"]
     assert outputs["DEVICE_USED"] == "cpu"
     assert json.loads(outputs["POLYGON_AREA_HA"])["water"] == pytest.approx(EXPECTED_HA["water"], rel=1e-3)
+
+
+def test_int8_and_automatic_precision_use_the_models_int8_copy(tmp_path, painted):
+    from trainer.quantize import quantize
+
+    names = [c.name for c in LANDCOVER_AI_CLASSES]
+    model = testkit.colour_onnx(tmp_path / "m.onnx", {**DEEPNESS, "class_names": names})
+    with pytest.raises(InputError, match=r"int8 copy '.*m\.int8\.onnx', which does not exist; make it with"):
+        segment(painted, str(model), raster_path=tmp_path / "x.tif", options=SegmentationOptions(precision="int8"))
+    quantize(model, tmp_path / "m.int8.onnx", calibration_tiles=4, check_tiles=2)
+    reference = segment(painted, str(model), raster_path=tmp_path / "float32.tif", options=EXACT)
+    int8 = segment(painted, str(model), raster_path=tmp_path / "int8.tif",
+                   options=dataclasses.replace(EXACT, precision="int8"))
+    auto = segment(painted, str(model), raster_path=tmp_path / "auto.tif",
+                   options=dataclasses.replace(EXACT, precision="auto"))
+    assert (reference.device, int8.device) == ("cpu", "cpu (int8)") and auto.device in ("cpu", "cpu (int8)")
+    for name in ("int8.tif", "auto.tif"):
+        assert np.mean(classes_of(tmp_path / name) == classes_of(tmp_path / "float32.tif")) > 0.99
+
+
+def test_int8_needs_an_onnx_model(tmp_path, painted, scene):
+    with pytest.raises(InputError, match="Precision int8 runs an ONNX model's int8 copy"):
+        segment(painted, str(scene.model), raster_path=tmp_path / "x.tif", options=SegmentationOptions(precision="int8"))

@@ -12,11 +12,16 @@ Decisions (quoted in the README):
   the input's shape; a fixed batch of 1 is fed tile by tile. Outputs are class probabilities; values
   outside 0..1 are taken as logits and softmaxed; one output channel for a two-class model is the
   probability of the second class (sigmoid models).
+* **Precision.** Keras: float32, or bfloat16 / float16 mixed precision. ONNX Runtime: float32, or
+  int8 through the model's int8 copy `FILE.int8.onnx` (`trainer export --int8`). `auto` times float32
+  and the faster candidate (bfloat16, or the int8 copy when there is one) on the first batch, after a
+  warm-up run, and keeps the faster if 99 % of that batch's pixels keep their float32 class.
 * **Test-time augmentation** averages the tile and its three flips, whichever runtime runs it.
 """
 from __future__ import annotations
 
 import importlib.util
+import time
 from pathlib import Path
 from typing import Any
 
@@ -44,20 +49,29 @@ def runtime_for(model_path: str | Path, requested: str) -> str:
     return requested
 
 
+AUTO_AGREEMENT = 0.99   # precision=auto keeps a faster precision only if this share of pixels keeps its class
+
+
 class Predictor:
     """Normalise, run the model on a batch (optionally with flips), return class probabilities."""
 
     def __init__(self, model_path: str | Path, metadata: ModelMetadata, options: SegmentationOptions):
         self.runtime = runtime_for(model_path, options.runtime)
-        runner = _OnnxRunner if self.runtime == "onnx" else _KerasRunner
-        self._runner = runner(model_path, metadata, options)
-        self.device = self._runner.device
+        self._candidates = _runners(Path(model_path), metadata, options, self.runtime)
+        self.precision, self._runner = next(iter(self._candidates.items()))
         self._normalization = metadata.normalization
         self._tta = options.tta
+
+    @property
+    def device(self) -> str:
+        """Where and, when not float32, at which precision the model runs, e.g. 'cpu (int8)'."""
+        return self._runner.device + ("" if self.precision == "float32" else f" ({self.precision})")
 
     def __call__(self, tiles: np.ndarray) -> np.ndarray:
         """(n, S, S, bands) pixels on 0..255 -> (n, S, S, classes) float32 probabilities."""
         inputs = self._normalization.apply(tiles)
+        if len(self._candidates) > 1:
+            self._choose(inputs)
         total = self._runner(inputs)
         if self._tta:
             for axes in ((2,), (1,), (1, 2)):  # left-right, up-down, both
@@ -65,15 +79,57 @@ class Predictor:
             total /= 4.0
         return total
 
+    def _choose(self, inputs: np.ndarray) -> None:
+        """precision=auto: time every candidate on this batch (after a warm-up run) and keep the fastest
+        whose classes agree with float32's on AUTO_AGREEMENT of the pixels."""
+        seconds, classes = {}, {}
+        for precision, runner in self._candidates.items():
+            runner(inputs)
+            tick = time.perf_counter()
+            classes[precision] = runner(inputs).argmax(axis=-1)
+            seconds[precision] = time.perf_counter() - tick
+        good = [p for p in self._candidates if np.mean(classes[p] == classes["float32"]) >= AUTO_AGREEMENT]
+        self.precision = min(good, key=seconds.__getitem__)
+        self._runner = self._candidates[self.precision]
+        self._candidates = {self.precision: self._runner}
+
+
+def _runners(model_path: Path, metadata: ModelMetadata, options: SegmentationOptions,
+             runtime: str) -> dict[str, Any]:
+    """The runner for the chosen precision, or for precision=auto float32 first and the faster candidate."""
+    precision = options.precision
+    if runtime == "onnx":
+        if precision in ("bfloat16", "float16"):
+            raise InputError(f"Precision '{precision}' runs through Keras; an ONNX model runs in float32 or, with "
+                             "its int8 copy, int8.")
+        int8 = model_path.with_suffix(".int8.onnx")
+        if precision == "int8":
+            if not int8.is_file():
+                raise InputError(f"Precision int8 runs the int8 copy '{int8}', which does not exist; make it with "
+                                 f"'python -m trainer export --model MODEL.keras --onnx {model_path} --int8 {int8}'.")
+            return {"int8": _OnnxRunner(int8, metadata, options)}
+        runners = {"float32": _OnnxRunner(model_path, metadata, options)}
+        if precision == "auto" and int8.is_file():
+            runners["int8"] = _OnnxRunner(int8, metadata, options)
+        return runners
+    if precision == "int8":
+        raise InputError(f"Precision int8 runs an ONNX model's int8 copy; '{model_path}' is a Keras model: "
+                         "export it with 'python -m trainer export --model FILE.keras --onnx FILE.onnx --int8 "
+                         "FILE.int8.onnx'.")
+    if importlib.util.find_spec("keras") is None:
+        raise InputError(f"'{model_path}' is a Keras model and Keras is not installed: {CONVERT_HINT}.")
+    network = load_network(model_path, metadata)
+    device = _keras_device(options.device)
+    chosen = ("float32", "bfloat16") if precision == "auto" else (precision,)
+    return {name: _KerasRunner(with_precision(network, name), device) for name in chosen}
+
 
 class _KerasRunner:
-    def __init__(self, model_path: str | Path, metadata: ModelMetadata, options: SegmentationOptions):
-        if importlib.util.find_spec("keras") is None:
-            raise InputError(f"'{model_path}' is a Keras model and Keras is not installed: {CONVERT_HINT}.")
+    def __init__(self, network: Any, device: str):
         import keras
         self._keras = keras
-        self.device = _keras_device(options.device)
-        self._model = with_precision(load_network(model_path, metadata), options.precision)
+        self.device = device
+        self._model = network
 
     def __call__(self, inputs: np.ndarray) -> np.ndarray:
         with self._keras.device(self.device):
@@ -114,9 +170,6 @@ class _OnnxRunner:
         if importlib.util.find_spec("onnxruntime") is None:
             raise InputError(f"'{model_path}' is an ONNX model and ONNX Runtime is not installed: "
                              "pip install onnxruntime.")
-        if options.precision != "float32":
-            raise InputError(f"Precision '{options.precision}' runs through Keras; ONNX models run in float32 "
-                             "(precision float32).")
         import onnxruntime
         available = onnxruntime.get_available_providers()
         gpus = [provider for provider in GPU_PROVIDERS if provider in available]

@@ -255,81 +255,86 @@
     </message>
     <message>
       <location filename="../../landcover_qgis_plugin/core/options.py" line="158" />
-      <source>bfloat16 and float16 run the model in Keras mixed precision: faster on hardware that has it, with nearly the same classes.</source>
-      <translation>bfloat16 und float16 rechnen das Modell in gemischter Genauigkeit von Keras: schneller auf Hardware, die sie beherrscht, mit nahezu denselben Klassen.</translation>
+      <source>bfloat16 and float16 run a Keras model in mixed precision; int8 runs an ONNX model's int8 copy (FILE.int8.onnx beside it: python -m trainer export --int8); automatic measures the faster of these against float32 on the first batch and keeps it if at least 99 % of its pixels keep their class.</source>
+      <translation>bfloat16 und float16 rechnen ein Keras-Modell in gemischter Genauigkeit; int8 rechnet die int8-Kopie eines ONNX-Modells (DATEI.int8.onnx daneben: python -m trainer export --int8); automatisch misst die schnellere davon gegen float32 am ersten Stapel und behält sie, wenn mindestens 99 % ihrer Pixel ihre Klasse behalten.</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/core/options.py" line="162" />
+      <location filename="../../landcover_qgis_plugin/core/options.py" line="163" />
+      <source>Automatic (measured)</source>
+      <translation>Automatisch (gemessen)</translation>
+    </message>
+    <message>
+      <location filename="../../landcover_qgis_plugin/core/options.py" line="165" />
       <source>Test-time augmentation</source>
       <translation>Testzeit-Augmentierung</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/core/options.py" line="163" />
+      <location filename="../../landcover_qgis_plugin/core/options.py" line="166" />
       <source>Average the predictions of each tile and its three flips: smoother, 4x slower.</source>
       <translation>Die Vorhersagen jeder Kachel und ihrer drei Spiegelungen mitteln: glatter, viermal langsamer.</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/core/options.py" line="165" />
+      <location filename="../../landcover_qgis_plugin/core/options.py" line="168" />
       <source>Simplification tolerance</source>
       <translation>Vereinfachungstoleranz</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/core/options.py" line="166" />
+      <location filename="../../landcover_qgis_plugin/core/options.py" line="169" />
       <source>Douglas-Peucker tolerance on the boundaries shared by neighbouring polygons, so they still fit together; 0 keeps the pixel outlines.</source>
       <translation>Douglas-Peucker-Toleranz auf den gemeinsamen Grenzen benachbarter Polygone, sodass sie weiter lückenlos aneinanderpassen; 0 behält die Pixelumrisse.</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/core/options.py" line="168" />
+      <location filename="../../landcover_qgis_plugin/core/options.py" line="171" />
       <source>px</source>
       <translation>px</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/core/options.py" line="170" />
+      <location filename="../../landcover_qgis_plugin/core/options.py" line="173" />
       <source>Minimum polygon area</source>
       <translation>Minimale Polygonfläche</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/core/options.py" line="171" />
+      <location filename="../../landcover_qgis_plugin/core/options.py" line="174" />
       <source>Smaller regions merge into their largest neighbour, leaving no gap.</source>
       <translation>Kleinere Flächen gehen lückenlos in ihrem größten Nachbarn auf.</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/core/options.py" line="174" />
+      <location filename="../../landcover_qgis_plugin/core/options.py" line="177" />
       <source>Fill holes smaller than</source>
       <translation>Löcher füllen kleiner als</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/core/options.py" line="175" />
+      <location filename="../../landcover_qgis_plugin/core/options.py" line="178" />
       <source>Smaller holes in a polygon are filled.</source>
       <translation>Kleinere Löcher in einem Polygon werden gefüllt.</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/core/options.py" line="177" />
+      <location filename="../../landcover_qgis_plugin/core/options.py" line="180" />
       <source>Square building corners</source>
       <translation>Gebäudeecken rechtwinklig machen</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/core/options.py" line="178" />
+      <location filename="../../landcover_qgis_plugin/core/options.py" line="181" />
       <source>Snap building outlines to right angles along their main direction.</source>
       <translation>Gebäudeumrisse entlang ihrer Hauptrichtung rechtwinklig ausrichten.</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/core/options.py" line="180" />
+      <location filename="../../landcover_qgis_plugin/core/options.py" line="183" />
       <source>Split regions beyond this many vertices</source>
       <translation>Flächen ab so vielen Stützpunkten teilen</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/core/options.py" line="181" />
+      <location filename="../../landcover_qgis_plugin/core/options.py" line="184" />
       <source>A region traced with more vertices is split along a row into several polygons of its class, bounding memory on huge rasters; 0: never split.</source>
       <translation>Eine Fläche mit mehr Stützpunkten wird entlang einer Zeile in mehrere Polygone ihrer Klasse geteilt, was den Speicherbedarf bei riesigen Rastern begrenzt; 0: nie teilen.</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/core/options.py" line="184" />
+      <location filename="../../landcover_qgis_plugin/core/options.py" line="187" />
       <source>Overwrite existing files</source>
       <translation>Vorhandene Dateien überschreiben</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/core/options.py" line="185" />
+      <location filename="../../landcover_qgis_plugin/core/options.py" line="188" />
       <source>Replace outputs that exist; otherwise an existing file is never touched.</source>
       <translation>Vorhandene Ausgaben ersetzen; sonst bleibt eine vorhandene Datei unberührt.</translation>
     </message>
