@@ -21,6 +21,7 @@ import pytest
 
 from landcover_qgis_plugin.core.errors import InputError, ModelFileError, OutputExistsError
 from landcover_qgis_plugin.core.modelfile import LANDCOVER_AI_CLASSES, Normalization, load_model, read_metadata
+from landcover_qgis_plugin.core import reference as core_reference
 from trainer import cli, reference
 from trainer.reference import DEFAULT_REVISION, REFERENCE_MODEL, assign_in_order, import_reference, read_checkpoint
 
@@ -237,7 +238,7 @@ def test_offline_is_one_line_naming_the_published_url_and_the_way_out(tmp_path, 
         "deeplabv3plus_v5.10.2.zip")
     # The default source, pointed at a port nobody listens on.
     url = f"http://127.0.0.1:{unused_port}/Weights/{DEFAULT_REVISION}.zip"
-    monkeypatch.setattr(reference, "URL_PATTERN", f"http://127.0.0.1:{unused_port}/Weights/{{revision}}.zip")
+    monkeypatch.setattr(core_reference, "URL_PATTERN", f"http://127.0.0.1:{unused_port}/Weights/{{revision}}.zip")
     assert cli.main(["import-reference", "--out", str(tmp_path / "r.keras"),
                      "--cache-dir", str(tmp_path / "cache")]) == 2
     err = capsys.readouterr().err.strip()
