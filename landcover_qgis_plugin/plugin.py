@@ -55,6 +55,8 @@ class LandCoverPlugin:
             self.action.deleteLater()
             self.action = self.toolbar = None
         if self.dialog is not None:
+            if self.dialog.reference_task is not None:   # a download the plugin can no longer report
+                self.dialog.reference_task.cancel()
             self.dialog.close()
             self.dialog.deleteLater()
             self.dialog = None
