@@ -12,6 +12,7 @@ from landcover_qgis_plugin import dependencies, get_model
 from landcover_qgis_plugin.core.modelfile import load_model
 from landcover_qgis_plugin.core.reference import DEFAULT_REVISION, reference_url
 from landcover_qgis_plugin.dialog import SegmentationDialog
+from landcover_qgis_plugin.plugin import LandCoverPlugin
 from plugin_support import wait_for_task
 from reference_support import ATOL, TINY
 
@@ -77,6 +78,18 @@ def test_a_cancel_during_the_download_leaves_no_file(profile, checkpoints, serve
     assert dialog.message_bar.currentItem().text() == "Cancelled; nothing was written."
     assert not profile.joinpath("downloads").exists() and list(profile.joinpath("models").iterdir()) == []
     assert dialog.model_widget.filePath() != str(get_model.reference_model_path())
+
+
+def test_unloading_the_plugin_cancels_a_running_conversion(profile, checkpoints, qgis_iface):
+    plugin = LandCoverPlugin(qgis_iface)
+    plugin.initGui()
+    plugin.show_dialog()
+    plugin.dialog.ask_reference_source = lambda target: str(checkpoints.archive)
+    QTest.mouseClick(plugin.dialog.get_model_button, Qt.MouseButton.LeftButton)
+    task = plugin.dialog.reference_task
+    plugin.unload()                                      # long before the conversion is done
+    wait_for_task(task)
+    assert not get_model.reference_model_path().exists() and not (profile / "downloads").exists()
 
 
 def test_offline_the_message_bar_names_the_url_and_where_to_put_the_file(profile, unused_port, qgis_iface):
