@@ -70,16 +70,30 @@ def install_command(platform: str = sys.platform, keras: bool = False) -> str:
     return f"{python} -m pip install {flags} {packages}"
 
 
+def _where_to_install() -> str:
+    return tr("in the OSGeo4W Shell") if sys.platform.startswith("win") else tr("in a terminal")
+
+
 def missing_runtime_message() -> str | None:
     """One sentence saying what is missing and exactly what to run, or None when all is there."""
     missing = missing_modules()
     if not missing:
         return None
-    where = tr("in the OSGeo4W Shell") if sys.platform.startswith("win") else tr("in a terminal")
+    where = _where_to_install()
     return tr("Land cover segmentation needs {modules}, which QGIS's Python cannot find. "
               "Install it {where} with: {command} — then restart QGIS. For .keras model files (ONNX files "
               "need only the above) also: {keras}").format(
         modules=", ".join(missing), where=where, command=install_command(), keras=install_command(keras=True))
+
+
+def missing_keras_message() -> str | None:
+    """What to install before the reference's TensorFlow checkpoint can be converted, or None when
+    TensorFlow and Keras are there."""
+    if keras_available():
+        return None
+    return tr("Converting the reference's weights needs TensorFlow and Keras, which QGIS's Python cannot find. "
+              "Install them {where} with: {command} — then restart QGIS.").format(
+        where=_where_to_install(), command=install_command(keras=True))
 
 
 def load_hdf5_bindings() -> None:

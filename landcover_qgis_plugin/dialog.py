@@ -3,7 +3,8 @@
 It gathers choices on the main thread and turns them into the parameters of `landcover:segment`;
 the algorithm itself resolves and checks them when the job is created, and a refusal keeps the
 dialog open with the reason. Every option of the engine has a widget here (derived from its
-declaration), and choices are remembered in QgsSettings between runs.
+declaration), and choices are remembered in QgsSettings between runs. Beside the model field,
+"Get a LandCover.ai model…" fetches and converts the reference's published weights (get_model.py).
 """
 from __future__ import annotations
 
@@ -11,23 +12,25 @@ import html
 from pathlib import Path
 from typing import Any
 
-from qgis.core import (Qgis, QgsCoordinateTransform, QgsMapLayerProxyModel, QgsMessageLog, QgsProcessing,
-                       QgsProcessingFeatureSourceDefinition, QgsProcessingOutputLayerDefinition, QgsProject,
-                       QgsRasterLayer, QgsRectangle, QgsReferencedRectangle, QgsSettings, QgsVectorLayer)
+from qgis.core import (Qgis, QgsApplication, QgsCoordinateTransform, QgsMapLayerProxyModel, QgsMessageLog,
+                       QgsProcessing, QgsProcessingFeatureSourceDefinition, QgsProcessingOutputLayerDefinition,
+                       QgsProject, QgsRasterLayer, QgsRectangle, QgsReferencedRectangle, QgsSettings, QgsVectorLayer)
 from qgis.gui import (QgisInterface, QgsCollapsibleGroupBox, QgsFileWidget, QgsMapLayerComboBox, QgsMessageBar,
                       QgsRasterBandComboBox)
 from qgis.PyQt.QtCore import Qt
 from qgis.PyQt.QtGui import QColor, QIcon, QPixmap
 from qgis.PyQt.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFormLayout, QHBoxLayout, QLabel,
-                                 QListWidget, QListWidgetItem, QMessageBox, QSizePolicy, QVBoxLayout, QWidget)
+                                 QListWidget, QListWidgetItem, QMessageBox, QPushButton, QSizePolicy, QVBoxLayout,
+                                 QWidget)
 
 from .algorithm import SegmentAlgorithm, model_file_filter
 from .core.errors import InputError, LandcoverError, ModelFileError
 from .core.modelfile import BACKGROUND, ModelMetadata, read_metadata
 from .core.options import SPECS
-from .dependencies import default_model_path, missing_runtime_message
+from .dependencies import default_model_path, missing_keras_message, missing_runtime_message
+from .get_model import ReferenceModelTask, ask_source, downloads_folder, reference_model_path
 from .i18n import tr
-from .job import LOG_TAG, SegmentationJob
+from .job import LOG_TAG, SegmentationJob, headline
 from .option_widgets import SETTINGS_GROUP, option_widgets
 from .paths import ICON_PATH
 from .plan import LARGE_RUN_TILES, RunPlan, run_plan
@@ -45,6 +48,7 @@ class SegmentationDialog(QDialog):
         self.metadata: ModelMetadata | None = None
         self.model_error = ""
         self.job: SegmentationJob | None = None
+        self.reference_task: ReferenceModelTask | None = None   # 'Get a LandCover.ai model…' while it runs
         self.large_run_tiles = LARGE_RUN_TILES
         self.setWindowTitle(tr("Land cover segmentation"))
         self.setWindowIcon(QIcon(str(ICON_PATH)))
@@ -75,6 +79,10 @@ class SegmentationDialog(QDialog):
         self.model_widget.setFilter(model_file_filter())
         self.model_widget.setDialogTitle(tr("Model file"))
         self.model_widget.fileChanged.connect(self._model_changed)
+        self.get_model_button = QPushButton(tr("Get a LandCover.ai model…"), self)
+        self.get_model_button.setToolTip(missing_keras_message() or tr(
+            "Download the reference work's published LandCover.ai weights and convert them into a model file"))
+        self.get_model_button.clicked.connect(self.get_reference_model)
         self.model_info = QLabel(self)
         self.model_info.setWordWrap(True)
         self.model_info.setTextFormat(Qt.TextFormat.RichText)
@@ -106,7 +114,10 @@ class SegmentationDialog(QDialog):
         form.addRow(tr("Area"), self.area_combo)
         form.addRow(tr("Polygon layer"), self.mask_combo)
         form.addRow("", self.plan_label)
-        form.addRow(tr("Model"), self.model_widget)
+        model_row = QHBoxLayout()
+        model_row.addWidget(self.model_widget, 1)
+        model_row.addWidget(self.get_model_button)
+        form.addRow(tr("Model"), model_row)
         form.addRow("", self.model_info)
         form.addRow(tr("Classes to output"), self.classes_list)
         form.addRow(tr("Output GeoPackage"), self.output_widget)
@@ -164,6 +175,45 @@ class SegmentationDialog(QDialog):
             item.setData(CLASS_NAME_ROLE, info.name)
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
             item.setCheckState(CHECKED if not remembered or info.name in remembered else UNCHECKED)
+
+    # -- getting a model ---------------------------------------------------------------------------
+    def get_reference_model(self) -> None:
+        """Explain what is fetched, then download and convert the reference's weights in the task manager."""
+        missing = missing_keras_message()
+        if missing:
+            self.message_bar.pushWarning(tr("Get a LandCover.ai model"), missing)
+            return
+        target = reference_model_path()
+        source = self.ask_reference_source(target)
+        if source is None:
+            return
+        self.reference_task = ReferenceModelTask(source, target, downloads_folder())
+        self.reference_task.done.connect(self._reference_done)
+        self.get_model_button.setEnabled(False)
+        QgsApplication.taskManager().addTask(self.reference_task)
+        self.message_bar.pushInfo(tr("Get a LandCover.ai model"),
+                                  tr("Started; progress and cancel are in the task manager."))
+
+    def ask_reference_source(self, target: Path) -> str | None:
+        """The published URL, a downloaded zip, or None: what the user chose after the explanation."""
+        return ask_source(self, target)
+
+    def _reference_done(self, ok: bool) -> None:
+        """Main thread: select the new model, or say why there is none (in QGIS's bar once the dialog is closed)."""
+        task, self.reference_task = self.reference_task, None
+        self.get_model_button.setEnabled(True)
+        bar = self.message_bar if self.isVisible() else self.iface.messageBar()
+        title = tr("Get a LandCover.ai model")
+        if ok:
+            self.model_widget.setFilePath(str(task.target))
+            text = tr("'{name}' is written to {path} and selected.").format(name=task.metadata.name, path=task.target)
+            bar.pushSuccess(title, text)
+            QgsMessageLog.logMessage(text, LOG_TAG, Qgis.MessageLevel.Success)
+        elif task.error:
+            bar.pushCritical(title, headline(task.error))
+            QgsMessageLog.logMessage(task.error, LOG_TAG, Qgis.MessageLevel.Critical)
+        else:
+            bar.pushInfo(title, tr("Cancelled; nothing was written."))
 
     # -- settings ----------------------------------------------------------------------------------
     def _restore_settings(self) -> None:

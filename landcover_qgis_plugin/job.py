@@ -24,6 +24,15 @@ ALGORITHM_ID = "landcover:segment"
 LOG_TAG = "Land cover"
 
 
+def headline(error: str) -> str:
+    """An error in one line for a message bar: the user's as it is, a bug by its last traceback line."""
+    lines = [line.strip() for line in error.splitlines() if line.strip()]
+    if lines[0].startswith("Traceback"):
+        return tr("Unexpected error ({error}): this is a bug; the traceback is in the log (Land cover "
+                  "tab).").format(error=lines[-1])
+    return lines[0]
+
+
 class JobFeedback(QgsProcessingFeedback):
     """Keeps the algorithm's errors and passes its stage on to the main thread."""
     stageChanged = pyqtSignal(str)
@@ -69,12 +78,8 @@ class SegmentationJob:
 
     @property
     def headline(self) -> str:
-        """The error in one line for a message bar: the user's as it is, a bug by its last traceback line."""
-        lines = [line.strip() for line in (self.error or tr("The segmentation failed.")).splitlines() if line.strip()]
-        if lines[0].startswith("Traceback"):
-            return tr("Unexpected error ({error}): this is a bug; the traceback is in the log (Land cover "
-                      "tab).").format(error=lines[-1])
-        return lines[0]
+        """Why it failed, in one line for a message bar."""
+        return headline(self.error or tr("The segmentation failed."))
 
     @property
     def prepared(self) -> bool:

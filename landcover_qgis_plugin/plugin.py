@@ -55,6 +55,10 @@ class LandCoverPlugin:
             self.action.deleteLater()
             self.action = self.toolbar = None
         if self.dialog is not None:
+            task = self.dialog.reference_task
+            if task is not None:   # a download the plugin can no longer report
+                task.done.disconnect()
+                task.cancel()
             self.dialog.close()
             self.dialog.deleteLater()
             self.dialog = None

@@ -66,12 +66,32 @@ def server():
     httpd.server_close()
 
 
+@pytest.fixture(scope="session")
+def checkpoints(tmp_path_factory):
+    """A stand-in for the reference's published weights zip, and what its checkpoints predict
+    (reference_support.make_checkpoints)."""
+    from reference_support import make_checkpoints
+
+    return make_checkpoints(tmp_path_factory.mktemp("reference"))
+
+
 @pytest.fixture
 def unused_port() -> int:
     """A port on 127.0.0.1 that nobody listens on: what a download meets without network."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+@pytest.fixture
+def fresh_settings():
+    """The plugin's QgsSettings, empty before the test and after it."""
+    from qgis.core import QgsSettings
+
+    settings = QgsSettings()
+    settings.remove("landcover")
+    yield settings
+    settings.remove("landcover")
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from qgis.core import (QgsApplication, QgsCoordinateReferenceSystem, QgsCoordinateTransform, QgsFeature, QgsGeometry,
                        QgsProcessing, QgsProcessingContext, QgsProcessingFeedback, QgsProject, QgsRasterLayer,
-                       QgsReferencedRectangle, QgsRectangle, QgsSettings, QgsVectorLayer)
+                       QgsReferencedRectangle, QgsRectangle, QgsVectorLayer)
 from qgis.PyQt.QtCore import QPoint, Qt
 from qgis.PyQt.QtTest import QTest
 from qgis.PyQt.QtWidgets import QDialogButtonBox
@@ -18,14 +18,6 @@ from landcover_qgis_plugin.dialog import AREA_CANVAS, AREA_SELECTION, Segmentati
 from landcover_qgis_plugin.dependencies import default_model_path
 from landcover_qgis_plugin.plugin import LandCoverPlugin
 from plugin_support import rectangle_bounds, wait_for_task
-
-
-@pytest.fixture
-def fresh_settings():
-    settings = QgsSettings()
-    settings.remove("landcover")
-    yield settings
-    settings.remove("landcover")
 
 
 @pytest.fixture

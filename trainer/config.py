@@ -20,6 +20,7 @@ from typing import Any, Optional, Union
 import yaml
 
 from landcover_qgis_plugin.core.errors import InputError
+from landcover_qgis_plugin.core.networks.config import NetworkConfig
 
 CONFIG_DIR = Path(__file__).resolve().parent / "configs"
 
@@ -37,14 +38,8 @@ class DataConfig:
 
 
 @dataclass
-class ModelConfig:
-    backbone: str = "modified_xception"   # modified_xception | keras_xception
-    output_stride: int = 16               # 16 or 8 (modified_xception); 16 or 32 (keras_xception)
-    decoder: str = "standard"             # standard | extra_skips
-    num_classes: int = 5
-    input_size: int = 512
-    width: float = 1.0                    # multiplies every channel count; small values give tiny test models
-    middle_units: int = 16
+class ModelConfig(NetworkConfig):
+    """The network (core/networks/config.py) and the weights a run starts from."""
     pretrained: Optional[str] = None      # local weights file (.h5 / .weights.h5), loaded by layer name
 
 

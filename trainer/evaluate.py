@@ -25,8 +25,9 @@ import numpy as np
 from landcover_qgis_plugin.core.errors import InputError
 from landcover_qgis_plugin.core.files import atomic_write_text
 from landcover_qgis_plugin.core.modelfile import LANDCOVER_AI_CLASSES, ClassInfo, Normalization
+from landcover_qgis_plugin.core.reference import REFERENCE_5_10_IOU, REFERENCE_5_10_MIOU
 
-from .figures import REFERENCE_5_10_IOU, REFERENCE_5_10_MIOU, confusion_matrix_chart, per_class_iou_chart, tile_panel
+from .figures import confusion_matrix_chart, per_class_iou_chart, tile_panel
 from .metrics import iou_from_confusion, tile_confusion_matrices
 
 REVIEW_LIST = "lowest_iou_tiles.txt"

@@ -14,14 +14,11 @@ from typing import Optional
 
 from landcover_qgis_plugin.core.errors import InputError
 from landcover_qgis_plugin.core.modelfile import (
-    LANDCOVER_AI_CLASSES, ModelMetadata, Normalization, load_model, save_model)
+    LANDCOVER_AI_CLASSES, LANDCOVER_AI_RESOLUTION_CM, ModelMetadata, Normalization, load_model, save_model)
+from landcover_qgis_plugin.core.networks.config import describe_architecture
 
-from .config import ModelConfig, RunConfig
+from .config import RunConfig
 from .runs import RunPaths
-
-# LandCover.ai mixes 25 cm (33 orthophotos) and 50 cm (8) tiles at their native resolution;
-# most of what the network saw is 25 cm/px, so that is what the plugin resamples to by default.
-DEFAULT_RESOLUTION_CM = 25.0
 
 
 def add_parser(subparsers) -> None:
@@ -37,8 +34,8 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--int8", metavar="FILE.onnx",
                         help="also an int8 copy of the ONNX model (static quantisation calibrated on synthetic "
                              "scenes; its agreement with float32 goes into its scores)")
-    parser.add_argument("--resolution-cm", type=float, default=DEFAULT_RESOLUTION_CM, metavar="CM",
-                        help=f"ground resolution the plugin resamples to, cm/px (default {DEFAULT_RESOLUTION_CM:g})")
+    parser.add_argument("--resolution-cm", type=float, default=LANDCOVER_AI_RESOLUTION_CM, metavar="CM",
+                        help="ground resolution the plugin resamples to, cm/px (default %(default)g)")
     parser.add_argument("--name", help="model name shown in the plugin (default: the run's name)")
     parser.add_argument("--description", default="", help="one line shown in the plugin")
     parser.add_argument("--training-data", metavar="TAG",
@@ -68,12 +65,6 @@ def describe_training_data(config: RunConfig) -> str:
     return tag + ")"
 
 
-def describe_architecture(model: ModelConfig) -> dict:
-    """The network's configuration as the metadata's `architecture` records it."""
-    return {"backbone": model.backbone, "output_stride": model.output_stride, "decoder": model.decoder,
-            "width": model.width, "middle_units": model.middle_units}
-
-
 def build_metadata(config: RunConfig, paths: RunPaths, resolution_cm: float, name: Optional[str] = None,
                    description: str = "", training_data: Optional[str] = None) -> ModelMetadata:
     if config.model.num_classes != len(LANDCOVER_AI_CLASSES):
@@ -93,7 +84,7 @@ def build_metadata(config: RunConfig, paths: RunPaths, resolution_cm: float, nam
 
 
 def export_run(run_dir: str | Path, out: Optional[str | Path] = None, onnx: Optional[str | Path] = None,
-               resolution_cm: float = DEFAULT_RESOLUTION_CM, name: Optional[str] = None,
+               resolution_cm: float = LANDCOVER_AI_RESOLUTION_CM, name: Optional[str] = None,
                description: str = "", training_data: Optional[str] = None,
                overwrite: bool = False) -> tuple[Path, ModelMetadata]:
     """Write a run's best network with its metadata, then load it back to prove the file works."""

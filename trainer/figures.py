@@ -10,10 +10,6 @@ import numpy as np
 from landcover_qgis_plugin.core.files import atomic_output
 from landcover_qgis_plugin.core.modelfile import ClassInfo
 
-# Per-class test IoU of the reference's best run 5.10 (seed-recipe.md), for comparison bars.
-REFERENCE_5_10_IOU = {"background": 0.857, "building": 0.680, "woodland": 0.807, "water": 0.747, "road": 0.497}
-REFERENCE_5_10_MIOU = 0.718
-
 
 def _figure(width_in: float, height_in: float):
     from matplotlib.backends.backend_agg import FigureCanvasAgg

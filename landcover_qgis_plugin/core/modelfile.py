@@ -43,6 +43,9 @@ LANDCOVER_AI_CLASSES: tuple[ClassInfo, ...] = (
     ClassInfo(3, "water", "#2b83ba"),
     ClassInfo(4, "road", "#fdae61"),
 )
+# LandCover.ai mixes 25 cm (33 orthophotos) and 50 cm (8) tiles at their native resolution; most of
+# what a network trained on it saw is 25 cm/px, so that is what the plugin resamples to by default.
+LANDCOVER_AI_RESOLUTION_CM = 25.0
 BACKGROUND = 0
 
 

@@ -339,217 +339,302 @@
       <translation>Vorhandene Ausgaben ersetzen; sonst bleibt eine vorhandene Datei unberührt.</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dependencies.py" line="78" />
+      <location filename="../../landcover_qgis_plugin/dependencies.py" line="74" />
       <source>in the OSGeo4W Shell</source>
       <translation>in der OSGeo4W Shell</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dependencies.py" line="78" />
+      <location filename="../../landcover_qgis_plugin/dependencies.py" line="74" />
       <source>in a terminal</source>
       <translation>in einem Terminal</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dependencies.py" line="79" />
+      <location filename="../../landcover_qgis_plugin/dependencies.py" line="83" />
       <source>Land cover segmentation needs {modules}, which QGIS's Python cannot find. Install it {where} with: {command} — then restart QGIS. For .keras model files (ONNX files need only the above) also: {keras}</source>
       <translation>Die Landbedeckungs-Segmentierung braucht {modules}, das QGIS' Python nicht findet. Installieren Sie es {where} mit: {command} – dann QGIS neu starten. Für .keras-Modelldateien (ONNX-Dateien brauchen nur das Obige) zusätzlich: {keras}</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="49" />
+      <location filename="../../landcover_qgis_plugin/dependencies.py" line="94" />
+      <source>Converting the reference's weights needs TensorFlow and Keras, which QGIS's Python cannot find. Install them {where} with: {command} — then restart QGIS.</source>
+      <translation>Das Umwandeln der Gewichte der Referenzarbeit braucht TensorFlow und Keras, die QGIS' Python nicht findet. Installieren Sie sie {where} mit: {command} — und starten Sie QGIS danach neu.</translation>
+    </message>
+    <message>
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="53" />
       <source>Land cover segmentation</source>
       <translation>Landbedeckungs-Segmentierung</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="57" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="61" />
       <source>Missing runtime</source>
       <translation>Laufzeitumgebung fehlt</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="67" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="71" />
       <source>Whole layer</source>
       <translation>Ganzer Layer</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="67" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="71" />
       <source>Map canvas extent</source>
       <translation>Ausdehnung des Kartenfensters</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="67" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="71" />
       <source>Selected features of</source>
       <translation>Gewählte Objekte von</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="76" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="80" />
       <source>Model file</source>
       <translation>Modelldatei</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="87" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="82" />
+      <source>Get a LandCover.ai model…</source>
+      <translation>LandCover.ai-Modell holen…</translation>
+    </message>
+    <message>
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="83" />
+      <source>Download the reference work's published LandCover.ai weights and convert them into a model file</source>
+      <translation>Die veröffentlichten LandCover.ai-Gewichte der Referenzarbeit herunterladen und in eine Modelldatei umwandeln</translation>
+    </message>
+    <message>
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="95" />
       <source>GeoPackage (*.gpkg)</source>
       <translation>GeoPackage (*.gpkg)</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="88" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="96" />
       <source>Output GeoPackage</source>
       <translation>Ausgabe-GeoPackage</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="89" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="97" />
       <source>[Save to a temporary file]</source>
       <translation>[In temporäre Datei speichern]</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="91" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="99" />
       <source>Also write the class probabilities (GeoTIFF, percent per class)</source>
       <translation>Auch die Klassenwahrscheinlichkeiten schreiben (GeoTIFF, Prozent je Klasse)</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="95" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="103" />
       <source>auto</source>
       <translation>automatisch</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="105" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="113" />
       <source>Raster layer</source>
       <translation>Raster-Layer</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="106" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="114" />
       <source>Area</source>
       <translation>Gebiet</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="107" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="115" />
       <source>Polygon layer</source>
       <translation>Polygon-Layer</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="109" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="120" />
       <source>Model</source>
       <translation>Modell</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="111" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="122" />
       <source>Classes to output</source>
       <translation>Auszugebende Klassen</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="114" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="125" />
       <source>Advanced settings</source>
       <translation>Erweiterte Einstellungen</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="127" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="138" />
       <source>Run</source>
       <translation>Starten</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="197" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="184" />
+      <source>Get a LandCover.ai model</source>
+      <translation>LandCover.ai-Modell holen</translation>
+    </message>
+    <message>
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="195" />
+      <source>Started; progress and cancel are in the task manager.</source>
+      <translation>Gestartet; Fortschritt und Abbrechen finden Sie im Aufgabenmanager.</translation>
+    </message>
+    <message>
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="209" />
+      <source>'{name}' is written to {path} and selected.</source>
+      <translation>'{name}' wurde nach {path} geschrieben und ist ausgewählt.</translation>
+    </message>
+    <message>
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="247" />
       <source>Check the settings</source>
       <translation>Einstellungen prüfen</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="214" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="264" />
       <source>A large run</source>
       <translation>Ein großer Lauf</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="214" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="264" />
       <source>{plan}. Start it?</source>
       <translation>{plan}. Starten?</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="226" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="276" />
       <source>A web layer: choose the area to classify (map canvas extent or selected features).</source>
       <translation>Ein Web-Layer: Wählen Sie das zu klassifizierende Gebiet (Kartenausschnitt oder gewählte Objekte).</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="261" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="311" />
       <source>Choose the raster layer to segment.</source>
       <translation>Wählen Sie den zu segmentierenden Raster-Layer.</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="266" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="316" />
       <source>Tick at least one class to output.</source>
       <translation>Haken Sie mindestens eine auszugebende Klasse an.</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="287" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="337" />
       <source>Choose all three bands (red, green, blue) or none of them.</source>
       <translation>Alle drei Kanäle (Rot, Grün, Blau) wählen oder keinen.</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="300" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="350" />
       <source>Choose the polygon layer whose selected features to segment.</source>
       <translation>Wählen Sie den Polygon-Layer, dessen gewählte Objekte segmentiert werden sollen.</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="302" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="352" />
       <source>No feature of '{name}' is selected; select the polygons to segment.</source>
       <translation>In „{name}“ ist kein Objekt gewählt; wählen Sie die zu segmentierenden Polygone.</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="317" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="367" />
       <source>The folder {folder} does not exist; choose another output file.</source>
       <translation>Der Ordner {folder} existiert nicht; wählen Sie eine andere Ausgabedatei.</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="323" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="373" />
       <source>{files} already exist(s); tick 'Overwrite existing files' or choose another name.</source>
       <translation>{files} existiert bereits; haken Sie „Vorhandene Dateien überschreiben“ an oder wählen Sie einen anderen Namen.</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="342" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="392" />
       <source>{cm} cm/px, tiles of {size} px</source>
       <translation>{cm} cm/px, Kacheln zu {size} px</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="346" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="396" />
       <source>Trained on: {data}</source>
       <translation>Trainiert mit: {data}</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="348" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="398" />
       <source>Licence: {licence}</source>
       <translation>Lizenz: {licence}</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="355" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="405" />
       <source>Scores: {scores}</source>
       <translation>Kennzahlen: {scores}</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="360" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="410" />
       <source>{split}: mIoU {miou}</source>
       <translation>{split}: mIoU {miou}</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="363" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="413" />
       <source>int8 copy: {agreement} % of pixels keep their float32 class</source>
       <translation>int8-Kopie: {agreement} % der Pixel behalten ihre float32-Klasse</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/job.py" line="60" />
-      <source>Land cover segmentation of {name}</source>
-      <translation>Landbedeckungs-Segmentierung von {name}</translation>
+      <location filename="../../landcover_qgis_plugin/get_model.py" line="47" />
+      <source>Choose a downloaded zip…</source>
+      <translation>Heruntergeladenes Zip wählen…</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/job.py" line="73" />
-      <source>The segmentation failed.</source>
-      <translation>Die Segmentierung ist fehlgeschlagen.</translation>
+      <location filename="../../landcover_qgis_plugin/get_model.py" line="54" />
+      <source>This downloads the DeepLabv3+ weights the reference work published for LandCover.ai (revision {revision}, test mIoU {miou}) from {url} and converts them into a model file for this plugin.</source>
+      <translation>Dies lädt die DeepLabv3+-Gewichte, die die Referenzarbeit für LandCover.ai veröffentlicht hat (Revision {revision}, Test-mIoU {miou}), von {url} herunter und wandelt sie in eine Modelldatei für dieses Plugin um.</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/job.py" line="75" />
+      <location filename="../../landcover_qgis_plugin/get_model.py" line="59" />
+      <source>The download is large, about 1 GB by our estimate (its size is not published), and needs about 2 GB of free space while it runs; the conversion takes a few minutes. Progress and cancel are in the task manager.</source>
+      <translation>Der Download ist groß, nach unserer Schätzung etwa 1 GB (seine Größe ist nicht veröffentlicht), und braucht währenddessen etwa 2 GB freien Speicherplatz; die Umwandlung dauert einige Minuten. Fortschritt und Abbrechen finden Sie im Aufgabenmanager.</translation>
+    </message>
+    <message>
+      <location filename="../../landcover_qgis_plugin/get_model.py" line="62" />
+      <source>Licence: CC BY-NC-SA 4.0 (attribution, share-alike), for non-commercial use only. The weights are not part of the plugin: they are downloaded now, on your request.</source>
+      <translation>Lizenz: CC BY-NC-SA 4.0 (Namensnennung, Weitergabe unter gleichen Bedingungen), nur für nicht-kommerzielle Nutzung. Die Gewichte gehören nicht zum Plugin: Sie werden jetzt auf Ihren Wunsch heruntergeladen.</translation>
+    </message>
+    <message>
+      <location filename="../../landcover_qgis_plugin/get_model.py" line="64" />
+      <source>The model file is written to {path}; a file already there is replaced. If you downloaded the zip elsewhere, use '{choose}'.</source>
+      <translation>Die Modelldatei wird nach {path} geschrieben; eine dort vorhandene Datei wird ersetzt. Haben Sie das Zip anderswo heruntergeladen, nutzen Sie '{choose}'.</translation>
+    </message>
+    <message>
+      <location filename="../../landcover_qgis_plugin/get_model.py" line="73" />
+      <source>Download and convert</source>
+      <translation>Herunterladen und umwandeln</translation>
+    </message>
+    <message>
+      <location filename="../../landcover_qgis_plugin/get_model.py" line="80" />
+      <source>The reference's weights zip</source>
+      <translation>Das Zip mit den Gewichten der Referenzarbeit</translation>
+    </message>
+    <message>
+      <location filename="../../landcover_qgis_plugin/get_model.py" line="81" />
+      <source>Zip archives (*.zip)</source>
+      <translation>Zip-Archive (*.zip)</translation>
+    </message>
+    <message>
+      <location filename="../../landcover_qgis_plugin/get_model.py" line="96" />
+      <source>choose it with '{choose}' under 'Get a LandCover.ai model…'</source>
+      <translation>wählen Sie es mit '{choose}' unter 'LandCover.ai-Modell holen…'</translation>
+    </message>
+    <message>
+      <location filename="../../landcover_qgis_plugin/get_model.py" line="97" />
+      <source>try again</source>
+      <translation>versuchen Sie es erneut</translation>
+    </message>
+    <message>
+      <location filename="../../landcover_qgis_plugin/get_model.py" line="100" />
+      <source>the weights archive</source>
+      <translation>das Archiv mit den Gewichten</translation>
+    </message>
+    <message>
+      <location filename="../../landcover_qgis_plugin/job.py" line="31" />
       <source>Unexpected error ({error}): this is a bug; the traceback is in the log (Land cover tab).</source>
       <translation>Unerwarteter Fehler ({error}): ein Programmfehler; die Fehlerverfolgung steht im Protokoll (Reiter Land cover).</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/job.py" line="94" />
+      <location filename="../../landcover_qgis_plugin/job.py" line="69" />
+      <source>Land cover segmentation of {name}</source>
+      <translation>Landbedeckungs-Segmentierung von {name}</translation>
+    </message>
+    <message>
+      <location filename="../../landcover_qgis_plugin/job.py" line="82" />
+      <source>The segmentation failed.</source>
+      <translation>Die Segmentierung ist fehlgeschlagen.</translation>
+    </message>
+    <message>
+      <location filename="../../landcover_qgis_plugin/job.py" line="99" />
       <source>Land cover</source>
       <translation>Landbedeckung</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/job.py" line="108" />
+      <location filename="../../landcover_qgis_plugin/job.py" line="113" />
       <source>{name}: cancelled</source>
       <translation>{name}: abgebrochen</translation>
     </message>
@@ -599,7 +684,7 @@
       <translation>Ein Orthofoto in Gebäude, Wald, Gewässer und Straßen klassifizieren</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/plugin.py" line="70" />
+      <location filename="../../landcover_qgis_plugin/plugin.py" line="74" />
       <source>The plugin is incomplete; reinstall it.</source>
       <translation>Das Plugin ist unvollständig; installieren Sie es neu.</translation>
     </message>

@@ -7,164 +7,49 @@ writes. Every step skips what an earlier run finished, so an interrupted run sim
 from __future__ import annotations
 
 import argparse
-import hashlib
-import http.client
 import json
-import os
 import re
 import shutil
 import sys
-import urllib.error
-import urllib.parse
-import urllib.request
 import zipfile
-import zlib
 from pathlib import Path
-from typing import Iterator, Optional
+from typing import Optional
 
+from landcover_qgis_plugin.core.download import (  # noqa: F401 (DownloadError is re-exported)
+    DownloadError, archive_name, extract_member, is_url, sha256_of)
+from landcover_qgis_plugin.core.download import download as fetch
 from landcover_qgis_plugin.core.errors import InputError
 from landcover_qgis_plugin.core.files import atomic_output, atomic_write_text
 
 from .tiles import TILE_SIZE, cut_tiles, read_id_list, tile_paths
 
 OFFICIAL_URL = "https://landcover.ai.linuxpolska.com/download/landcover.ai.v1.zip"
+OFFICIAL_ARCHIVE = OFFICIAL_URL.rsplit("/", 1)[1]
 ARCHIVE_SIZE_TEXT = "about 1.5 GB"
+DATASET_ARCHIVE = f"the archive ({ARCHIVE_SIZE_TEXT})"
 SPLITS = ("train", "val", "test")
 EXTRACTED_MARKER = ".extracted.json"
-CHUNK_BYTES = 1 << 20
-READ_TIMEOUT_S = 60
-
-
-class DownloadError(InputError):
-    """The archive could not be fetched; the message says how to get it another way."""
-
-
-def is_url(source: str) -> bool:
-    return urllib.parse.urlparse(source).scheme in ("http", "https")
-
-
-def archive_name(url: str) -> str:
-    return Path(urllib.parse.urlparse(url).path).name or Path(urllib.parse.urlparse(OFFICIAL_URL).path).name
-
-
-def _chunks(path: Path) -> Iterator[bytes]:
-    with open(path, "rb") as stream:
-        yield from iter(lambda: stream.read(CHUNK_BYTES), b"")
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    for chunk in _chunks(path):
-        digest.update(chunk)
-    return digest.hexdigest()
-
-
-def _crc32_of(path: Path) -> int:
-    crc = 0
-    for chunk in _chunks(path):
-        crc = zlib.crc32(chunk, crc)
-    return crc
-
-
-DATASET_ARCHIVE = f"the archive ({ARCHIVE_SIZE_TEXT})"
-
-
-def _offline_message(url: str, destination: Path, reason: object, what: str) -> str:
-    return (f"Cannot download {url} ({reason}). Without network access, download {what} on another "
-            f"machine and pass it with '--source /path/to/{destination.name}', or put it at '{destination}' "
-            "and run this command again.")
-
-
-def verify_archive(path: Path, sha256: Optional[str] = None) -> None:
-    """Check the SHA-256 (when one is given) and every member's CRC."""
-    if sha256:
-        actual = sha256_of(path)
-        if actual != sha256.strip().lower():
-            raise InputError(f"Archive '{path}' has SHA-256 {actual}, not the expected {sha256}.")
-    try:
-        with zipfile.ZipFile(path) as archive:
-            broken = archive.testzip()
-    except (zipfile.BadZipFile, OSError) as error:
-        raise InputError(f"Archive '{path}' is not a readable zip file ({error}).") from None
-    if broken is not None:
-        raise InputError(f"Archive '{path}' is corrupt (CRC check failed for '{broken}').")
-
-
-def _content_range_total(header: Optional[str]) -> Optional[int]:
-    """Total size from a Content-Range header ('bytes 0-99/1234' or 'bytes */1234')."""
-    match = re.search(r"/(\d+)\s*$", header or "")
-    return int(match.group(1)) if match else None
-
-
-def _open_download(url: str, offset: int, destination: Path, what: str):
-    """Open the URL from byte `offset`; returns (response or None when already complete, start, total)."""
-    headers = {"Range": f"bytes={offset}-"} if offset else {}
-    try:
-        response = urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=READ_TIMEOUT_S)
-    except urllib.error.HTTPError as error:
-        if error.code == 416 and offset:       # nothing left after `offset`: complete, or a stale .part
-            total = _content_range_total(error.headers.get("Content-Range"))
-            if total == offset:
-                return None, offset, total
-            return _open_download(url, 0, destination, what)
-        raise DownloadError(f"Download of {url} failed: HTTP {error.code} {error.reason}. Check the URL, "
-                            f"or download {what} by hand and pass '--source /path/to/{destination.name}'.")
-    except (urllib.error.URLError, OSError, http.client.HTTPException) as error:
-        raise DownloadError(_offline_message(url, destination, getattr(error, "reason", error), what)) from None
-    if response.status == 206:
-        content_range = response.headers.get("Content-Range", "")
-        start = re.match(r"bytes\s+(\d+)", content_range)
-        if not start or int(start.group(1)) != offset:   # not the piece asked for: start over
-            response.close()
-            return _open_download(url, 0, destination, what)
-        return response, offset, _content_range_total(content_range)
-    length = response.headers.get("Content-Length")    # a plain 200: the server ignored any range
-    return response, 0, int(length) if length else None
 
 
 def download(url: str, destination: str | Path, sha256: Optional[str] = None,
              what: str = DATASET_ARCHIVE) -> Path:
-    """Download the zip archive at `url` to `destination`, resuming a `.part` file left by an
-    interrupted run; `what` names the file in the messages that tell how to get it by hand.
-
-    The file gets its final name only after its size, SHA-256 (when given) and zip CRCs check out.
-    """
+    """core/download.py's resumable, checked download, with a progress bar on the terminal."""
     from tqdm import tqdm
 
-    destination = Path(destination)
-    if destination.is_file():
-        return destination
-    destination.parent.mkdir(parents=True, exist_ok=True)
-    part = destination.with_name(destination.name + ".part")
-    offset = part.stat().st_size if part.is_file() else 0
-    response, start, total = _open_download(url, offset, destination, what)
-    if response is not None:
-        with response, open(part, "ab" if start else "wb") as stream, \
-                tqdm(total=total, initial=start, unit="B", unit_scale=True, unit_divisor=1024,
-                     desc=destination.name) as progress:
-            try:
-                for chunk in iter(lambda: response.read(CHUNK_BYTES), b""):
-                    stream.write(chunk)
-                    progress.update(len(chunk))
-            except (OSError, http.client.HTTPException) as error:
-                raise DownloadError(f"Download of {url} was interrupted ({error}) after {stream.tell():,} "
-                                    "bytes; run the same command again to resume it.") from None
-    size = part.stat().st_size
-    if total is not None and size != total:
-        if size > total:
-            part.unlink()
-            raise DownloadError(f"Download of {url} gave {size:,} bytes, more than the announced {total:,}; "
-                                "the partial file was deleted, run the command again.")
-        raise DownloadError(f"Download of {url} stopped at {size:,} of {total:,} bytes; run the same "
-                            "command again to resume it.")
+    bar = None
+
+    def progress(done: int, total: Optional[int]) -> None:
+        nonlocal bar
+        if bar is None:
+            bar = tqdm(total=total, initial=done, unit="B", unit_scale=True, unit_divisor=1024,
+                       desc=Path(destination).name)
+        bar.update(done - bar.n)
+
     try:
-        verify_archive(part, sha256)
-    except InputError as error:
-        part.unlink()
-        raise DownloadError(f"The file downloaded from {url} failed verification and was deleted; run the "
-                            f"command again to download it afresh. {error}") from None
-    os.replace(part, destination)
-    return destination
+        return fetch(url, destination, sha256, what, progress=progress)
+    finally:
+        if bar is not None:
+            bar.close()
 
 
 def _dataset_prefix(names: list[str], archive: Path) -> str:
@@ -174,19 +59,6 @@ def _dataset_prefix(names: list[str], archive: Path) -> str:
         if match and any(n.startswith(match.group(1) + "masks/") for n in names):
             return match.group(1)
     raise InputError(f"Archive '{archive}' holds no images/ and masks/ folders; it is not a LandCover.ai archive.")
-
-
-def extract_member(zipped: zipfile.ZipFile, member: zipfile.ZipInfo, target: Path) -> None:
-    """Write one member to `target` unless the same file (size and CRC) is there already: a file of
-    another archive with the same name and size (checkpoints of one network are all alike in size) is
-    replaced. zipfile checks the member's CRC while reading it (BadZipFile), and the file gets its
-    name only once complete."""
-    if target.is_file() and target.stat().st_size == member.file_size and _crc32_of(target) == member.CRC:
-        return
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_output(target, overwrite=True) as temporary, zipped.open(member) as source, \
-            open(temporary, "wb") as sink:
-        shutil.copyfileobj(source, sink, CHUNK_BYTES)
 
 
 def extract_dataset(archive: str | Path, root: str | Path, sha256: Optional[str] = None) -> Path:
@@ -256,7 +128,7 @@ def prepare(source: str, root: str | Path, tile_size: int = TILE_SIZE, sha256: O
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)
     if is_url(source):
-        archive = download(source, root / archive_name(source), sha256)
+        archive = download(source, root / archive_name(source, OFFICIAL_ARCHIVE), sha256)
         dataset = extract_dataset(archive, root, sha256)
     elif Path(source).is_dir():
         if sha256:

@@ -1,5 +1,7 @@
-"""DeepLabv3+ networks of the trainer: build, freeze, load pretrained weights, count FLOPs."""
-from .deeplab import build_model
+"""DeepLabv3+ networks of the trainer: build (the plugin's core/networks), freeze, load pretrained
+weights, count FLOPs."""
+from landcover_qgis_plugin.core.networks.deeplab import build_model
+
 from .flops import forward_flops
 from .freeze import freeze
 from .pretrained import load_pretrained

@@ -14,12 +14,18 @@ import keras
 
 from landcover_qgis_plugin.core.errors import InputError
 
-from .xception import STAGE_SUCCESSORS
-
 STAGES = ("entry", "middle", "backbone")
 HEAD_INPUT = "aspp0"   # its input is the encoder output, whichever the backbone
 
 FreezeSpec = Optional[Union[str, int]]
+# Per backbone (recognised by its first layer): for each stage, the first layer after it, whose
+# input is the stage's output. "middle" means entry + middle flow, as the reference froze them.
+STAGE_SUCCESSORS = {
+    "entry_flow_conv1_1": {"entry": "middle_flow_unit_1_separable_conv1_relu",
+                           "middle": "exit_flow_block1_separable_conv1_relu"},
+    "block1_conv1": {"entry": "block5_sepconv1_act",
+                     "middle": "block13_sepconv1_act"},
+}
 
 
 def _stage_successor(model: keras.Model, stage: str) -> str:

@@ -21,8 +21,7 @@ import keras
 import numpy as np
 
 from landcover_qgis_plugin.core.errors import ModelFileError
-
-from .xception import keras_xception_application
+from landcover_qgis_plugin.core.networks.xception import keras_xception_application
 
 
 def _read_by_name(group: h5py.Group) -> dict[str, list[np.ndarray]]:

@@ -34,15 +34,6 @@ from .blocks import (BACKBONE_EPSILON, batch_norm, pad_for_stride, relu, scaled_
 KERAS_XCEPTION_SHORTCUT_BLOCKS = (2, 3, 4, 13)
 KERAS_XCEPTION_RESIDUAL_BLOCKS = tuple(range(2, 14))
 
-# Per backbone (recognised by its first layer): for each stage, the first layer after it, whose
-# input is the stage's output. "middle" means entry + middle flow, as the reference froze them.
-STAGE_SUCCESSORS = {
-    "entry_flow_conv1_1": {"entry": "middle_flow_unit_1_separable_conv1_relu",
-                           "middle": "exit_flow_block1_separable_conv1_relu"},
-    "block1_conv1": {"entry": "block5_sepconv1_act",
-                     "middle": "block13_sepconv1_act"},
-}
-
 
 @dataclass
 class BackboneFeatures:

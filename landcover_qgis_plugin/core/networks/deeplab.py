@@ -21,10 +21,9 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-from landcover_qgis_plugin.core.errors import InputError
-
-from ..config import ModelConfig
+from ..errors import InputError
 from .blocks import HEAD_EPSILON, conv_bn_relu, resize_to, scaled_channels, separable_conv_bn
+from .config import NetworkConfig
 from .xception import BackboneFeatures, keras_xception, modified_xception
 
 OUTPUT_STRIDES = {"modified_xception": (16, 8), "keras_xception": (16, 32)}
@@ -33,7 +32,7 @@ ATROUS_RATES_AT_OS16 = (6, 12, 18)
 DROPOUT = 0.1
 
 
-def _check(config: ModelConfig) -> None:
+def _check(config: NetworkConfig) -> None:
     if config.backbone not in OUTPUT_STRIDES:
         raise InputError(f"model.backbone '{config.backbone}' is unknown; "
                          f"use one of {sorted(OUTPUT_STRIDES)}")
@@ -85,14 +84,14 @@ def _decoder_stage(x, skip, size: int, level: int, skip_channels: int, channels:
     return x
 
 
-def _backbone(inputs, config: ModelConfig) -> BackboneFeatures:
+def _backbone(inputs, config: NetworkConfig) -> BackboneFeatures:
     if config.backbone == "keras_xception":
         return keras_xception(inputs, config.output_stride)
     return modified_xception(inputs, config.output_stride, config.width, config.middle_units)
 
 
-def build_model(config: ModelConfig) -> keras.Model:
-    """DeepLabv3+ for one ModelConfig; pretrained weights are loaded separately (load_pretrained)."""
+def build_model(config: NetworkConfig) -> keras.Model:
+    """DeepLabv3+ for one NetworkConfig; pretrained weights are loaded separately (load_pretrained)."""
     _check(config)
     size = config.input_size
     inputs = keras.Input((size, size, 3), name="image")
