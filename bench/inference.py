@@ -488,11 +488,16 @@ def main(argv: list[str] | None = None) -> int:
     for part in measured:
         results[part] = {"run": run, **results[part]}
     results.update(kept_parts(args.out / "inference.json", args.skip))
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "inference.json").write_text(json.dumps(results, indent=2) + "\n")
-    (args.out / "inference.md").write_text(markdown(results))
-    print(markdown(results))
+    save_results(args.out, "inference", results, markdown(results))
     return 0
+
+
+def save_results(folder: Path, name: str, results: dict, text: str) -> None:
+    """A benchmark's numbers as NAME.json and its report as NAME.md (printed too)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{name}.json").write_text(json.dumps(results, indent=2) + "\n")
+    (folder / f"{name}.md").write_text(text)
+    print(text)
 
 
 if __name__ == "__main__":

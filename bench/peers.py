@@ -11,7 +11,6 @@ full reference network (untrained: speed only). Results: bench/results/peers.{js
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import sys
 import tempfile
@@ -24,7 +23,7 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from bench.inference import machine, write_contours  # noqa: E402
+from bench.inference import machine, save_results, write_contours  # noqa: E402
 from landcover_qgis_plugin.core.engine import SegmentationOptions, segment  # noqa: E402
 from landcover_qgis_plugin.core.geotiff import write_geotiff  # noqa: E402
 from landcover_qgis_plugin.core.modelfile import LANDCOVER_AI_CLASSES, ModelMetadata, read_metadata, save_model  # noqa: E402,E501
@@ -151,10 +150,7 @@ def main(argv: list[str] | None = None) -> int:
             quantize(onnx_model, int8_model, calibration_tiles=16, check_tiles=4, overwrite=True)
             results["cases"].append(compare(label, raster, truth, onnx_model, int8_model, work, trained))
     results["seconds"] = time.perf_counter() - started
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "peers.json").write_text(json.dumps(results, indent=2) + "\n")
-    (args.out / "peers.md").write_text(markdown(results))
-    print(markdown(results))
+    save_results(args.out, "peers", results, markdown(results))
     return 0
 
 
