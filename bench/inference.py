@@ -350,7 +350,7 @@ def markdown(results: dict) -> str:
             f"512 px tile; {a['pixels'][0]} x {a['pixels'][1]} px = {a['area_km2']:.3f} km² "
             f"{'(the whole km²)' if a['whole_km2'] else '(a crop of the km²; `--full` runs all of it)'}; "
             f"device {e['device']}.", "",
-            "| | engine (default: overlap 0.25, blended) | engine, overlap 0 | naive baseline |",
+            f"| | engine (default: overlap {e['overlap']:g}, blended) | engine, overlap 0 | naive baseline |",
             "|---|---|---|---|",
             f"| tiles run | {e['tiles']} | {o['tiles']} | {n['tiles']} |",
             f"| end to end | {e['seconds']:.1f} s, {e['end_to_end_mpx_per_s']:.3f} Mpx/s | "
@@ -447,7 +447,21 @@ def machine() -> dict:
     except (OSError, StopIteration):
         pass
     return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(),
-            "tensorflow": tf.__version__, "keras": keras.__version__}
+            "tensorflow": tf.__version__, "keras": keras.__version__, "features": cpu_features()}
+
+
+SPEED_FEATURES = ("avx2", "fma", "avx512f", "avx512_vnni", "avx_vnni", "avx512_bf16", "amx_bf16", "amx_int8",
+                  "asimd", "sve")   # what reduced-precision kernels use (x86 and Arm)
+
+
+def cpu_features() -> list[str]:
+    """The CPU's vector and reduced-precision instruction sets, as Linux names them."""
+    try:
+        flags = next(line.split(":", 1)[1].split() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                     if line.startswith(("flags", "Features")))
+    except (OSError, StopIteration):
+        return []
+    return [feature for feature in SPEED_FEATURES if feature in flags]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -19,12 +19,17 @@ from .paths import DEFAULT_MODEL_PATH, DEFAULT_ONNX_MODEL_PATH
 TENSORFLOW_VERSION = "2.17.1"
 KERAS_VERSION = "3.15.1"
 ONNXRUNTIME_VERSION = "1.26.0"
+ONNX_VERSION = "1.17.0"
 # What the engine needs beyond what every QGIS ships (numpy and GDAL's Python bindings), and the two
 # ways to run a model: ONNX Runtime alone (light, GPU through DirectML/CUDA builds) or TensorFlow with
 # Keras (for .keras files). A test checks that the plugin imports nothing else.
 ENGINE_MODULES = ("shapely", "scipy")
 RUNTIMES = {"onnxruntime": ("onnxruntime",), "keras": ("tensorflow", "keras")}
-RUNTIME_MODULES = (*ENGINE_MODULES, *(module for modules in RUNTIMES.values() for module in modules))
+# Optional, installed with ONNX Runtime: with it the engine rewrites other tools' ONNX graphs into
+# faster ones (core/onnxgraph.py); without it they run as they are.
+ACCELERATOR_MODULES = ("onnx",)
+RUNTIME_MODULES = (*ENGINE_MODULES, *(module for modules in RUNTIMES.values() for module in modules),
+                   *ACCELERATOR_MODULES)
 
 
 def _found(name: str) -> bool:
@@ -59,7 +64,7 @@ def install_command(platform: str = sys.platform, keras: bool = False) -> str:
         tensorflow = "tensorflow-cpu" if platform.startswith("linux") else "tensorflow"
         runtime = f'"{tensorflow}=={TENSORFLOW_VERSION}" "keras=={KERAS_VERSION}"'
     else:
-        runtime = f'"onnxruntime=={ONNXRUNTIME_VERSION}"'
+        runtime = f'"onnxruntime=={ONNXRUNTIME_VERSION}" "onnx=={ONNX_VERSION}"'
     packages = f'{runtime} "numpy<2" shapely scipy'
     if platform.startswith("win"):
         return f"python -m pip install {packages}"

@@ -263,8 +263,8 @@ def test_the_dialog_tells_what_the_run_will_do_and_asks_before_a_large_one(plugi
     dialog.show()
     dialog.input_combo.setLayer(_add_scene_layer(clean_project, scene))
     dialog.model_widget.setFilePath(str(scene.model))
-    # 256 x 192 px of 0.5 m; 64 px tiles overlapping by a quarter: 6 x 5 tiles, as the engine runs them.
-    assert dialog.plan_label.text() == "Up to 1.23 ha at 50 cm/px: about 30 tiles of 64 px, on Automatic"
+    # 256 x 192 px of 0.5 m; 64 px tiles overlapping by an eighth: 5 x 4 tiles, as the engine runs them.
+    assert dialog.plan_label.text() == "Up to 1.23 ha at 50 cm/px: about 20 tiles of 64 px, on Automatic"
     dialog.options["overlap"].set_value(0.0)
     assert "about 12 tiles" in dialog.plan_label.text()   # 4 x 3
     asked = []

@@ -68,6 +68,7 @@ def test_export_refuses_a_run_without_landcover_ai_classes(tmp_path):
 
 
 def test_onnx_export_matches_keras_and_carries_deepness_metadata(run_dir, tmp_path):
+    import onnx
     import onnxruntime
 
     root, model = run_dir
@@ -83,6 +84,8 @@ def test_onnx_export_matches_keras_and_carries_deepness_metadata(run_dir, tmp_pa
     nchw = session.run(None, {session.get_inputs()[0].name: x.transpose(0, 3, 1, 2)})[0]
     assert nchw.shape == (2, 5, 64, 64)
     np.testing.assert_allclose(nchw.transpose(0, 2, 3, 1), model.predict_on_batch(x), atol=1e-4)
+    # the channel softmax is written as element-wise operations (core/onnxgraph.py)
+    assert "Softmax" not in {node.op_type for node in onnx.load(str(tmp_path / "m.onnx")).graph.node}
 
 
 def _tiny_keras_file(path):

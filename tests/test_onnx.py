@@ -193,3 +193,36 @@ def test_int8_and_automatic_precision_use_the_models_int8_copy(tmp_path, painted
 def test_int8_needs_an_onnx_model(tmp_path, painted, scene):
     with pytest.raises(InputError, match="Precision int8 runs an ONNX model's int8 copy"):
         segment(painted, str(scene.model), raster_path=tmp_path / "x.tif", options=SegmentationOptions(precision="int8"))
+
+
+@pytest.mark.parametrize("opset", [13, 18])
+def test_the_channel_softmax_is_rewritten_into_the_same_function(tmp_path, opset):
+    import onnx
+    import onnxruntime
+
+    from landcover_qgis_plugin.core.onnxgraph import faster_model_bytes, rewrite_channel_softmax
+
+    path = testkit.colour_onnx(tmp_path / "deepness.onnx", DEEPNESS)
+    model = onnx.load(str(path))
+    model.opset_import[0].version = opset
+    onnx.save(model, str(path))
+    rewritten = onnx.load(str(path))
+    assert rewrite_channel_softmax(rewritten) == 1
+    onnx.checker.check_model(rewritten, full_check=True)
+    assert "Softmax" not in {node.op_type for node in rewritten.graph.node}
+    pixels = np.random.default_rng(3).uniform(size=(2, 3, 64, 64)).astype(np.float32)
+    original = onnxruntime.InferenceSession(str(path)).run(None, {"input": pixels})[0]
+    faster = onnxruntime.InferenceSession(faster_model_bytes(str(path))).run(None, {"input": pixels})[0]
+    np.testing.assert_allclose(faster, original, atol=1e-6)
+    assert original.argmax(axis=1).min() != original.argmax(axis=1).max()   # more than one class: a real test
+
+
+def test_a_softmax_whose_meaning_differs_before_opset_13_is_left_alone(tmp_path):
+    import onnx
+
+    from landcover_qgis_plugin.core.onnxgraph import rewrite_channel_softmax
+
+    model = onnx.load(str(testkit.colour_onnx(tmp_path / "old.onnx", DEEPNESS)))
+    model.opset_import[0].version = 12   # Softmax(axis=1) normalised over C x H x W then
+    assert rewrite_channel_softmax(model) == 0
+    assert "Softmax" in {node.op_type for node in model.graph.node}

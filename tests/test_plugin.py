@@ -162,7 +162,7 @@ def test_every_third_party_module_the_plugin_imports_is_in_the_dependency_check(
     light, full = dependencies.install_command("linux"), dependencies.install_command("linux", keras=True)
     for module in dependencies.ENGINE_MODULES:
         assert f" {module}" in light and f" {module}" in full
-    assert '"onnxruntime==' in light and '"tensorflow-cpu==' in full and '"keras==' in full
+    assert '"onnxruntime==' in light and '"onnx==' in light and '"tensorflow-cpu==' in full and '"keras==' in full
 
 
 def test_install_command_fits_each_platform():
@@ -322,3 +322,11 @@ def test_real_orthophoto_goes_through_the_job(provider, scene, tmp_path, clean_p
     assert sum(area_ha.values()) == pytest.approx(875 * 600 * 0.25 / 10_000, rel=1e-3)
     if model != scene.model:  # a trained model finds more than one class in a real village scene
         assert sum(area > 0 for area in area_ha.values()) >= 2
+
+
+def test_the_versions_the_plugin_asks_for_are_the_pinned_ones():
+    pinned = dict(line.split("==") for line in (REPO / "requirements.txt").read_text().splitlines()
+                  if "==" in line and not line.startswith("#"))
+    assert (pinned["tensorflow-cpu"], pinned["keras"], pinned["onnxruntime"], pinned["onnx"]) == (
+        dependencies.TENSORFLOW_VERSION, dependencies.KERAS_VERSION, dependencies.ONNXRUNTIME_VERSION,
+        dependencies.ONNX_VERSION)

@@ -102,12 +102,13 @@ def export_run(run_dir: str | Path, out: Optional[str | Path] = None, onnx: Opti
     return target, metadata
 
 
-def convert_model(model_path: str | Path, onnx: str | Path, overwrite: bool = False) -> Path:
+def convert_model(model_path: str | Path, onnx: str | Path, overwrite: bool = False,
+                  fast_softmax: bool = True) -> Path:
     """The ONNX copy of an existing .keras model file, carrying its metadata (and Deepness' keys)."""
     from .onnx_export import export_onnx
 
     model, metadata = load_model(model_path)
-    return export_onnx(model, metadata, onnx, overwrite=overwrite)
+    return export_onnx(model, metadata, onnx, overwrite=overwrite, fast_softmax=fast_softmax)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -3,6 +3,8 @@
 Deepness feeds NCHW float tiles scaled to [0, 1] and standardised with `standardization_mean/std`,
 and reads class names, resolution and tile size from the ONNX metadata; so the Keras NHWC network is
 wrapped in two transposes, and our normalisation (already expressed on the [0, 1] scale) carries over.
+The final softmax is written in the operations ONNX Runtime runs fastest (core/onnxgraph.py), which
+speeds up every runtime that reads the file, Deepness included.
 """
 from __future__ import annotations
 
@@ -11,11 +13,13 @@ from pathlib import Path
 
 from landcover_qgis_plugin.core.files import atomic_output
 from landcover_qgis_plugin.core.modelfile import ModelMetadata
+from landcover_qgis_plugin.core.onnxgraph import rewrite_channel_softmax
+from landcover_qgis_plugin.core.options import SegmentationOptions
 
-DEFAULT_OVERLAP_PERCENT = 25
+DEFAULT_OVERLAP_PERCENT = 100 * SegmentationOptions.overlap   # Deepness' overlap key: our default
 
 
-def deepness_metadata(metadata: ModelMetadata, overlap_percent: int = DEFAULT_OVERLAP_PERCENT) -> dict[str, str]:
+def deepness_metadata(metadata: ModelMetadata, overlap_percent: float = DEFAULT_OVERLAP_PERCENT) -> dict[str, str]:
     """Deepness' metadata keys, every value JSON-encoded as Deepness decodes them."""
     values = {
         "model_type": "Segmentor",
@@ -52,8 +56,10 @@ def square_input(model) -> tuple[int, int]:
     return int(height), int(bands)
 
 
-def export_onnx(model, metadata: ModelMetadata, path: str | Path, overwrite: bool = True) -> Path:
-    """Write `model` as ONNX (dynamic batch, NCHW) with Deepness-readable metadata, atomically."""
+def export_onnx(model, metadata: ModelMetadata, path: str | Path, overwrite: bool = True,
+                fast_softmax: bool = True) -> Path:
+    """Write `model` as ONNX (dynamic batch, NCHW) with Deepness-readable metadata, atomically.
+    `fast_softmax=False` keeps Keras' own graph (the benchmark's stand-in for other tools' files)."""
     import numpy as np
     import onnx
 
@@ -64,6 +70,8 @@ def export_onnx(model, metadata: ModelMetadata, path: str | Path, overwrite: boo
     with atomic_output(path, overwrite=overwrite) as tmp:
         wrapped.export(str(tmp), format="onnx", verbose=False)
         proto = onnx.load(str(tmp))
+        if fast_softmax:
+            rewrite_channel_softmax(proto)
         del proto.metadata_props[:]
         for key, value in deepness_metadata(metadata).items():
             entry = proto.metadata_props.add()

@@ -290,7 +290,9 @@ class _Classifier:
             tick = time.perf_counter()
             for tx, tile in zip(todo, probabilities):
                 a, b = max(tx, strip0), min(tx + size, strip1)
-                accumulator[:, a - strip0:b - strip0] += tile[:, a - tx:b - tx] * self.weights[:, a - tx:b - tx]
+                weighted = np.multiply(tile[:, a - tx:b - tx], self.weights[:, a - tx:b - tx],
+                                       out=tile[:, a - tx:b - tx])
+                accumulator[:, a - strip0:b - strip0] += weighted
             self.timings["blend"] += time.perf_counter() - tick
             self.tiles += len(todo)
         done = self.tiles + self.skipped

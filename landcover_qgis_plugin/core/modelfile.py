@@ -80,11 +80,18 @@ class Normalization:
         offset = [-m / s for m, s in zip(self.mean, self.std)]
         return scale, offset
 
-    def apply(self, pixels):
-        """Normalise an array (..., bands) of 0..255 pixels; returns float32."""
+    def apply(self, pixels, axis: int = -1):
+        """Normalise an array of 0..255 pixels whose `axis` holds the bands into a new C-ordered float32
+        array (of the same shape, whatever the order of `pixels`' memory: one pass, no copy)."""
         import numpy as np
-        scale, offset = self.scale_offset()
-        return (np.asarray(pixels, np.float32) * np.float32(scale) + np.float32(offset)).astype(np.float32)
+        pixels = np.asarray(pixels)
+        shape = [1] * pixels.ndim
+        shape[axis] = -1
+        scale, offset = (np.asarray(values, np.float32).reshape(shape) for values in self.scale_offset())
+        out = np.empty(pixels.shape, np.float32)
+        np.multiply(pixels, scale, out=out)
+        out += offset
+        return out
 
 
 @dataclass(frozen=True)

@@ -135,10 +135,10 @@ class SegmentationOptions:
         translatable("Leave out the uniform black or white borders that warping or exporting without a "
                      "nodata value leaves around an orthophoto (runs of such pixels from the edge)."))
     overlap: float = option(
-        0.25, NUMBER, translatable("Tile overlap"),
+        0.125, NUMBER, translatable("Tile overlap"),
         translatable("Fraction of a tile shared with each neighbour, 0 to 0.5; the tiles' predictions "
                      "are blended across it, so there are no seams. More is smoother and slower."),
-        minimum=0.0, maximum=MAX_OVERLAP, step=0.05)
+        minimum=0.0, maximum=MAX_OVERLAP, step=0.025, decimals=3)
     batch_size: int = option(
         4, INTEGER, translatable("Batch size"),
         translatable("Tiles per model call; more is faster on a GPU and needs more memory."),

@@ -69,15 +69,22 @@ class Predictor:
 
     def __call__(self, tiles: np.ndarray) -> np.ndarray:
         """(n, S, S, bands) pixels on 0..255 -> (n, S, S, classes) float32 probabilities."""
-        inputs = self._normalization.apply(tiles)
         if len(self._candidates) > 1:
-            self._choose(inputs)
+            self._choose(self._inputs(tiles))
+        inputs = self._inputs(tiles)
         total = self._runner(inputs)
         if self._tta:
-            for axes in ((2,), (1,), (1, 2)):  # left-right, up-down, both
-                total += np.flip(self._runner(np.ascontiguousarray(np.flip(inputs, axes))), axes)
+            rows, cols = (2, 3) if self._runner.channels_first else (1, 2)
+            for axes, back in (((cols,), (2,)), ((rows,), (1,)), ((rows, cols), (1, 2))):  # left-right, up-down, both
+                total += np.flip(self._runner(np.ascontiguousarray(np.flip(inputs, axes))), back)
             total /= 4.0
         return total
+
+    def _inputs(self, tiles: np.ndarray) -> np.ndarray:
+        """The normalised batch in the runner's layout (8-bit pixels are moved before they become floats)."""
+        if self._runner.channels_first:
+            return self._normalization.apply(tiles.transpose(0, 3, 1, 2), axis=1)
+        return self._normalization.apply(tiles)
 
     def _choose(self, inputs: np.ndarray) -> None:
         """precision=auto: time every candidate on this batch (after a warm-up run) and keep the fastest
@@ -125,6 +132,8 @@ def _runners(model_path: Path, metadata: ModelMetadata, options: SegmentationOpt
 
 
 class _KerasRunner:
+    channels_first = False
+
     def __init__(self, network: Any, device: str):
         import keras
         self._keras = keras
@@ -178,38 +187,44 @@ class _OnnxRunner:
                              f"({', '.join(available)}); install onnxruntime-gpu (CUDA) or onnxruntime-directml "
                              "(Windows), or use device 'auto' or 'cpu'.")
         providers = ([gpus[0]] if gpus and options.device != "cpu" else []) + ["CPUExecutionProvider"]
+        from .onnxgraph import faster_model_bytes
         try:
-            self._session = onnxruntime.InferenceSession(str(model_path), providers=providers)
-        except Exception as error:  # ONNX Runtime raises its own kinds for a damaged or foreign file
+            model = faster_model_bytes(str(model_path)) or str(model_path)
+            self._session = onnxruntime.InferenceSession(model, providers=providers)
+        except Exception as error:  # onnx and ONNX Runtime raise their own kinds for a damaged or foreign file
             raise ModelFileError(f"Model file '{model_path}' could not be loaded by ONNX Runtime ({error}); "
                                  "export or download it again.") from None
         self.device = self._session.get_providers()[0].replace("ExecutionProvider", "").lower()
         model_input = self._session.get_inputs()[0]
         self._input = model_input.name
         shape = model_input.shape
-        self._nchw = len(shape) == 4 and shape[1] == metadata.bands
-        if len(shape) != 4 or (not self._nchw and shape[3] != metadata.bands):
+        self.channels_first = len(shape) == 4 and shape[1] == metadata.bands
+        if len(shape) != 4 or (not self.channels_first and shape[3] != metadata.bands):
             raise ModelFileError(f"Model file '{model_path}' takes inputs of shape {shape}; a segmentation model "
                                  f"takes (batch, {metadata.bands}, size, size) or (batch, size, size, "
                                  f"{metadata.bands}).")
         self._one_by_one = shape[0] == 1
         self._classes = len(metadata.classes)
+        self._logits: bool | None = None   # told by the first batch's values
 
     def __call__(self, inputs: np.ndarray) -> np.ndarray:
-        batches = [inputs[i:i + 1] for i in range(len(inputs))] if self._one_by_one else [inputs]
-        return np.concatenate([self._run(batch) for batch in batches])
-
-    def _run(self, batch: np.ndarray) -> np.ndarray:
-        feed = np.ascontiguousarray(batch.transpose(0, 3, 1, 2)) if self._nchw else batch
-        output = np.asarray(self._session.run(None, {self._input: feed})[0], np.float32)
-        if self._nchw:
+        """A normalised batch in the model's layout -> (n, S, S, classes) float32 probabilities."""
+        if self._one_by_one:
+            output = np.concatenate([self._session.run(None, {self._input: inputs[i:i + 1]})[0]
+                                     for i in range(len(inputs))])
+        else:
+            output = self._session.run(None, {self._input: inputs})[0]
+        output = np.asarray(output, np.float32)
+        if self.channels_first:
             output = output.transpose(0, 2, 3, 1)
         if output.shape[-1] == 1 and self._classes == 2:   # sigmoid: the second class's probability
             output = np.concatenate([1.0 - output, output], axis=-1)
         if output.shape[-1] != self._classes:
             raise ModelFileError(f"The ONNX model outputs {output.shape[-1]} channels but its metadata names "
                                  f"{self._classes} classes; fix its 'class_names'.")
-        if output.min() < 0.0 or output.max() > 1.0:   # logits
+        if self._logits is None:
+            self._logits = bool(output.min() < 0.0 or output.max() > 1.0)
+        if self._logits:
             output = np.exp(output - output.max(axis=-1, keepdims=True))
             output /= output.sum(axis=-1, keepdims=True)
         return np.ascontiguousarray(output)
