@@ -8,7 +8,9 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import signal
 import sys
+import threading
 from typing import Optional, Sequence
 
 from landcover_qgis_plugin.core.errors import LandcoverError
@@ -33,11 +35,25 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (what SLURM, Kubernetes and systemd send to stop a job), taken as Ctrl-C: every output
+    in progress is cleaned up the same way, and nothing half-written is left."""
+
+
+def _terminate(signum, frame) -> None:
+    raise Terminated()
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     args = build_parser().parse_args(argv)
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _terminate) if in_main_thread else None
     try:
         return int(args.func(args) or 0)
+    except Terminated:
+        print("Terminated (SIGTERM); nothing half-written was left.", file=sys.stderr)
+        return 128 + signal.SIGTERM
     except KeyboardInterrupt:
         print("Interrupted.", file=sys.stderr)
         return 130
@@ -45,3 +61,6 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         # A problem the user can act on: one clear line. Anything else is a bug and keeps its traceback.
         print(f"error: {error}", file=sys.stderr)
         return 2
+    finally:
+        if in_main_thread:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)

@@ -53,7 +53,9 @@ def add_parser(subparsers) -> None:
     parser = subparsers.add_parser(
         "predict", help="classify an orthophoto into per-class polygons and a class raster",
         description=__doc__.splitlines()[0])
-    parser.add_argument("input", help="georeferenced RGB raster (any GDAL format, any size)")
+    parser.add_argument("input", nargs="+",
+                        help="georeferenced RGB raster (any GDAL format, any size); several rasters, folders, globs, "
+                             "list files (.txt) or tile indexes (gdaltindex) are read as one seamless mosaic")
     parser.add_argument("--model", required=True, help="model file (.keras with landcover metadata)")
     parser.add_argument("--out", help="GeoPackage for the polygons, one layer per class (.gpkg)")
     parser.add_argument("--raster", help="class raster GeoTIFF (styled with the model's colours)")
@@ -65,14 +67,24 @@ def add_parser(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import contextlib
+    from pathlib import Path
+
     from tqdm import tqdm
 
     from landcover_qgis_plugin.core.engine import segment
     from landcover_qgis_plugin.core.errors import OutputError
+    from landcover_qgis_plugin.core.files import temporary_folder
+    from landcover_qgis_plugin.core.mosaic import build_mosaic, expand_inputs
 
-    if not (args.out or args.raster or args.probabilities):
+    outputs = [path for path in (args.out, args.raster, args.probabilities) if path]
+    if not outputs:
         raise OutputError("Nothing to write: give --out OUT.gpkg and/or --raster OUT.tif.")
     options = SegmentationOptions(**{spec.name: getattr(args, spec.name) for spec in OPTIONS})
+    sheets = expand_inputs(args.input)
+    clashes = {str(Path(path).resolve()) for path in outputs} & {str(Path(sheet).resolve()) for sheet in sheets}
+    if clashes:
+        raise OutputError(f"Output '{sorted(clashes)[0]}' is also an input sheet; give each output its own path.")
     bar = tqdm(total=100.0, unit="%", disable=args.quiet, file=sys.stderr,
                bar_format="{desc:<34} {percentage:3.0f}%|{bar}| {elapsed}<{remaining}")
 
@@ -80,11 +92,14 @@ def run(args: argparse.Namespace) -> int:
         bar.set_description_str(message[:34], refresh=False)
         bar.update(max(percent - bar.n, 0.0))
 
-    try:
-        result = segment(args.input, args.model, args.out, args.raster, args.probabilities, options, progress)
-    finally:
-        bar.close()
-    print(summary(args.input, result))
+    with contextlib.ExitStack() as stack:
+        scratch = Path(stack.enter_context(temporary_folder(outputs[0]))) if len(sheets) > 1 else Path(".")
+        mosaic = build_mosaic(sheets, scratch / "mosaic.vrt")
+        try:
+            result = segment(mosaic.path, args.model, args.out, args.raster, args.probabilities, options, progress)
+        finally:
+            bar.close()
+    print(summary(mosaic.note or mosaic.path, result))
     return 0
 
 

@@ -21,7 +21,7 @@ import numpy as np
 from osgeo import ogr
 
 from .errors import Cancelled, InputError, OutputError
-from .files import atomic_output, check_writable
+from .files import atomic_output, check_writable, temporary_folder
 from .gdalio import call_gdal
 from .grid import pixel_bounds, reflect_indices
 from .limits import StreamLimits
@@ -107,8 +107,7 @@ def segment(input_path: str, model_path: str, vector_path: str | None = None,
             class_path = (stack.enter_context(atomic_raster(raster_path, options.overwrite)) if raster_path
                           else None)
             if vector_path and not class_path:
-                scratch = stack.enter_context(tempfile.TemporaryDirectory(
-                    prefix=".landcover-", dir=Path(vector_path).parent))
+                scratch = stack.enter_context(temporary_folder(vector_path))
                 class_path = Path(scratch) / "classes.tif"
             probability_tmp = (stack.enter_context(atomic_raster(probabilities_path, options.overwrite))
                                if probabilities_path else None)

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import math
 import os
-import tempfile
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -11,7 +10,7 @@ import numpy as np
 from osgeo import gdal, ogr
 
 from ..errors import Cancelled, InputError
-from ..files import atomic_output
+from ..files import atomic_output, temporary_folder
 from ..gdalio import call_gdal, close_dataset, gdal_errors
 from ..grid import Grid
 from ..ground import GroundMeasure, spatial_reference
@@ -51,9 +50,8 @@ def write_vectors(class_raster: str | os.PathLike, vector_path: str | os.PathLik
     hole batch of the streamed passes (memory against overhead; the output does not depend on them).
     """
     kept = kept_classes(classes, keep)
-    folder = Path(vector_path).parent
     # The passes close their scratch files on leaving, error or not, before the folder goes.
-    with tempfile.TemporaryDirectory(prefix=".landcover-", dir=folder if str(folder) else ".") as work, \
+    with temporary_folder(vector_path) as work, \
             _Passes(class_raster, Path(work), limits) as passes:
         return passes.run(vector_path, kept, options, progress or (lambda percent, message: None),
                           is_cancelled or (lambda: False))
