@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 # Debian's QGIS, GDAL and friends, all built for $(SYSTEM_PYTHON) on one GDAL.
 SYSTEM_PACKAGES := qgis python3-qgis qgis-providers python3-gdal gdal-bin python3-fiona \
 	python3-shapely python3-venv python3-matplotlib python3-scipy python3-yaml \
-	qgis-server-bin qgis-server-wms
+	qgis-server-bin qgis-server-wms python3-distributed
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 # Headless QGIS and quiet TensorFlow for every command run from here.
 export QT_QPA_PLATFORM := offscreen

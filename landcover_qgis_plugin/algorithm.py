@@ -101,6 +101,9 @@ class SegmentAlgorithm(QgsProcessingAlgorithm):
             self.OUTPUT_PROBABILITIES, tr("Class probabilities"), optional=True, createByDefault=False)
         probabilities.setFlags(probabilities.flags() | QgsProcessingParameterDefinition.Flag.FlagAdvanced)
         self.addParameter(probabilities)
+        self._add_result_outputs()
+
+    def _add_result_outputs(self) -> None:
         self.addOutput(QgsProcessingOutputMultipleLayers(self.LAYERS, tr("Class layers")))
         self.addOutput(QgsProcessingOutputString(self.AREA_HA, tr("Class raster area per class in hectares (JSON)")))
         self.addOutput(QgsProcessingOutputString(self.POLYGON_AREA_HA,
@@ -176,18 +179,10 @@ class SegmentAlgorithm(QgsProcessingAlgorithm):
         job = self._job
         self._resolve_outputs(parameters, context)
         feedback.pushInfo(tr("Segmenting {name} with {model}").format(name=job["input_name"], model=job["model_path"]))
-        stage = [""]
-
-        def progress(percent: float, message: str) -> None:
-            if message != stage[0]:
-                stage[0] = message
-                feedback.setProgressText(message)
-            feedback.setProgress(percent)
-
         try:
             result = segment(job["input_path"], job["model_path"], vector_path=job["vector_path"],
                              raster_path=job["raster_path"], probabilities_path=job["probabilities_path"],
-                             options=SegmentationOptions(**job["options"]), progress=progress,
+                             options=SegmentationOptions(**job["options"]), progress=self._progress(feedback),
                              is_cancelled=feedback.isCanceled, metadata=job["metadata"])
         except Cancelled:
             raise QgsProcessingException(tr("Cancelled; nothing was written.")) from None
@@ -211,6 +206,18 @@ class SegmentAlgorithm(QgsProcessingAlgorithm):
             self.TILES: result.tiles,
         }
 
+    @staticmethod
+    def _progress(feedback: QgsProcessingFeedback):
+        """The engine's progress(percent, stage) as Processing feedback: the stage shown when it changes."""
+        stage = [""]
+
+        def progress(percent: float, message: str) -> None:
+            if message != stage[0]:
+                stage[0] = message
+                feedback.setProgressText(message)
+            feedback.setProgress(percent)
+        return progress
+
     def _resolve_outputs(self, parameters: dict, context: QgsProcessingContext) -> None:
         """Output paths, resolved here rather than in prepareAlgorithm: the context given to
         processAlgorithm is the one whose layers to load reach postProcessAlgorithm."""
@@ -221,7 +228,8 @@ class SegmentAlgorithm(QgsProcessingAlgorithm):
         self._job.update(
             vector_path=vector_path,
             raster_path=self.parameterAsOutputLayer(parameters, self.OUTPUT_RASTER, context) or None,
-            probabilities_path=self.parameterAsOutputLayer(parameters, self.OUTPUT_PROBABILITIES, context) or None)
+            probabilities_path=(self.parameterAsOutputLayer(parameters, self.OUTPUT_PROBABILITIES, context) or None)
+            if self.parameterDefinition(self.OUTPUT_PROBABILITIES) is not None else None)
 
     def postProcessAlgorithm(self, context: QgsProcessingContext, feedback: QgsProcessingFeedback) -> dict:
         """Main thread: the polygons and class raster that are to be opened go in as one styled group."""

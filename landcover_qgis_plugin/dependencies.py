@@ -25,11 +25,12 @@ ONNX_VERSION = "1.17.0"
 # Keras (for .keras files). A test checks that the plugin imports nothing else.
 ENGINE_MODULES = ("shapely", "scipy")
 RUNTIMES = {"onnxruntime": ("onnxruntime",), "keras": ("tensorflow", "keras")}
-# Optional, installed with ONNX Runtime: with it the engine rewrites other tools' ONNX graphs into
-# faster ones (core/onnxgraph.py); without it they run as they are.
-ACCELERATOR_MODULES = ("onnx",)
+# Optional, imported only where they are: onnx (installed with ONNX Runtime) lets the engine rewrite
+# other tools' ONNX graphs into faster ones (core/onnxgraph.py); Dask's distributed runs a mosaic's
+# blocks on many workers (core/scale/, `trainer predict --workers`).
+OPTIONAL_MODULES = ("onnx", "distributed")
 RUNTIME_MODULES = (*ENGINE_MODULES, *(module for modules in RUNTIMES.values() for module in modules),
-                   *ACCELERATOR_MODULES)
+                   *OPTIONAL_MODULES)
 
 
 def _found(name: str) -> bool:

@@ -22,9 +22,9 @@ from .i18n import tr
 INPUT = "INPUT"  # the raster parameter the band choice follows
 
 
-def processing_options() -> tuple[OptionSpec, ...]:
-    """The options Processing shows (it always replaces the outputs the user names)."""
-    return tuple(spec for spec in OPTIONS if spec.processing)
+def processing_options(leave_out: tuple[str, ...] = ()) -> tuple[OptionSpec, ...]:
+    """The options Processing shows (it always replaces the outputs the user names), less `leave_out`."""
+    return tuple(spec for spec in OPTIONS if spec.processing and spec.name not in leave_out)
 
 
 def describe(spec: OptionSpec) -> str:
@@ -61,9 +61,9 @@ _BUILDERS: dict[str, Callable[[OptionSpec], QgsProcessingParameterDefinition]] =
 }
 
 
-def option_parameters() -> list[QgsProcessingParameterDefinition]:
+def option_parameters(leave_out: tuple[str, ...] = ()) -> list[QgsProcessingParameterDefinition]:
     parameters = []
-    for spec in processing_options():
+    for spec in processing_options(leave_out):
         parameter = _BUILDERS[spec.kind](spec)
         parameter.setHelp(tr(spec.help))
         if spec.advanced:
@@ -73,7 +73,7 @@ def option_parameters() -> list[QgsProcessingParameterDefinition]:
 
 
 def read_options(algorithm: QgsProcessingAlgorithm, parameters: dict, context: QgsProcessingContext,
-                 classes: tuple[ClassInfo, ...]) -> dict[str, Any]:
+                 classes: tuple[ClassInfo, ...], leave_out: tuple[str, ...] = ()) -> dict[str, Any]:
     """Engine options from the parameter values, except the area (EXTENT, MASK)."""
     def number(spec: OptionSpec, name: str) -> float | None:
         if spec.optional and parameters.get(name) in (None, ""):
@@ -89,7 +89,7 @@ def read_options(algorithm: QgsProcessingAlgorithm, parameters: dict, context: Q
         CLASSES: lambda spec, name: class_names(algorithm.parameterAsString(parameters, name, context), classes),
     }
     return {spec.name: readers[spec.kind](spec, spec.parameter_name)
-            for spec in processing_options() if spec.kind in readers}
+            for spec in processing_options(leave_out) if spec.kind in readers}
 
 
 def class_names(text: str, classes: tuple[ClassInfo, ...]) -> tuple[str, ...] | None:

@@ -29,11 +29,13 @@ class LandCoverProvider(QgsProcessingProvider):
         """Without the engine's dependencies the provider stays empty and the log says what to install."""
         try:
             from .algorithm import SegmentAlgorithm
+            from .algorithm_many import SegmentManyAlgorithm
         except ImportError as error:
             QgsMessageLog.logMessage(missing_runtime_message() or str(error), tr("Land cover"),
                                      Qgis.MessageLevel.Warning)
             return
         self.addAlgorithm(SegmentAlgorithm())
+        self.addAlgorithm(SegmentManyAlgorithm())
 
     def supportsNonFileBasedOutput(self) -> bool:
         """The engine writes files atomically; memory layers would bypass that."""
@@ -43,7 +45,7 @@ class LandCoverProvider(QgsProcessingProvider):
         return ["gpkg"]
 
     def supportedOutputRasterLayerExtensions(self) -> list[str]:
-        return ["tif"]
+        return ["tif", "vrt"]   # vrt: the class raster of many sheets (segmentmany)
 
     def defaultVectorFileExtension(self, has_geometry: bool = True) -> str:
         return "gpkg"

@@ -105,6 +105,9 @@ app.exitQgis()
 """
 
 
+ALGORITHMS = ["landcover:segment", "landcover:segmentmany"]
+
+
 def _load_in_fresh_qgis(hidden_modules: tuple[str, ...] = ()) -> dict:
     """A fresh QGIS process, so the imports the plugin triggers are the only ones there."""
     completed = subprocess.run([sys.executable, "-c", LOAD_SCRIPT, ",".join(("hide", *hidden_modules)), str(REPO)],
@@ -115,19 +118,19 @@ def _load_in_fresh_qgis(hidden_modules: tuple[str, ...] = ()) -> dict:
 
 def test_loading_imports_no_deep_learning_runtime_and_stays_silent():
     state = _load_in_fresh_qgis()
-    assert state == {"started": True, "algorithms": ["landcover:segment"], "heavy_modules": [], "modal": False,
+    assert state == {"started": True, "algorithms": ALGORITHMS, "heavy_modules": [], "modal": False,
                      "warnings": [], "dialog": True, "warnings_after_click": []}
 
 
 def test_without_tensorflow_onnx_runtime_is_enough_and_nothing_is_reported():
     state = _load_in_fresh_qgis(("tensorflow", "keras"))
-    assert state["started"] and state["algorithms"] == ["landcover:segment"] and not state["modal"]
+    assert state["started"] and state["algorithms"] == ALGORITHMS and not state["modal"]
     assert state["warnings"] == [] and state["dialog"]
 
 
 def test_without_any_runtime_the_light_install_is_offered_first():
     state = _load_in_fresh_qgis(("tensorflow", "keras", "onnxruntime"))
-    assert state["started"] and state["algorithms"] == ["landcover:segment"] and not state["modal"]
+    assert state["started"] and state["algorithms"] == ALGORITHMS and not state["modal"]
     [warning] = state["warnings"]
     assert "needs onnxruntime, which" in warning and "-m pip install" in warning
     light, keras = warning.split("For .keras model files")
@@ -140,7 +143,7 @@ def test_without_any_runtime_the_light_install_is_offered_first():
 def test_a_missing_vectoriser_dependency_keeps_the_plugin_usable_and_says_what_to_install(missing):
     """The algorithm and the dialog load without the engine's dependencies; running names them."""
     state = _load_in_fresh_qgis((missing,))
-    assert state["started"] and state["algorithms"] == ["landcover:segment"] and not state["modal"]
+    assert state["started"] and state["algorithms"] == ALGORITHMS and not state["modal"]
     [warning] = state["warnings"]
     assert f"needs {missing}" in warning and "-m pip install" in warning and f" {missing}" in warning.split("install")[-1]
     assert state["dialog"]

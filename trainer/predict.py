@@ -11,6 +11,7 @@ import sys
 from landcover_qgis_plugin.core.engine import SegmentationResult
 from landcover_qgis_plugin.core.options import (BANDS, CHOICE, CLASSES, EXTENT, FLAG, INTEGER, NUMBER, OPTIONS,
                                                 POLYGON, OptionSpec, SegmentationOptions)
+from landcover_qgis_plugin.core.scale.blocks import DEFAULT_BLOCK_PX
 
 
 def _numbers(kind, count: int):
@@ -62,6 +63,15 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--probabilities", help="probability GeoTIFF, one band per class in percent")
     for spec in OPTIONS:
         _add_option(parser, spec)
+    scale = parser.add_argument_group(
+        "distributed runs", "blocks of the mosaic classified by Dask workers into a run folder that a killed run "
+        "continues from; any of these options makes a run distributed")
+    scale.add_argument("--workers", type=int, help="Dask worker processes on this machine (a LocalCluster)")
+    scale.add_argument("--scheduler", metavar="tcp://HOST:8786", help="an existing Dask scheduler to run on")
+    scale.add_argument("--run-dir", help="the run folder (default: OUT.run beside the first output)")
+    scale.add_argument("--restart", action="store_true", help="start the run over, deleting its finished blocks")
+    scale.add_argument("--block-size", type=int, default=DEFAULT_BLOCK_PX, metavar="PX",
+                       help="side of a block in model pixels, rounded to whole tile steps [default: %(default)s]")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.set_defaults(func=run)
 
@@ -92,6 +102,20 @@ def run(args: argparse.Namespace) -> int:
         bar.set_description_str(message[:34], refresh=False)
         bar.update(max(percent - bar.n, 0.0))
 
+    distributed = args.workers is not None or args.scheduler or args.run_dir
+    if distributed and args.probabilities:
+        raise OutputError("A distributed run writes the class raster and the polygons, not --probabilities; "
+                          "leave it out, or run without --workers/--scheduler/--run-dir.")
+    if distributed:
+        from landcover_qgis_plugin.core.scale.runner import segment_many
+        try:
+            result = segment_many(sheets, args.model, args.run_dir or Path(outputs[0]).with_suffix(".run"),
+                                  args.out, args.raster, options, args.workers or 1, args.scheduler, args.restart,
+                                  args.block_size, progress)
+        finally:
+            bar.close()
+        print(scale_summary(result.mosaic or sheets[0], result))
+        return 0
     with contextlib.ExitStack() as stack:
         scratch = Path(stack.enter_context(temporary_folder(outputs[0]))) if len(sheets) > 1 else Path(".")
         mosaic = build_mosaic(sheets, scratch / "mosaic.vrt")
@@ -101,6 +125,23 @@ def run(args: argparse.Namespace) -> int:
             bar.close()
     print(summary(mosaic.note or mosaic.path, result))
     return 0
+
+
+def scale_summary(input_label: str, result) -> str:
+    """A distributed run in a few lines: blocks, workers, time, area per class, files written."""
+    lines = [f"{input_label}: {result.blocks} blocks ({result.reused} finished before), {result.tiles} tiles on "
+             f"{result.workers} worker{'s' * (result.workers != 1)} in {result.seconds:.1f} s",
+             f"{'class':<14}{'raster ha':>12}{'polygons':>10}{'polygon ha':>12}   (true ground areas)"]
+    for name, hectares in result.area_ha.items():
+        if name in result.polygons:
+            lines.append(f"{name:<14}{hectares:>12.4f}{result.polygons[name]:>10d}{result.vector_area_ha[name]:>12.4f}")
+        else:
+            lines.append(f"{name:<14}{hectares:>12.4f}{'-':>10}{'-':>12}")
+    for label, path in (("polygons", result.vector_path), ("class raster", result.raster_path),
+                        ("blocks", result.class_vrt)):
+        if path:
+            lines.append(f"wrote {label}: {path}")
+    return "\n".join(lines)
 
 
 def summary(input_path: str, result: SegmentationResult) -> str:

@@ -20,7 +20,7 @@ from typing import Callable
 import numpy as np
 from osgeo import ogr
 
-from .errors import Cancelled, InputError, OutputError
+from .errors import Cancelled, InputError, NoValidPixelsError, OutputError
 from .files import atomic_output, check_writable, temporary_folder
 from .gdalio import call_gdal
 from .grid import pixel_bounds, reflect_indices
@@ -70,14 +70,16 @@ def segment(input_path: str, model_path: str, vector_path: str | None = None,
             progress: Callable[[float, str], None] | None = None,
             is_cancelled: Callable[[], bool] | None = None,
             metadata: ModelMetadata | None = None,
-            limits: StreamLimits = StreamLimits()) -> SegmentationResult:
+            limits: StreamLimits = StreamLimits(),
+            predictor: Predictor | None = None) -> SegmentationResult:
     """Classify `input_path` with the model file and write the requested outputs.
 
     `progress(percent, stage)` hears every stage ("Opening the raster", "Classifying tile 3 of
     81", "Tracing polygons", ...). `metadata`, when the caller has already read the model file's,
-    saves reading it again. `limits`: how much of the raster is held at a time (strip width for
-    classifying, the rest for vectorising); the defaults suit every raster, smaller ones only cut
-    the work finer. Raises the errors of core.errors: InputError, ModelFileError,
+    saves reading it again; `predictor`, one already loaded for this model and options (a worker
+    classifying many blocks), loading the model again. `limits`: how much of the raster is held at a
+    time (strip width for classifying, the rest for vectorising); the defaults suit every raster,
+    smaller ones only cut the work finer. Raises the errors of core.errors: InputError, ModelFileError,
     OutputError (OutputExistsError), Cancelled; anything else is a bug.
     """
     started = time.perf_counter()
@@ -85,7 +87,7 @@ def segment(input_path: str, model_path: str, vector_path: str | None = None,
     cancelled = is_cancelled or (lambda: False)
     options.check()
     vector_options = _vector_options(options)
-    _check_outputs(input_path, vector_path, raster_path, probabilities_path, options.overwrite)
+    check_outputs(input_path, vector_path, raster_path, probabilities_path, options.overwrite)
     metadata = metadata or read_metadata(model_path)
     kept = kept_classes(metadata.classes, options.classes)
     requested = _requested_area(options)
@@ -101,7 +103,7 @@ def segment(input_path: str, model_path: str, vector_path: str | None = None,
                 "are needed to classify anything. Use a larger raster or area.")
         window, mask = _area(source, requested, options.mask_wkt is not None)
         report(0.0, "Loading the model")
-        predictor = Predictor(model_path, metadata, options)
+        predictor = predictor or Predictor(model_path, metadata, options)
         out_grid = source.grid.window(*window)
         with contextlib.ExitStack() as stack:
             class_path = (stack.enter_context(atomic_raster(raster_path, options.overwrite)) if raster_path
@@ -121,7 +123,7 @@ def segment(input_path: str, model_path: str, vector_path: str | None = None,
                 classifier.run(rasters)
             timings = {**classifier.timings, "vectorize": 0.0}
             if not classifier.tiles:
-                raise InputError(f"{source.label} has no valid pixels in the area to classify (all nodata "
+                raise NoValidPixelsError(f"{source.label} has no valid pixels in the area to classify (all nodata "
                                  "or transparent); check its nodata value, alpha band, extent or mask.")
             vectors = None
             if vector_path:
@@ -150,9 +152,10 @@ def _vector_options(options: SegmentationOptions) -> VectorOptions:
                          options.max_vertices)
 
 
-def _check_outputs(input_path: str, vector_path, raster_path, probabilities_path, overwrite: bool) -> None:
+def check_outputs(input_path: str, vector_path, raster_path, probabilities_path, overwrite: bool,
+                  raster_suffixes: tuple[str, ...] = RASTER_SUFFIXES) -> None:
     """All output problems surface before any work: wrong kind, clashes, existing files, folders."""
-    named = [("vector", vector_path, VECTOR_SUFFIXES), ("class raster", raster_path, RASTER_SUFFIXES),
+    named = [("vector", vector_path, VECTOR_SUFFIXES), ("class raster", raster_path, raster_suffixes),
              ("probability raster", probabilities_path, RASTER_SUFFIXES)]
     given = [(kind, Path(path), suffixes) for kind, path, suffixes in named if path]
     if not given:

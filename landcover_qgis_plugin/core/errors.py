@@ -13,6 +13,10 @@ class InputError(LandcoverError):
     """An input the user gave (raster, area, option, config, data set, run folder) that cannot be used."""
 
 
+class NoValidPixelsError(InputError):
+    """The area to classify holds no valid pixel (all nodata, transparent or outside the mask)."""
+
+
 class ModelFileError(LandcoverError):
     """A model or weights file is missing, unreadable or of another network, or its metadata is wrong."""
 

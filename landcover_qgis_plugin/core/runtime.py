@@ -55,9 +55,12 @@ AUTO_AGREEMENT = 0.99   # precision=auto keeps a faster precision only if this s
 class Predictor:
     """Normalise, run the model on a batch (optionally with flips), return class probabilities."""
 
-    def __init__(self, model_path: str | Path, metadata: ModelMetadata, options: SegmentationOptions):
+    def __init__(self, model_path: str | Path, metadata: ModelMetadata, options: SegmentationOptions,
+                 threads: int | None = None):
+        """`threads`: CPU threads ONNX Runtime may use (default: all cores), for several workers on one
+        machine."""
         self.runtime = runtime_for(model_path, options.runtime)
-        self._candidates = _runners(Path(model_path), metadata, options, self.runtime)
+        self._candidates = _runners(Path(model_path), metadata, options, self.runtime, threads)
         self.precision, self._runner = next(iter(self._candidates.items()))
         self._normalization = metadata.normalization
         self._tta = options.tta
@@ -102,7 +105,7 @@ class Predictor:
 
 
 def _runners(model_path: Path, metadata: ModelMetadata, options: SegmentationOptions,
-             runtime: str) -> dict[str, Any]:
+             runtime: str, threads: int | None = None) -> dict[str, Any]:
     """The runner for the chosen precision, or for precision=auto float32 first and the faster candidate."""
     precision = options.precision
     if runtime == "onnx":
@@ -114,10 +117,10 @@ def _runners(model_path: Path, metadata: ModelMetadata, options: SegmentationOpt
             if not int8.is_file():
                 raise InputError(f"Precision int8 runs the int8 copy '{int8}', which does not exist; make it with "
                                  f"'python -m trainer export --model MODEL.keras --onnx {model_path} --int8 {int8}'.")
-            return {"int8": _OnnxRunner(int8, metadata, options)}
-        runners = {"float32": _OnnxRunner(model_path, metadata, options)}
+            return {"int8": _OnnxRunner(int8, metadata, options, threads)}
+        runners = {"float32": _OnnxRunner(model_path, metadata, options, threads)}
         if precision == "auto" and int8.is_file():
-            runners["int8"] = _OnnxRunner(int8, metadata, options)
+            runners["int8"] = _OnnxRunner(int8, metadata, options, threads)
         return runners
     if precision == "int8":
         raise InputError(f"Precision int8 runs an ONNX model's int8 copy; '{model_path}' is a Keras model: "
@@ -175,7 +178,8 @@ def with_precision(model: Any, precision: str) -> Any:
 
 
 class _OnnxRunner:
-    def __init__(self, model_path: str | Path, metadata: ModelMetadata, options: SegmentationOptions):
+    def __init__(self, model_path: str | Path, metadata: ModelMetadata, options: SegmentationOptions,
+                 threads: int | None = None):
         if importlib.util.find_spec("onnxruntime") is None:
             raise InputError(f"'{model_path}' is an ONNX model and ONNX Runtime is not installed: "
                              "pip install onnxruntime.")
@@ -190,7 +194,10 @@ class _OnnxRunner:
         from .onnxgraph import faster_model_bytes
         try:
             model = faster_model_bytes(str(model_path)) or str(model_path)
-            self._session = onnxruntime.InferenceSession(model, providers=providers)
+            settings = onnxruntime.SessionOptions()
+            if threads:
+                settings.intra_op_num_threads = threads
+            self._session = onnxruntime.InferenceSession(model, settings, providers=providers)
         except Exception as error:  # onnx and ONNX Runtime raise their own kinds for a damaged or foreign file
             raise ModelFileError(f"Model file '{model_path}' could not be loaded by ONNX Runtime ({error}); "
                                  "export or download it again.") from None

@@ -49,89 +49,179 @@
       <translation>Klassenwahrscheinlichkeiten</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="104" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="107" />
       <source>Class layers</source>
       <translation>Klassen-Layer</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="105" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="108" />
       <source>Class raster area per class in hectares (JSON)</source>
       <translation>Fläche je Klasse im Klassenraster in Hektar (JSON)</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="107" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="110" />
       <source>Polygon area per class in hectares, after cleaning (JSON)</source>
       <translation>Polygonfläche je Klasse in Hektar, nach der Bereinigung (JSON)</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="108" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="111" />
       <source>Device used</source>
       <translation>Verwendetes Gerät</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="109" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="112" />
       <source>How the raster was read (grid and ground resolution)</source>
       <translation>Wie das Raster gelesen wurde (Raster und Bodenauflösung)</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="111" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="114" />
       <source>Seconds taken</source>
       <translation>Benötigte Sekunden</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="112" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="115" />
       <source>Tiles classified</source>
       <translation>Klassifizierte Kacheln</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="122" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="125" />
       <source>'{model}' is a Keras model file, and TensorFlow with Keras is not installed: use its ONNX copy (python -m trainer export --model FILE.keras --onnx FILE.onnx) or install them: {command}</source>
       <translation>'{model}' ist eine Keras-Modelldatei, und TensorFlow mit Keras ist nicht installiert: Verwenden Sie ihre ONNX-Kopie (python -m trainer export --model DATEI.keras --onnx DATEI.onnx) oder installieren Sie beide: {command}</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="134" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="137" />
       <source>'{name}' is a web layer: choose the area to classify (an extent, the map canvas or polygons).</source>
       <translation>'{name}' ist ein Web-Layer: Wählen Sie das zu klassifizierende Gebiet (eine Ausdehnung, den Kartenausschnitt oder Polygone).</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="153" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="156" />
       <source>The extent does not overlap '{name}'.</source>
       <translation>Die Ausdehnung überlappt „{name}“ nicht.</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="163" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="166" />
       <source>The mask layer has no polygon (or none is selected).</source>
       <translation>Der Masken-Layer enthält kein Polygon (oder keines ist gewählt).</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="166" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="169" />
       <source>The mask polygons do not overlap '{name}'.</source>
       <translation>Die Maskenpolygone überlappen „{name}“ nicht.</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="178" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="181" />
       <source>Segmenting {name} with {model}</source>
       <translation>Segmentiere {name} mit {model}</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="193" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="188" />
       <source>Cancelled; nothing was written.</source>
       <translation>Abgebrochen; es wurde nichts geschrieben.</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="198" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="193" />
       <source>Raster: {reading}</source>
       <translation>Raster: {reading}</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="219" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="226" />
       <source>The polygons go to a GeoPackage file; name the output 'something.gpkg' (got '{path}').</source>
       <translation>Die Polygone werden in eine GeoPackage-Datei geschrieben; nennen Sie die Ausgabe „etwas.gpkg“ (angegeben: „{path}“).</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="239" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="247" />
       <source>Land cover — {name}</source>
       <translation>Landbedeckung — {name}</translation>
+    </message>
+    <message>
+      <location filename="../../landcover_qgis_plugin/algorithm_many.py" line="47" />
+      <source>Segment many orthophotos</source>
+      <translation>Viele Orthofotos segmentieren</translation>
+    </message>
+    <message>
+      <location filename="../../landcover_qgis_plugin/algorithm_many.py" line="50" />
+      <source>Classifies many orthophoto sheets (layers, a folder, or a tile index or list file) as one seamless mosaic: blocks of it run on several workers and are kept in a run folder, so running it again after a crash or a cancel redoes only the unfinished blocks. Writes one GeoPackage with a polygon layer per class and a class raster (a VRT of the blocks, or a GeoTIFF).</source>
+      <translation>Klassifiziert viele Orthofoto-Kacheln (Layer, ein Ordner oder ein Kachelindex bzw. eine Dateiliste) als ein nahtloses Mosaik: seine Blöcke laufen auf mehreren Workern und werden in einem Laufordner aufbewahrt, sodass ein erneuter Start nach einem Absturz oder Abbruch nur die unfertigen Blöcke wiederholt. Schreibt ein GeoPackage mit einem Polygonlayer je Klasse und ein Klassenraster (ein VRT der Blöcke oder ein GeoTIFF).</translation>
+    </message>
+    <message>
+      <location filename="../../landcover_qgis_plugin/algorithm_many.py" line="60" />
+      <source>Orthophoto sheets (raster layers)</source>
+      <translation>Orthofoto-Kacheln (Rasterlayer)</translation>
+    </message>
+    <message>
+      <location filename="../../landcover_qgis_plugin/algorithm_many.py" line="62" />
+      <source>Folder of orthophoto sheets</source>
+      <translation>Ordner mit Orthofoto-Kacheln</translation>
+    </message>
+    <message>
+      <location filename="../../landcover_qgis_plugin/algorithm_many.py" line="64" />
+      <source>Tile index (gdaltindex) or list of sheet files</source>
+      <translation>Kachelindex (gdaltindex) oder Liste der Kacheldateien</translation>
+    </message>
+    <message>
+      <location filename="../../landcover_qgis_plugin/algorithm_many.py" line="65" />
+      <source>Tile indexes and lists (*.gpkg *.shp *.geojson *.fgb *.txt *.lst)</source>
+      <translation>Kachelindizes und Listen (*.gpkg *.shp *.geojson *.fgb *.txt *.lst)</translation>
+    </message>
+    <message>
+      <location filename="../../landcover_qgis_plugin/algorithm_many.py" line="70" />
+      <source>Workers</source>
+      <translation>Worker</translation>
+    </message>
+    <message>
+      <location filename="../../landcover_qgis_plugin/algorithm_many.py" line="74" />
+      <source>Block side (model pixels)</source>
+      <translation>Blockseite (Modellpixel)</translation>
+    </message>
+    <message>
+      <location filename="../../landcover_qgis_plugin/algorithm_many.py" line="79" />
+      <source>Start over (delete finished blocks)</source>
+      <translation>Neu beginnen (fertige Blöcke löschen)</translation>
+    </message>
+    <message>
+      <location filename="../../landcover_qgis_plugin/algorithm_many.py" line="84" />
+      <source>Class raster (.vrt or .tif)</source>
+      <translation>Klassenraster (.vrt oder .tif)</translation>
+    </message>
+    <message>
+      <location filename="../../landcover_qgis_plugin/algorithm_many.py" line="87" />
+      <source>Run folder (finished blocks; default: beside the polygons)</source>
+      <translation>Laufordner (fertige Blöcke; Vorgabe: neben den Polygonen)</translation>
+    </message>
+    <message>
+      <location filename="../../landcover_qgis_plugin/algorithm_many.py" line="90" />
+      <source>Blocks</source>
+      <translation>Blöcke</translation>
+    </message>
+    <message>
+      <location filename="../../landcover_qgis_plugin/algorithm_many.py" line="100" />
+      <source>Give the sheets: raster layers, a folder, or a tile index or list file.</source>
+      <translation>Geben Sie die Kacheln an: Rasterlayer, einen Ordner oder einen Kachelindex bzw. eine Dateiliste.</translation>
+    </message>
+    <message>
+      <location filename="../../landcover_qgis_plugin/algorithm_many.py" line="108" />
+      <source>{count} sheets</source>
+      <translation>{count} Kacheln</translation>
+    </message>
+    <message>
+      <location filename="../../landcover_qgis_plugin/algorithm_many.py" line="127" />
+      <source>Segmenting {count} sheets with {model} on {workers} workers; run folder {folder}</source>
+      <translation>Segmentiere {count} Kacheln mit {model} auf {workers} Workern; Laufordner {folder}</translation>
+    </message>
+    <message>
+      <location filename="../../landcover_qgis_plugin/algorithm_many.py" line="134" />
+      <source>Cancelled; the finished blocks are kept in {folder}: run again to go on.</source>
+      <translation>Abgebrochen; die fertigen Blöcke bleiben in {folder}: erneut starten, um fortzufahren.</translation>
+    </message>
+    <message>
+      <location filename="../../landcover_qgis_plugin/algorithm_many.py" line="138" />
+      <source>{blocks} blocks ({reused} finished before), {tiles} tiles</source>
+      <translation>{blocks} Blöcke ({reused} schon vorher fertig), {tiles} Kacheln</translation>
+    </message>
+    <message>
+      <location filename="../../landcover_qgis_plugin/algorithm_many.py" line="140" />
+      <source>{workers} workers</source>
+      <translation>{workers} Worker</translation>
     </message>
     <message>
       <location filename="../../landcover_qgis_plugin/core/options.py" line="114" />
@@ -339,22 +429,22 @@
       <translation>Vorhandene Ausgaben ersetzen; sonst bleibt eine vorhandene Datei unberührt.</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dependencies.py" line="74" />
+      <location filename="../../landcover_qgis_plugin/dependencies.py" line="80" />
       <source>in the OSGeo4W Shell</source>
       <translation>in der OSGeo4W Shell</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dependencies.py" line="74" />
+      <location filename="../../landcover_qgis_plugin/dependencies.py" line="80" />
       <source>in a terminal</source>
       <translation>in einem Terminal</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dependencies.py" line="83" />
+      <location filename="../../landcover_qgis_plugin/dependencies.py" line="89" />
       <source>Land cover segmentation needs {modules}, which QGIS's Python cannot find. Install it {where} with: {command} — then restart QGIS. For .keras model files (ONNX files need only the above) also: {keras}</source>
       <translation>Die Landbedeckungs-Segmentierung braucht {modules}, das QGIS' Python nicht findet. Installieren Sie es {where} mit: {command} – dann QGIS neu starten. Für .keras-Modelldateien (ONNX-Dateien brauchen nur das Obige) zusätzlich: {keras}</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dependencies.py" line="94" />
+      <location filename="../../landcover_qgis_plugin/dependencies.py" line="100" />
       <source>Converting the reference's weights needs TensorFlow and Keras, which QGIS's Python cannot find. Install them {where} with: {command} — then restart QGIS.</source>
       <translation>Das Umwandeln der Gewichte der Referenzarbeit braucht TensorFlow und Keras, die QGIS' Python nicht findet. Installieren Sie sie {where} mit: {command} — und starten Sie QGIS danach neu.</translation>
     </message>

@@ -1,0 +1,275 @@
+"""A mosaic of any size on Dask: blocks classified by workers into a run folder, then one class raster
+and one GeoPackage.
+
+Decisions (quoted in the README):
+
+* **Where it runs**: a `LocalCluster` of `workers` processes on this machine (ONNX Runtime in each
+  gets its share of the cores), or an existing Dask scheduler (`tcp://host:8786`) whose workers see
+  the same files at the same paths (a shared file system) and have this package installed.
+* **Each worker loads the model once** and keeps it for every block it is given (on its GPU when it
+  has one, as the engine does by itself).
+* **Seamless**: blocks are windows of one mosaic on one grid, so the class raster put together from
+  them is, pixel for pixel, that of a single run; it is vectorised in one streamed pass (the
+  vectoriser's own, so the polygons are the single run's too).
+* **Failures**: a block that fails is retried twice (on any worker), then reported with where it
+  lies; the others go on, and the run ends with the list and the command that retries them.
+* **Collars** are searched once, on the whole mosaic; one that is found is refused (a block cannot
+  mask it alone) with the options that deal with it.
+* **Only pixel-for-pixel inputs**: an input that would be resampled (a geographic or Web Mercator
+  raster, or a resolution off the model's by more than 1 %) takes a ground scale at the centre of
+  each block, which would put blocks on different grids; such a mosaic is refused with the gdalwarp
+  command that makes it one grid.
+"""
+from __future__ import annotations
+
+import dataclasses
+import importlib.util
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Sequence
+
+from osgeo import gdal
+
+from ..engine import check_outputs, segment
+from ..errors import Cancelled, InputError, LandcoverError, NoValidPixelsError
+from ..files import atomic_output
+from ..gdalio import call_gdal, close_dataset
+from ..grid import pixel_bounds
+from ..modelfile import read_metadata
+from ..options import SegmentationOptions
+from ..outputs import CLASS_NODATA, atomic_raster
+from ..raster import RasterSource
+from ..runtime import Predictor
+from ..tiling import TileGrid
+from ..vectorize import VectorOptions, kept_classes, write_vectors
+from ..mosaic import build_mosaic
+from .blocks import DEFAULT_BLOCK_PX, Block, plan_blocks
+from .run_folder import RunFolder, fingerprint
+
+RETRIES = 2
+CLASS_VRT = "classes.vrt"
+MOSAIC_VRT = "mosaic.vrt"
+
+
+class BlocksFailed(LandcoverError):
+    """Some blocks failed after their retries; the rest are finished and kept."""
+
+
+@dataclass
+class ScaleResult:
+    blocks: int
+    reused: int                         # finished by an earlier run of the same command
+    area_ha: dict[str, float]
+    tiles: int
+    seconds: float
+    workers: int
+    class_vrt: str
+    mosaic: str = ""                    # how the sheets were put together ("" for one raster)
+    vector_path: str | None = None
+    raster_path: str | None = None
+    layers: dict[str, str] = field(default_factory=dict)      # class name -> layer name in the GeoPackage
+    polygons: dict[str, int] = field(default_factory=dict)
+    vector_area_ha: dict[str, float] = field(default_factory=dict)
+
+
+def segment_many(sheets: Sequence[str], model_path: str, run_dir: str | Path,
+                 vector_path: str | None = None, raster_path: str | None = None,
+                 options: SegmentationOptions = SegmentationOptions(), workers: int = 1,
+                 scheduler: str | None = None, restart: bool = False, block_px: int = DEFAULT_BLOCK_PX,
+                 progress: Callable[[float, str], None] | None = None,
+                 is_cancelled: Callable[[], bool] | None = None, processes: bool = True) -> ScaleResult:
+    """Classify the sheets (expand_inputs' list) as one mosaic, block by block on Dask, into `run_dir`,
+    then write the class raster (.tif, or .vrt referring to the run folder's blocks) and the GeoPackage.
+    Raises the engine's errors, and BlocksFailed listing the blocks that failed. `processes=False`
+    runs the local workers as threads of this process (inside QGIS, whose executable is no Python to
+    start workers with; ONNX Runtime and GDAL release the GIL)."""
+    started = time.perf_counter()
+    report = progress or (lambda percent, message: None)
+    cancelled = is_cancelled or (lambda: False)
+    options.check()
+    if importlib.util.find_spec("distributed") is None:
+        raise InputError("A distributed run needs Dask's distributed package: pip install distributed (Debian: "
+                         "apt install python3-distributed).")
+    check_outputs(sheets[0], vector_path, raster_path, None, options.overwrite,
+                  raster_suffixes=(".tif", ".tiff", ".vrt"))
+    metadata = read_metadata(model_path)
+    kept = kept_classes(metadata.classes, options.classes)
+    report(0.0, "Planning the blocks")
+    folder = RunFolder(run_dir, fingerprint(sheets, model_path, options, block_px), restart)
+    joined = build_mosaic(sheets, folder.path / MOSAIC_VRT)
+    mosaic = joined.path
+    with RasterSource(mosaic, metadata.resolution_m, options.bands, metadata.bands, None, options.nodata,
+                      options.collars) as source:
+        if source.resampled:
+            raise InputError(
+                f"The mosaic {source.label} would be resampled ({source.describe()}); a distributed run needs one "
+                "grid for every block: warp it first to the model's resolution in a projected CRS, e.g. gdalwarp "
+                f"-t_srs EPSG:<code> -tr {metadata.resolution_m:g} {metadata.resolution_m:g} -r bilinear IN OUT.tif.")
+        if source.collar is not None:
+            raise InputError(
+                f"The mosaic {source.label} has an edge collar (black or white borders without a nodata value); a "
+                "distributed run cannot mask it block by block: declare the collar's value as nodata (--nodata 0 "
+                "for black) or, if those pixels are real, use --no-collars.")
+        grid = source.grid
+    # searched once above for the whole mosaic: the blocks need not read its edges again
+    options = dataclasses.replace(options, collars=False)
+    window = (0, 0, grid.width, grid.height)
+    if options.extent is not None:
+        xmin, ymin, xmax, ymax = (float(v) for v in options.extent)
+        window = pixel_bounds(grid, (xmin, xmax, ymin, ymax))
+        if window[0] >= window[2] or window[1] >= window[3]:
+            raise InputError(f"The extent {options.extent!r} does not overlap the mosaic; give an area inside it, "
+                             "in its CRS.")
+    step = TileGrid.from_fraction(metadata.input_size, options.overlap).step
+    blocks = plan_blocks(window, block_px, step)
+    records = {block: folder.finished(block) for block in blocks}
+    todo = [block for block, record in records.items() if record is None]
+    reused = len(blocks) - len(todo)
+    failed: list[str] = []
+    if todo:
+        report(0.0, f"Starting {workers} Dask worker{'s' * (workers != 1)}" if not scheduler
+               else f"Connecting to {scheduler}")
+        with _Cluster(workers, scheduler, processes) as cluster:
+            workers = cluster.workers
+            threads = max(1, (os.cpu_count() or 1) // workers) if not scheduler else None
+            from distributed import as_completed
+            futures = {cluster.client.submit(classify_block, mosaic, model_path, block.bounds(grid), options,
+                                             str(folder.raster(block)), threads, retries=RETRIES, pure=False,
+                                             key=f"landcover-block-{block.name}-{os.getpid()}"): block
+                       for block in todo}
+            done = reused
+            for future in as_completed(futures):
+                block = futures[future]
+                if future.status == "error":
+                    failed.append(_failure(block, grid, future.exception()))
+                else:
+                    records[block] = future.result()
+                    folder.finish(block, records[block])
+                done += 1
+                report(90.0 * done / len(blocks), f"Classified block {done} of {len(blocks)}")
+                if cancelled():
+                    cluster.client.cancel(list(futures))
+                    raise Cancelled()
+    if failed:
+        raise BlocksFailed(
+            f"{len(failed)} of {len(blocks)} blocks failed (after {RETRIES} retries each): " + "; ".join(failed)
+            + f". The {len(blocks) - len(failed)} others are finished and kept in '{folder.path}': run the same "
+            "command again to retry the failed ones (or fix or leave out the sheets named).")
+    rasters = [str(folder.raster(block)) for block, record in records.items() if not record.get("empty")]
+    if not rasters:
+        raise NoValidPixelsError("The mosaic has no valid pixels in the area to classify (all nodata or "
+                                 "transparent); check the sheets' nodata values, extent or mask.")
+    class_vrt = _class_vrt(folder.path / CLASS_VRT, rasters, grid, window)
+    result = ScaleResult(blocks=len(blocks), reused=reused, tiles=sum(r.get("tiles", 0) for r in records.values()),
+                         area_ha={c.name: sum(r.get("area_ha", {}).get(c.name, 0.0) for r in records.values())
+                                  for c in metadata.classes},
+                         seconds=0.0, workers=workers, class_vrt=str(class_vrt), mosaic=joined.note)
+    if raster_path:
+        report(90.0, "Writing the class raster")
+        _write_class_raster(class_vrt, raster_path, rasters, grid, window, options.overwrite)
+        result.raster_path = str(raster_path)
+    if vector_path:
+        with atomic_output(vector_path, options.overwrite) as tmp:
+            vectors = write_vectors(class_vrt, tmp, metadata.classes, [c.name for c in kept],
+                                    VectorOptions(options.simplify, options.min_area, options.fill_holes,
+                                                  options.square_buildings, options.max_vertices),
+                                    lambda percent, message: report(90.0 + percent / 10.0, message), cancelled)
+        result.vector_path, result.layers = str(vector_path), vectors.layers
+        result.polygons, result.vector_area_ha = vectors.polygons, vectors.area_ha
+    report(100.0, "Done")
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+_PREDICTORS: dict[tuple, Predictor] = {}   # per worker process: each model loaded once
+
+
+def classify_block(mosaic: str, model_path: str, bounds: tuple[float, float, float, float],
+                   options: SegmentationOptions, out_path: str, threads: int | None) -> dict:
+    """One block on a worker: its class GeoTIFF (moved into place when whole) and what it found."""
+    metadata = read_metadata(model_path)
+    key = (str(Path(model_path).resolve()), os.stat(model_path).st_mtime_ns, options.runtime, options.device,
+           options.precision, options.tta, threads)
+    if key not in _PREDICTORS:
+        _PREDICTORS[key] = Predictor(model_path, metadata, options, threads)
+    block_options = dataclasses.replace(options, extent=bounds, overwrite=True)
+    try:
+        result = segment(mosaic, model_path, raster_path=out_path, options=block_options, metadata=metadata,
+                         predictor=_PREDICTORS[key])
+    except NoValidPixelsError:
+        return {"empty": True, "tiles": 0, "area_ha": {}}
+    return {"tiles": result.tiles, "skipped_tiles": result.skipped_tiles, "area_ha": result.area_ha,
+            "seconds": result.seconds, "device": result.device, "worker": f"{os.uname().nodename}:{os.getpid()}"}
+
+
+def _failure(block: Block, grid, error: BaseException) -> str:
+    xmin, ymin, xmax, ymax = block.bounds(grid)
+    return (f"block {block.name} (pixels {block.x0}..{block.x1} x {block.y0}..{block.y1}; x {xmin:.2f}..{xmax:.2f}, "
+            f"y {ymin:.2f}..{ymax:.2f}): {type(error).__name__}: {error}")
+
+
+def _class_vrt(path: Path, rasters: list[str], grid, window: tuple[int, int, int, int]) -> Path:
+    """The blocks as one class raster on the mosaic's grid (the area's window), with their colours."""
+    xmin, ymin, xmax, ymax = grid.bounds(*window)
+    options = gdal.BuildVRTOptions(outputBounds=(xmin, ymin, xmax, ymax), xRes=grid.dx, yRes=grid.dy,
+                                   srcNodata=CLASS_NODATA, VRTNodata=CLASS_NODATA)
+    vrt = call_gdal("The finished blocks could not be put together", gdal.BuildVRT, str(path), rasters,
+                    options=options)
+    first = call_gdal(f"Block '{rasters[0]}' could not be read", gdal.Open, rasters[0])
+    band, source = vrt.GetRasterBand(1), first.GetRasterBand(1)
+    if source.GetColorTable() is not None:
+        band.SetColorTable(source.GetColorTable())
+    if source.GetCategoryNames():
+        band.SetCategoryNames(source.GetCategoryNames())
+    close_dataset(first)
+    close_dataset(vrt)
+    return path
+
+
+def _write_class_raster(class_vrt: Path, raster_path: str, rasters: list[str], grid,
+                        window: tuple[int, int, int, int], overwrite: bool) -> None:
+    if Path(raster_path).suffix.lower() == ".vrt":   # refers to the run folder's blocks: keep the folder
+        with atomic_output(raster_path, overwrite) as tmp:
+            _class_vrt(tmp, [os.path.abspath(r) for r in rasters], grid, window)
+        return
+    with atomic_raster(raster_path, overwrite) as tmp:
+        dataset = call_gdal(f"The class raster '{raster_path}' could not be written", gdal.Translate, str(tmp),
+                            str(class_vrt), creationOptions=["TILED=YES", "COMPRESS=DEFLATE", "BIGTIFF=IF_SAFER"])
+        close_dataset(dataset)
+
+
+class _Cluster:
+    """A Dask client: on a LocalCluster of `workers` processes, or on the scheduler at `address`."""
+
+    def __init__(self, workers: int, address: str | None, processes: bool = True):
+        self._workers, self._address, self._processes = workers, address, processes
+        self.cluster = self.client = None
+
+    def __enter__(self) -> "_Cluster":
+        import logging
+
+        from distributed import Client, LocalCluster
+        if self._address:
+            try:
+                self.client = Client(self._address, timeout="30s")
+            except OSError as error:
+                raise InputError(f"No Dask scheduler answered at {self._address} ({error}); start one (dask "
+                                 "scheduler) or leave --scheduler out to run on this machine.") from None
+        else:
+            if self._workers < 1:
+                raise InputError(f"--workers must be at least 1, got {self._workers}.")
+            self.cluster = LocalCluster(n_workers=self._workers, threads_per_worker=1, processes=self._processes,
+                                        dashboard_address=None, silence_logs=logging.ERROR)
+            self.client = Client(self.cluster)
+        return self
+
+    @property
+    def workers(self) -> int:
+        return max(1, len(self.client.scheduler_info().get("workers", {})))
+
+    def __exit__(self, *exc) -> None:
+        for part in (self.client, self.cluster):
+            if part is not None:
+                part.close()

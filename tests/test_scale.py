@@ -1,0 +1,195 @@
+"""Distributed runs on a real Dask LocalCluster: the same result as one process, resumable, fault tolerant."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from osgeo import gdal, ogr
+
+import testkit
+from conftest import REPO
+from landcover_qgis_plugin.core.geotiff import write_geotiff
+from landcover_qgis_plugin.core.scale.blocks import plan_blocks
+from trainer import cli
+
+pytest.importorskip("distributed")
+
+ORIGIN, RES, SIDE, HALF = (500_000.0, 600_000.0), 0.5, 256, 128
+SHAPES = [("woodland", 90, 170, 80, 160), ("road", 0, 256, 60, 66), ("building", 20, 50, 180, 230),
+          ("water", 200, 250, 150, 240)]
+QUIET = ["--quiet", "--min-area", "0", "--fill-holes", "0"]
+BLOCKS = ["--block-size", "112"]   # 64 px tiles stepping 56 px: blocks of 2 x 2 steps, 3 x 3 of them
+
+
+@pytest.fixture(scope="module")
+def job(tmp_path_factory):
+    """Four sheets of one painted scene, the scene itself, and the blur model as ONNX (workers start fast)."""
+    from trainer.onnx_export import export_onnx
+
+    folder = tmp_path_factory.mktemp("scale")
+    whole = write_geotiff(folder / "whole.tif", testkit.paint(SIDE, SIDE, SHAPES), ORIGIN, RES)
+    (folder / "sheets").mkdir()
+    for row in (0, HALF):
+        for col in (0, HALF):
+            gdal.Translate(str(folder / "sheets" / f"sheet_{row}_{col}.tif"), str(whole),
+                           srcWin=[col, row, HALF, HALF])
+    network, metadata = testkit.colour_model(input_size=64, blur=7, fixed_size=True)
+    model = export_onnx(network, metadata, folder / "blur.onnx")
+    single = folder / "single"
+    assert cli.main(["predict", str(whole), "--model", str(model), "--out", f"{single}.gpkg",
+                     "--raster", f"{single}.tif", *QUIET]) == 0
+    return folder, model, single
+
+
+def polygons(path) -> dict[str, list[ogr.Geometry]]:
+    dataset = ogr.Open(str(path))
+    return {layer.GetName(): [f.GetGeometryRef().Clone() for f in layer] for layer in dataset}
+
+
+def assert_same_result(out, single):
+    np.testing.assert_array_equal(gdal.Open(f"{out}.tif").ReadAsArray(), gdal.Open(f"{single}.tif").ReadAsArray())
+    found, expected = polygons(f"{out}.gpkg"), polygons(f"{single}.gpkg")
+    assert found.keys() == expected.keys()
+    for name in expected:
+        assert len(found[name]) == len(expected[name])
+        for a, b in zip(sorted(found[name], key=lambda g: g.Centroid().GetX()),
+                        sorted(expected[name], key=lambda g: g.Centroid().GetX())):
+            assert a.SymDifference(b).GetArea() == pytest.approx(0.0, abs=1e-6)   # equal up to vertex order
+
+
+def predict_many(job, out, *extra):
+    folder, model, _ = job
+    return ["predict", str(folder / "sheets"), "--model", str(model), "--out", f"{out}.gpkg",
+            "--raster", f"{out}.tif", *QUIET, *BLOCKS, *extra]
+
+
+def test_blocks_are_whole_tile_steps_and_cover_the_area():
+    blocks = plan_blocks((10, 0, 300, 130), 112, 56)
+    assert {(b.x1 - b.x0) for b in blocks if b.x0 > 10 and b.x1 < 300} == {112}
+    covered = np.zeros((130, 300), int)
+    for b in blocks:
+        covered[b.y0:b.y1, b.x0:b.x1] += 1
+    assert (covered[:, 10:] == 1).all() and (covered[:, :10] == 0).all()
+
+
+def test_two_workers_give_the_single_process_result(job, tmp_path, capsys):
+    out = tmp_path / "many"
+    assert cli.main(predict_many(job, out, "--workers", "2")) == 0
+    printed = capsys.readouterr().out
+    assert "4 sheets as one mosaic: 9 blocks (0 finished before)" in printed and "on 2 workers" in printed
+    assert_same_result(out, job[2])
+    woodland = polygons(f"{out}.gpkg")["woodland"]
+    assert len(woodland) == 1   # the field across the corner of all four sheets, and of four blocks
+    # the same command again finds every block finished
+    assert cli.main(predict_many(job, out, "--workers", "2", "--overwrite")) == 0
+    assert "9 blocks (9 finished before)" in capsys.readouterr().out
+
+
+def test_a_run_killed_midway_continues_to_the_same_result(job, tmp_path):
+    out = tmp_path / "killed"
+    command = [sys.executable, "-m", "trainer", *predict_many(job, out, "--workers", "1", "--block-size", "56")]
+    run = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    blocks = tmp_path / "killed.run" / "blocks"
+    deadline = time.monotonic() + 120
+    while run.poll() is None and time.monotonic() < deadline and len(list(blocks.glob("*.json"))) < 3:
+        time.sleep(0.02)
+    assert run.poll() is None, "the run ended before it could be killed"
+    workers = _descendants(run.pid)
+    run.send_signal(signal.SIGKILL)
+    run.communicate(timeout=60)
+    finished = len(list(blocks.glob("*.json")))
+    assert 3 <= finished < 25 and not (tmp_path / "killed.gpkg").exists()
+    # Its workers finish what they hold and go once they lose their scheduler; a file one of them was
+    # writing stays behind, as after a power cut.
+    deadline = time.monotonic() + 120
+    while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    again = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert f"({finished} finished before)" in again.stdout
+    assert_same_result(out, job[2])
+    assert not list(blocks.glob(".*")) and not list(tmp_path.glob(".*"))   # what the kill left is gone
+
+
+def _descendants(pid: int) -> set[int]:
+    found, todo = set(), [pid]
+    while todo:
+        parent = todo.pop()
+        for task in Path(f"/proc/{parent}/task").glob("*"):
+            children = (task / "children").read_text().split() if (task / "children").exists() else []
+            todo += [int(child) for child in children if int(child) not in found]
+            found |= {int(child) for child in children}
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def test_a_changed_option_is_refused_by_name_until_restart(job, tmp_path, capsys):
+    out = tmp_path / "changed"
+    assert cli.main(predict_many(job, out, "--workers", "1")) == 0
+    assert cli.main(predict_many(job, out, "--workers", "1", "--overlap", "0.25", "--overwrite")) == 2
+    assert "another option overlap" in capsys.readouterr().err
+    assert cli.main(predict_many(job, out, "--workers", "1", "--overlap", "0.25", "--overwrite", "--restart")) == 0
+    assert json.loads((tmp_path / "changed.run" / "run.json").read_text())["options"]["overlap"] == 0.25
+
+
+def test_a_corrupt_sheet_is_reported_and_the_rest_is_finished(job, tmp_path, capsys):
+    folder, model, single = job
+    sheets = tmp_path / "sheets"
+    sheets.mkdir()
+    cuts = [(0, 86), (86, 172), (172, 256)]   # 3 x 3 sheets: the middle one touches no edge of the mosaic
+    for r0, r1 in cuts:
+        for c0, c1 in cuts:
+            gdal.Translate(str(sheets / f"sheet_{r0:03d}_{c0:03d}.tif"), str(folder / "whole.tif"),
+                           srcWin=[c0, r0, c1 - c0, r1 - r0])
+    middle = sheets / "sheet_086_086.tif"
+    good = middle.read_bytes()
+    middle.write_bytes(good[:len(good) // 2])   # truncated: its header opens, its pixels do not
+    out = tmp_path / "partial"
+    args = ["predict", str(sheets), "--model", str(model), "--out", f"{out}.gpkg", "--raster", f"{out}.tif",
+            *QUIET, *BLOCKS, "--workers", "2"]
+    assert cli.main(args) == 2
+    error = capsys.readouterr().err
+    assert "4 of 9 blocks failed" in error and "block r00001_c00001 (pixels 112..224 x 112..224" in error
+    assert "sheet_086_086.tif" in error and "run the same command again" in error
+    assert len(list((tmp_path / "partial.run" / "blocks").glob("*.json"))) == 5   # the others finished
+    assert not out.with_suffix(".gpkg").exists()
+    middle.write_bytes(good)   # the sheet delivered again: a changed input, so the run starts over
+    assert cli.main(args) == 2 and "another set of sheets" in capsys.readouterr().err
+    assert cli.main(args + ["--restart"]) == 0
+    assert_same_result(out, single)
+
+
+def test_the_processing_algorithm_segments_a_folder_of_sheets_on_local_workers(job, provider, tmp_path):
+    import processing
+    from qgis.core import QgsProcessingFeedback, QgsVectorLayer
+
+    folder, model, single = job
+    feedback = QgsProcessingFeedback()
+    progress = []
+    feedback.progressChanged.connect(progress.append)
+    result = processing.run("landcover:segmentmany", {
+        "FOLDER": str(folder / "sheets"), "MODEL": str(model), "WORKERS": 2, "BLOCK_SIZE": 112, "MIN_AREA": 0,
+        "FILL_HOLES": 0, "OUTPUT": str(tmp_path / "many.gpkg"), "OUTPUT_RASTER": str(tmp_path / "many.vrt"),
+    }, feedback=feedback)
+    assert result["BLOCKS"] == 9 and progress[-1] == 100.0
+    np.testing.assert_array_equal(gdal.Open(result["OUTPUT_RASTER"]).ReadAsArray(),
+                                  gdal.Open(f"{single}.tif").ReadAsArray())
+    woodland = QgsVectorLayer(f"{result['OUTPUT']}|layername=woodland", "woodland", "ogr")
+    assert woodland.isValid() and woodland.featureCount() == 1
+    assert json.loads(result["AREA_HA"])["woodland"] == pytest.approx(
+        json.loads(result["POLYGON_AREA_HA"])["woodland"], rel=0.05)
+    assert (tmp_path / "many.run" / "run.json").is_file()   # the run folder beside the polygons
