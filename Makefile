@@ -26,7 +26,7 @@ help:
 	@echo "make demo            segment the bundled sample orthophoto through qgis_process (sets everything up)"
 	@echo "make test            run the tests (sets everything up)"
 	@echo "make setup           install Debian packages and the virtual environment only"
-	@echo "make bench           inference speed and memory -> bench/results/inference.{json,md}"
+	@echo "make bench           inference speed and memory, peers, Dask scaling -> bench/results/"
 	@echo "make bench-train     training throughput and memory -> bench/results/train.{json,md}"
 	@echo "make default-model   retrain the bundled default model with the project's own trainer"
 	@echo "make sample          regenerate the bundled sample orthophoto"
@@ -59,6 +59,7 @@ demo: setup $(DEFAULT_MODEL) $(SAMPLE)
 bench: setup $(DEFAULT_ONNX_MODEL)
 	$(PY) -m bench.inference --full
 	$(PY) -m bench.peers
+	$(PY) -m bench.scale
 
 bench-train: setup
 	$(PY) -m bench.train

@@ -7,7 +7,8 @@ Decisions (quoted in the README):
   gets its share of the cores), or an existing Dask scheduler (`tcp://host:8786`) whose workers see
   the same files at the same paths (a shared file system) and have this package installed.
 * **Each worker loads the model once** and keeps it for every block it is given (on its GPU when it
-  has one, as the engine does by itself).
+  has one, as the engine does by itself), and caps GDAL's block cache at 256 MB unless GDAL_CACHEMAX
+  is set (GDAL's default, 5 % of the memory per process, adds up over a node's workers).
 * **Seamless**: blocks are windows of one mosaic on one grid, so the class raster put together from
   them is, pixel for pixel, that of a single run; it is vectorised in one streamed pass (the
   vectoriser's own, so the polygons are the single run's too).
@@ -25,6 +26,8 @@ from __future__ import annotations
 import dataclasses
 import importlib.util
 import os
+import socket
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,6 +52,7 @@ from .blocks import DEFAULT_BLOCK_PX, Block, plan_blocks
 from .run_folder import RunFolder, fingerprint
 
 RETRIES = 2
+WORKER_GDAL_CACHE_MB = 256   # a block streams windows: this is plenty (unless GDAL_CACHEMAX says otherwise)
 CLASS_VRT = "classes.vrt"
 MOSAIC_VRT = "mosaic.vrt"
 
@@ -189,6 +193,8 @@ _PREDICTORS: dict[tuple, Predictor] = {}   # per worker process: each model load
 def classify_block(mosaic: str, model_path: str, bounds: tuple[float, float, float, float],
                    options: SegmentationOptions, out_path: str, threads: int | None) -> dict:
     """One block on a worker: its class GeoTIFF (moved into place when whole) and what it found."""
+    if "GDAL_CACHEMAX" not in os.environ:   # GDAL's default, 5 % of the memory, in every worker adds up
+        gdal.SetCacheMax(WORKER_GDAL_CACHE_MB * 2 ** 20)
     metadata = read_metadata(model_path)
     key = (str(Path(model_path).resolve()), os.stat(model_path).st_mtime_ns, options.runtime, options.device,
            options.precision, options.tta, threads)
@@ -201,7 +207,25 @@ def classify_block(mosaic: str, model_path: str, bounds: tuple[float, float, flo
     except NoValidPixelsError:
         return {"empty": True, "tiles": 0, "area_ha": {}}
     return {"tiles": result.tiles, "skipped_tiles": result.skipped_tiles, "area_ha": result.area_ha,
-            "seconds": result.seconds, "device": result.device, "worker": f"{os.uname().nodename}:{os.getpid()}"}
+            "seconds": result.seconds, "device": result.device, "worker": f"{socket.gethostname()}:{os.getpid()}",
+            "worker_peak_rss_mb": _peak_rss_mb()}
+
+
+def _peak_rss_mb() -> float | None:
+    """The worker process's peak resident memory so far (None where the platform does not say). Linux's
+    VmHWM starts afresh at exec; getrusage's maximum would include the parent's pages at fork."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
+    try:
+        import resource
+    except ImportError:   # Windows
+        return None
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / 1024.0 if sys.platform != "darwin" else peak / 2 ** 20   # KiB on Linux, bytes on macOS
 
 
 def _failure(block: Block, grid, error: BaseException) -> str:
