@@ -118,6 +118,29 @@ def test_a_run_killed_midway_continues_to_the_same_result(job, tmp_path):
     assert not list(blocks.glob(".*")) and not list(tmp_path.glob(".*"))   # what the kill left is gone
 
 
+def test_sigterm_stops_a_distributed_run_cleanly_and_it_continues(job, tmp_path):
+    out = tmp_path / "stopped"
+    command = [sys.executable, "-m", "trainer", *predict_many(job, out, "--workers", "1", "--block-size", "56")]
+    run = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    blocks = tmp_path / "stopped.run" / "blocks"
+    deadline = time.monotonic() + 120
+    while run.poll() is None and time.monotonic() < deadline and len(list(blocks.glob("*.json"))) < 2:
+        time.sleep(0.02)
+    assert run.poll() is None, "the run ended before it could be stopped"
+    workers = _descendants(run.pid)
+    run.send_signal(signal.SIGTERM)
+    _, stderr = run.communicate(timeout=120)
+    assert run.returncode == 128 + signal.SIGTERM and "Terminated (SIGTERM)" in stderr, stderr[-2000:]
+    deadline = time.monotonic() + 15
+    while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(_alive(pid) for pid in workers)   # the local cluster went with it
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["stopped.run"]   # no output, no temporary file
+    again = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0 and "finished before)" in again.stdout and "(0 finished before)" not in again.stdout
+    assert_same_result(out, job[2])
+
+
 def _descendants(pid: int) -> set[int]:
     found, todo = set(), [pid]
     while todo:
