@@ -73,7 +73,7 @@ class SegmentManyAlgorithm(SegmentAlgorithm):
             self.addParameter(parameter)
         block = QgsProcessingParameterNumber(self.BLOCK_SIZE, tr("Block side (model pixels)"),
                                              QgsProcessingParameterNumber.Type.Integer, defaultValue=DEFAULT_BLOCK_PX,
-                                             minValue=64)
+                                             minValue=1)   # rounded to whole tile steps
         block.setFlags(block.flags() | QgsProcessingParameterDefinition.Flag.FlagAdvanced)
         self.addParameter(block)
         self.addParameter(QgsProcessingParameterBoolean(self.RESTART, tr("Start over (delete finished blocks)"),

@@ -94,14 +94,7 @@ def test_two_workers_give_the_single_process_result(job, tmp_path, capsys):
 
 def test_a_run_killed_midway_continues_to_the_same_result(job, tmp_path):
     out = tmp_path / "killed"
-    command = [sys.executable, "-m", "trainer", *predict_many(job, out, "--workers", "1", "--block-size", "56")]
-    run = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    blocks = tmp_path / "killed.run" / "blocks"
-    deadline = time.monotonic() + 120
-    while run.poll() is None and time.monotonic() < deadline and len(list(blocks.glob("*.json"))) < 3:
-        time.sleep(0.02)
-    assert run.poll() is None, "the run ended before it could be killed"
-    workers = _descendants(run.pid)
+    command, run, blocks, workers = _started_run(job, out, blocks_first=3)
     run.send_signal(signal.SIGKILL)
     run.communicate(timeout=60)
     finished = len(list(blocks.glob("*.json")))
@@ -120,14 +113,7 @@ def test_a_run_killed_midway_continues_to_the_same_result(job, tmp_path):
 
 def test_sigterm_stops_a_distributed_run_cleanly_and_it_continues(job, tmp_path):
     out = tmp_path / "stopped"
-    command = [sys.executable, "-m", "trainer", *predict_many(job, out, "--workers", "1", "--block-size", "56")]
-    run = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    blocks = tmp_path / "stopped.run" / "blocks"
-    deadline = time.monotonic() + 120
-    while run.poll() is None and time.monotonic() < deadline and len(list(blocks.glob("*.json"))) < 2:
-        time.sleep(0.02)
-    assert run.poll() is None, "the run ended before it could be stopped"
-    workers = _descendants(run.pid)
+    command, run, blocks, workers = _started_run(job, out, blocks_first=2)
     run.send_signal(signal.SIGTERM)
     _, stderr = run.communicate(timeout=120)
     assert run.returncode == 128 + signal.SIGTERM and "Terminated (SIGTERM)" in stderr, stderr[-2000:]
@@ -139,6 +125,19 @@ def test_sigterm_stops_a_distributed_run_cleanly_and_it_continues(job, tmp_path)
     again = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=300)
     assert again.returncode == 0 and "finished before)" in again.stdout and "(0 finished before)" not in again.stdout
     assert_same_result(out, job[2])
+
+
+def _started_run(job, out, blocks_first: int):
+    """A distributed predict in its own process (1 worker, 25 blocks), once it has finished some blocks:
+    (command, process, its blocks folder, the processes it started)."""
+    command = [sys.executable, "-m", "trainer", *predict_many(job, out, "--workers", "1", "--block-size", "56")]
+    run = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    blocks = out.parent / f"{out.name}.run" / "blocks"
+    deadline = time.monotonic() + 120
+    while run.poll() is None and time.monotonic() < deadline and len(list(blocks.glob("*.json"))) < blocks_first:
+        time.sleep(0.02)
+    assert run.poll() is None, "the run ended before it could be stopped"
+    return command, run, blocks, _descendants(run.pid)
 
 
 def _descendants(pid: int) -> set[int]:
@@ -216,3 +215,19 @@ def test_the_processing_algorithm_segments_a_folder_of_sheets_on_local_workers(j
     assert json.loads(result["AREA_HA"])["woodland"] == pytest.approx(
         json.loads(result["POLYGON_AREA_HA"])["woodland"], rel=0.05)
     assert (tmp_path / "many.run" / "run.json").is_file()   # the run folder beside the polygons
+
+
+def test_cancelling_the_processing_algorithm_stops_the_running_blocks(job, provider, tmp_path):
+    import processing
+    from qgis.core import QgsProcessingException, QgsProcessingFeedback
+
+    folder, model, _ = job
+    feedback = QgsProcessingFeedback()
+    feedback.progressChanged.connect(lambda percent: percent > 0 and feedback.cancel())   # after the first block
+    with pytest.raises(QgsProcessingException, match="Cancelled; the finished blocks are kept"):
+        processing.run("landcover:segmentmany", {
+            "FOLDER": str(folder / "sheets"), "MODEL": str(model), "WORKERS": 1, "BLOCK_SIZE": 56, "MIN_AREA": 0,
+            "OUTPUT": str(tmp_path / "cancelled.gpkg")}, feedback=feedback)
+    finished = len(list((tmp_path / "cancelled.run" / "blocks").glob("*.json")))
+    assert 1 <= finished < 25 and not (tmp_path / "cancelled.gpkg").exists()
+    assert (tmp_path / "cancelled.run" / "stop").exists()   # what told the running block to stop

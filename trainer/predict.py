@@ -129,38 +129,35 @@ def run(args: argparse.Namespace) -> int:
 
 def scale_summary(input_label: str, result) -> str:
     """A distributed run in a few lines: blocks, workers, time, area per class, files written."""
-    lines = [f"{input_label}: {result.blocks} blocks ({result.reused} finished before), {result.tiles} tiles on "
-             f"{result.workers} worker{'s' * (result.workers != 1)} in {result.seconds:.1f} s",
-             f"{'class':<14}{'raster ha':>12}{'polygons':>10}{'polygon ha':>12}   (true ground areas)"]
-    for name, hectares in result.area_ha.items():
-        if name in result.polygons:
-            lines.append(f"{name:<14}{hectares:>12.4f}{result.polygons[name]:>10d}{result.vector_area_ha[name]:>12.4f}")
-        else:
-            lines.append(f"{name:<14}{hectares:>12.4f}{'-':>10}{'-':>12}")
-    for label, path in (("polygons", result.vector_path), ("class raster", result.raster_path),
-                        ("blocks", result.class_vrt)):
-        if path:
-            lines.append(f"wrote {label}: {path}")
-    return "\n".join(lines)
+    head = (f"{input_label}: {result.blocks} blocks ({result.reused} finished before), {result.tiles} tiles on "
+            f"{result.workers} worker{'s' * (result.workers != 1)} in {result.seconds:.1f} s")
+    return "\n".join([head, *_class_lines(result.area_ha, result.polygons, result.vector_area_ha),
+                      *_written((("polygons", result.vector_path), ("class raster", result.raster_path),
+                                 ("blocks", result.class_vrt)))])
 
 
 def summary(input_path: str, result: SegmentationResult) -> str:
     """The run in a few lines: size, speed, device, area per class, files written."""
     megapixels = result.width * result.height / 1e6
-    lines = [f"{input_path}: {result.width} x {result.height} px at {result.pixel_size_m:.3g} m/px on the ground "
-             f"({sum(result.area_ha.values()) / 100:.3f} km² classified), {result.tiles} tiles "
-             f"({result.skipped_tiles} empty skipped) on {result.device} in {result.seconds:.1f} s "
-             f"({megapixels / max(result.seconds, 1e-9):.2f} Mpx/s)",
-             f"raster {result.reading}",
-             f"{'class':<14}{'raster ha':>12}{'polygons':>10}{'polygon ha':>12}   (true ground areas)"]
-    for name, hectares in result.area_ha.items():
-        if name in result.layers:
-            lines.append(f"{name:<14}{hectares:>12.4f}{result.polygons[name]:>10d}"
-                         f"{result.vector_area_ha[name]:>12.4f}")
+    head = [f"{input_path}: {result.width} x {result.height} px at {result.pixel_size_m:.3g} m/px on the ground "
+            f"({sum(result.area_ha.values()) / 100:.3f} km² classified), {result.tiles} tiles "
+            f"({result.skipped_tiles} empty skipped) on {result.device} in {result.seconds:.1f} s "
+            f"({megapixels / max(result.seconds, 1e-9):.2f} Mpx/s)",
+            f"raster {result.reading}"]
+    return "\n".join([*head, *_class_lines(result.area_ha, result.polygons, result.vector_area_ha),
+                      *_written((("polygons", result.vector_path), ("class raster", result.raster_path),
+                                 ("probabilities", result.probabilities_path)))])
+
+
+def _class_lines(area_ha: dict[str, float], polygons: dict[str, int], polygon_ha: dict[str, float]) -> list[str]:
+    lines = [f"{'class':<14}{'raster ha':>12}{'polygons':>10}{'polygon ha':>12}   (true ground areas)"]
+    for name, hectares in area_ha.items():
+        if name in polygons:
+            lines.append(f"{name:<14}{hectares:>12.4f}{polygons[name]:>10d}{polygon_ha[name]:>12.4f}")
         else:
             lines.append(f"{name:<14}{hectares:>12.4f}{'-':>10}{'-':>12}")
-    for label, path in (("polygons", result.vector_path), ("class raster", result.raster_path),
-                        ("probabilities", result.probabilities_path)):
-        if path:
-            lines.append(f"wrote {label}: {path}")
-    return "\n".join(lines)
+    return lines
+
+
+def _written(outputs) -> list[str]:
+    return [f"wrote {label}: {path}" for label, path in outputs if path]

@@ -12,6 +12,9 @@ Decisions (quoted in the README):
 * **Seamless**: blocks are windows of one mosaic on one grid, so the class raster put together from
   them is, pixel for pixel, that of a single run; it is vectorised in one streamed pass (the
   vectoriser's own, so the polygons are the single run's too).
+* **Stopping**: a cancel, Ctrl-C or SIGTERM writes `stop` in the run folder, which every worker looks
+  for between batches (remote ones too, through the shared file system), so running blocks stop at
+  once; finished blocks stay.
 * **Failures**: a block that fails is retried twice (on any worker), then reported with where it
   lies; the others go on, and the run ends with the list and the command that retries them.
 * **Collars** are searched once, on the whole mosaic; one that is found is refused (a block cannot
@@ -52,6 +55,8 @@ from .blocks import DEFAULT_BLOCK_PX, Block, plan_blocks
 from .run_folder import RunFolder, fingerprint
 
 RETRIES = 2
+STOP_FILE = "stop"
+POLL_SECONDS = 0.2   # how often a cancel is looked for while blocks run
 WORKER_GDAL_CACHE_MB = 256   # a block streams windows: this is plenty (unless GDAL_CACHEMAX says otherwise)
 CLASS_VRT = "classes.vrt"
 MOSAIC_VRT = "mosaic.vrt"
@@ -135,27 +140,37 @@ def segment_many(sheets: Sequence[str], model_path: str, run_dir: str | Path,
     if todo:
         report(0.0, f"Starting {workers} Dask worker{'s' * (workers != 1)}" if not scheduler
                else f"Connecting to {scheduler}")
+        stop = folder.path / STOP_FILE   # workers check it between batches: a cancel stops running blocks too
+        stop.unlink(missing_ok=True)
         with _Cluster(workers, scheduler, processes) as cluster:
             workers = cluster.workers
             threads = max(1, (os.cpu_count() or 1) // workers) if not scheduler else None
             from distributed import as_completed
             futures = {cluster.client.submit(classify_block, mosaic, model_path, block.bounds(grid), options,
-                                             str(folder.raster(block)), threads, retries=RETRIES, pure=False,
-                                             key=f"landcover-block-{block.name}-{os.getpid()}"): block
+                                             str(folder.raster(block)), threads, str(stop), retries=RETRIES,
+                                             pure=False, key=f"landcover-block-{block.name}-{os.getpid()}"): block
                        for block in todo}
-            done = reused
-            for future in as_completed(futures):
-                block = futures[future]
-                if future.status == "error":
-                    failed.append(_failure(block, grid, future.exception()))
-                else:
-                    records[block] = future.result()
-                    folder.finish(block, records[block])
-                done += 1
-                report(90.0 * done / len(blocks), f"Classified block {done} of {len(blocks)}")
-                if cancelled():
-                    cluster.client.cancel(list(futures))
-                    raise Cancelled()
+            queue, done = as_completed(futures), reused
+            try:
+                while not queue.is_empty():
+                    if cancelled():
+                        raise Cancelled()
+                    if not queue.has_ready():
+                        time.sleep(POLL_SECONDS)
+                        continue
+                    for future in queue.next_batch(block=False):
+                        block = futures[future]
+                        if future.status == "error":
+                            failed.append(_failure(block, grid, future.exception()))
+                        else:
+                            records[block] = future.result()
+                            folder.finish(block, records[block])
+                        done += 1
+                        report(90.0 * done / len(blocks), f"Classified block {done} of {len(blocks)}")
+            except BaseException:   # Cancelled, Ctrl-C, SIGTERM: the running blocks stop, the finished stay
+                stop.touch()
+                cluster.client.cancel(list(futures))
+                raise
     if failed:
         raise BlocksFailed(
             f"{len(failed)} of {len(blocks)} blocks failed (after {RETRIES} retries each): " + "; ".join(failed)
@@ -191,8 +206,9 @@ _PREDICTORS: dict[tuple, Predictor] = {}   # per worker process: each model load
 
 
 def classify_block(mosaic: str, model_path: str, bounds: tuple[float, float, float, float],
-                   options: SegmentationOptions, out_path: str, threads: int | None) -> dict:
-    """One block on a worker: its class GeoTIFF (moved into place when whole) and what it found."""
+                   options: SegmentationOptions, out_path: str, threads: int | None, stop_path: str) -> dict:
+    """One block on a worker: its class GeoTIFF (moved into place when whole) and what it found; stops
+    (Cancelled) as soon as `stop_path` exists."""
     if "GDAL_CACHEMAX" not in os.environ:   # GDAL's default, 5 % of the memory, in every worker adds up
         gdal.SetCacheMax(WORKER_GDAL_CACHE_MB * 2 ** 20)
     metadata = read_metadata(model_path)
@@ -203,7 +219,7 @@ def classify_block(mosaic: str, model_path: str, bounds: tuple[float, float, flo
     block_options = dataclasses.replace(options, extent=bounds, overwrite=True)
     try:
         result = segment(mosaic, model_path, raster_path=out_path, options=block_options, metadata=metadata,
-                         predictor=_PREDICTORS[key])
+                         predictor=_PREDICTORS[key], is_cancelled=lambda: os.path.exists(stop_path))
     except NoValidPixelsError:
         return {"empty": True, "tiles": 0, "area_ha": {}}
     return {"tiles": result.tiles, "skipped_tiles": result.skipped_tiles, "area_ha": result.area_ha,
