@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from osgeo import gdal
 
+from conftest import SHARED_DATA
 from landcover_qgis_plugin.core.modelfile import LANDCOVER_AI_CLASSES, Normalization, metadata_for, save_model
 from trainer.cli import main
 from trainer.evaluate import ExtremeTiles
@@ -214,3 +215,47 @@ def test_extreme_tiles_keep_k_best_and_worst_and_earlier_tiles_win_ties():
     assert [t.tile_id for t in extremes.best] == ["b", "d"]
     assert [t.tile_id for t in extremes.worst] == ["c", "e"]
     assert "f" not in rendered  # a tile that makes neither list is never rendered
+
+
+def test_the_score_without_curated_tiles_sums_only_the_other_tiles(tiles_root, model_file, tmp_path, capsys):
+    from trainer.metrics import iou_from_confusion
+
+    curated = tmp_path / "curated.txt"
+    curated.write_text("scene_2\nnot_in_this_split\n")
+    out = tmp_path / "evaluation"
+    assert main(["evaluate", "--model", str(model_file), "--data", str(tiles_root), "--out", str(out),
+                 "--curated", str(curated), "--examples", "0"]) == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["tiles"] == 4 and metrics["miou"] == pytest.approx(EXPECTED_MIOU, abs=1e-6)   # all tiles
+    without = metrics["without_curated"]
+    assert (without["tiles"], without["left_out"], without["left_out_tiles"]) == (3, 1, ["scene_2"])
+    # scene_2 (all building, predicted road) is the worst tile: without it the score rises
+    kept = EXPECTED_CM.copy()
+    kept[1, 4] -= TILE * TILE   # scene_2's pixels
+    assert without["miou"] == pytest.approx(iou_from_confusion(kept)[0], abs=1e-6) and without["miou"] > EXPECTED_MIOU
+    assert f"without the 1 curated low-quality tiles: 3 tiles, mIoU {without['miou']:.4f}" in capsys.readouterr().out
+    # by default the reference's list, none of whose tiles are in this synthetic split: no second score
+    assert main(["evaluate", "--model", str(model_file), "--data", str(tiles_root), "--out", str(out),
+                 "--examples", "0"]) == 0
+    assert json.loads((out / "metrics.json").read_text())["without_curated"] is None
+
+
+def test_the_reference_curated_list_is_bundled_and_runs_can_name_it(tmp_path):
+    from trainer.config import load_config
+    from trainer.data.curation import REFERENCE_LIST, reference_tiles
+    from trainer.data.pipeline import read_split_ids
+
+    assert [len(reference_tiles(split)) for split in ("train", "val", "test")] == [115, 35, 31]
+    shared = [line.split("\t")[::-1] for line in (SHARED_DATA / "seed_low_quality_tiles.tsv").read_text().splitlines()
+              if line and not line.startswith("#")]
+    bundled = [line.split("\t") for line in REFERENCE_LIST.read_text().splitlines() if not line.startswith("#")]
+    assert bundled == shared   # the reference's list, id first
+    assert load_config("run_5_10_curated").data.exclude_list == "reference"
+    root = tmp_path / "tiles"
+    (root / "output").mkdir(parents=True)
+    ids = [reference_tiles("train")[0], "M-33-00-A-a-1-1_0"]
+    for tile in ids:
+        (root / "output" / f"{tile}.jpg").write_bytes(b"")
+        (root / "output" / f"{tile}_m.png").write_bytes(b"")
+    (root / "train.txt").write_text("\n".join(ids) + "\n")
+    assert read_split_ids(root, "train", exclude_list="reference") == ["M-33-00-A-a-1-1_0"]

@@ -3,7 +3,9 @@
 One pass over the tiles accumulates the global confusion matrix (the reference's mIoU) and
 every tile's own mIoU together; only the k best and k worst tiles' arrays are kept, for the
 sample figures. Tiles under the review threshold are listed, lowest first, in a file that
-`fit --exclude-list` reads as it is (the reference's curation rule: tile mIoU < 0.25).
+`fit --exclude-list` reads as it is (the reference's curation rule: tile mIoU < 0.25). The same pass
+also sums the confusion matrix without the reference's curated tiles (data/curation.py), so the split
+is scored both ways.
 """
 from __future__ import annotations
 
@@ -27,6 +29,8 @@ from landcover_qgis_plugin.core.files import atomic_write_text
 from landcover_qgis_plugin.core.modelfile import LANDCOVER_AI_CLASSES, ClassInfo, Normalization
 from landcover_qgis_plugin.core.reference import REFERENCE_5_10_IOU, REFERENCE_5_10_MIOU
 
+from .data.curation import REFERENCE, reference_tiles
+from .data.tiles import read_id_list
 from .figures import confusion_matrix_chart, per_class_iou_chart, tile_panel
 from .metrics import iou_from_confusion, tile_confusion_matrices
 
@@ -63,6 +67,9 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--batch-size", type=_count(1), default=4, metavar="N", help="tiles per batch (default 4)")
     parser.add_argument("--examples", type=_count(0), default=4, metavar="K",
                         help="best and worst tiles drawn as input | truth | prediction (default 4 each)")
+    parser.add_argument("--curated", default=REFERENCE, metavar="FILE|reference",
+                        help="tiles also left out for a second score (default: the reference's curated "
+                             "low-quality tiles of the split; a list file of tile ids instead)")
     parser.add_argument("--review-threshold", type=float, default=0.25, metavar="MIOU",
                         help=f"tiles with mIoU below this go to {REVIEW_LIST} (default 0.25, the reference's rule)")
     parser.set_defaults(func=run)
@@ -76,6 +83,11 @@ class LoadedModel:
     normalization: Normalization
     default_out_dir: Path
     provenance: dict
+
+
+def curated_tiles(curated: str, split: str) -> list[str]:
+    """The tiles to leave out for the second score: the reference's of this split, or a list file's."""
+    return reference_tiles(split) if curated == REFERENCE else read_id_list(curated)
 
 
 def _file_digest(path: Path) -> str:
@@ -166,6 +178,8 @@ class Evaluation:
     tile_scores: list[tuple[str, float]]       # (tile id, tile mIoU) in data order
     best: list[TileExample]
     worst: list[TileExample]
+    kept_confusion: Optional[np.ndarray] = None   # summed over the tiles not in the leave-out list
+    left_out: list[str] = field(default_factory=list)   # the tiles of the leave-out list that were seen
 
     @property
     def miou(self) -> float:
@@ -184,9 +198,12 @@ def _to_pixels(images: np.ndarray, normalization: Normalization) -> np.ndarray:
 
 
 def evaluate_batches(model, batches, num_classes: int, normalization: Normalization,
-                     examples: int = 4) -> Evaluation:
-    """One pass over (images, masks, ids) batches: global confusion matrix, per-tile mIoU, extreme tiles."""
+                     examples: int = 4, leave_out: Sequence[str] = ()) -> Evaluation:
+    """One pass over (images, masks, ids) batches: global confusion matrix, per-tile mIoU, extreme tiles,
+    and the confusion matrix without the `leave_out` tiles (the curated ones)."""
     confusion = np.zeros((num_classes, num_classes), dtype=np.int64)
+    kept = np.zeros_like(confusion)
+    leave_out, left_out = set(leave_out), []
     tile_scores: list[tuple[str, float]] = []
     extremes = ExtremeTiles(examples)
     expected_size = tuple(model.inputs[0].shape[1:3])
@@ -201,9 +218,13 @@ def evaluate_batches(model, batches, num_classes: int, normalization: Normalizat
         for index, score in enumerate(iou_from_confusion(tile_matrices)[0]):
             tile_id = ids[index].decode() if isinstance(ids[index], bytes) else str(ids[index])
             tile_scores.append((tile_id, float(score)))
+            if tile_id in leave_out:
+                left_out.append(tile_id)
+            else:
+                kept += tile_matrices[index]
             extremes.offer(tile_id, float(score), lambda: _to_pixels(images[index], normalization),
                            masks[index], prediction[index])
-    return Evaluation(confusion, tile_scores, extremes.best, extremes.worst)
+    return Evaluation(confusion, tile_scores, extremes.best, extremes.worst, kept, left_out)
 
 
 def _json_number(value: float) -> Optional[float]:
@@ -255,6 +276,7 @@ def write_report(evaluation: Evaluation, out_dir: Path, classes: Sequence[ClassI
         "confusion_matrix_axes": "rows: truth, columns: prediction (pixels)",
         "review_threshold": review_threshold,
         "tiles_below_review_threshold": len(flagged),
+        "without_curated": _without_curated(evaluation, names),
         "reference_5_10": ({"miou": REFERENCE_5_10_MIOU, "per_class_iou": REFERENCE_5_10_IOU}
                            if is_landcover_ai else None),
         **provenance,
@@ -277,6 +299,16 @@ def write_report(evaluation: Evaluation, out_dir: Path, classes: Sequence[ClassI
     return metrics
 
 
+def _without_curated(evaluation: Evaluation, names: Sequence[str]) -> Optional[dict]:
+    """The scores on the tiles outside the curated list (None when none of its tiles was there)."""
+    if not evaluation.left_out or evaluation.kept_confusion is None:
+        return None
+    miou, per_class = iou_from_confusion(evaluation.kept_confusion)
+    return {"tiles": len(evaluation.tile_scores) - len(evaluation.left_out), "left_out": len(evaluation.left_out),
+            "left_out_tiles": sorted(evaluation.left_out), "miou": _json_number(miou),
+            "per_class_iou": {name: _json_number(v) for name, v in zip(names, per_class)}}
+
+
 def print_summary(metrics: dict) -> None:
     reference = metrics["reference_5_10"]
     print(f"\n{metrics['split']} split: {metrics['tiles']} tiles, mIoU {metrics['miou']:.4f}"
@@ -285,6 +317,10 @@ def print_summary(metrics: dict) -> None:
     for name, value in metrics["per_class_iou"].items():
         shown = "n/a" if value is None else f"{value:.4f}"
         print(f"{name:<14}{shown:>8}" + (f"{reference['per_class_iou'][name]:>11.3f}" if reference else ""))
+    curated = metrics.get("without_curated")
+    if curated:
+        print(f"without the {curated['left_out']} curated low-quality tiles: {curated['tiles']} tiles, "
+              f"mIoU {curated['miou']:.4f}")
     print(f"{metrics['tiles_below_review_threshold']} tiles below mIoU {metrics['review_threshold']} "
           f"listed in {REVIEW_LIST}")
 
@@ -307,7 +343,8 @@ def run(args: argparse.Namespace) -> int:
     dataset = tile_dataset(data_root, args.split, args.batch_size, loaded.normalization, with_ids=True)
     batches = tqdm(dataset.as_numpy_iterator(), total=math.ceil(tile_count / args.batch_size),
                    desc=f"evaluate {args.split}", unit="batch")
-    evaluation = evaluate_batches(loaded.model, batches, len(loaded.classes), loaded.normalization, args.examples)
+    evaluation = evaluate_batches(loaded.model, batches, len(loaded.classes), loaded.normalization, args.examples,
+                                  curated_tiles(args.curated, args.split))
     out_dir = Path(args.out) if args.out else loaded.default_out_dir
     normalization = loaded.normalization
     provenance = {

@@ -18,6 +18,7 @@ from landcover_qgis_plugin.core.modelfile import (
 from landcover_qgis_plugin.core.networks.config import describe_architecture
 
 from .config import RunConfig
+from .data.curation import REFERENCE
 from .runs import RunPaths
 
 
@@ -60,7 +61,9 @@ def collect_scores(paths: RunPaths) -> dict:
 
 def describe_training_data(config: RunConfig) -> str:
     tag = f"tiles of {config.data.root} ({config.data.tile_size} px, run {config.name}"
-    if config.data.exclude_list:
+    if config.data.exclude_list == REFERENCE:
+        tag += ", excluding the reference's curated low-quality tiles"
+    elif config.data.exclude_list:
         tag += f", excluding the tiles listed in {Path(config.data.exclude_list).name}"
     return tag + ")"
 

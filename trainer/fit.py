@@ -28,6 +28,7 @@ from landcover_qgis_plugin.core.files import atomic_write_text
 from landcover_qgis_plugin.core.modelfile import Normalization
 
 from .config import RunConfig, load_config
+from .data.curation import exclude_list_path
 from .runs import RunPaths, load_run_config
 from .training.hardware import STRATEGIES, avoid_onednn_training_crash
 
@@ -60,9 +61,10 @@ def add_parser(subparsers) -> None:
                              "default: reference run 5.10")
     parser.add_argument("--output-dir", help="run folder (default: the config's output_dir, runs/<name>)")
     parser.add_argument("--data", metavar="ROOT", help="prepared tiles folder (default: the config's data.root)")
-    parser.add_argument("--exclude-list", metavar="FILE",
+    parser.add_argument("--exclude-list", metavar="FILE|reference",
                         help="tile ids to leave out of training and validation (e.g. evaluate's "
-                             "lowest_iou_tiles.txt)")
+                             "lowest_iou_tiles.txt); 'reference': the reference's curated low-quality tiles "
+                             "(bundled: 115 train, 35 val, 31 test)")
     parser.add_argument("--pretrained", metavar="FILE", help="weights file to start from, loaded by layer name")
     parser.add_argument("--mixed-precision", action="store_true",
                         help="mixed_float16 on a GPU, mixed_bfloat16 on a CPU")
@@ -183,7 +185,7 @@ def open_training_data(config: RunConfig, strategy) -> TrainingData:
                 f"'python -m trainer data --root {root}', or a synthetic set with 'python -m trainer synth "
                 f"--out data/synth' then 'python -m trainer data --source data/synth --root {root} "
                 f"--tile-size {config.model.input_size}'; or pass --data ROOT.")
-    if data.exclude_list and not Path(data.exclude_list).is_file():
+    if data.exclude_list and not exclude_list_path(data.exclude_list).is_file():
         raise InputError(f"Exclude list '{data.exclude_list}' not found; give a file of tile ids, "
                          "one per line (e.g. evaluate's lowest_iou_tiles.txt).")
     counts = {}

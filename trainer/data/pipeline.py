@@ -17,6 +17,7 @@ import numpy as np
 from landcover_qgis_plugin.core.errors import InputError
 from landcover_qgis_plugin.core.modelfile import Normalization
 
+from .curation import exclude_list_path
 from .tiles import read_id_list, tile_paths
 
 AUGMENTATIONS = ("none", "double", "random")
@@ -38,7 +39,7 @@ def read_split_ids(root: str | Path, split: str, exclude_list: str | Path | None
                          f"'python -m trainer data --root {root}'.")
     ids = read_id_list(list_file)
     if exclude_list:
-        excluded = set(read_id_list(exclude_list))
+        excluded = set(read_id_list(exclude_list_path(exclude_list)))
         ids = [tile for tile in ids if tile not in excluded]
     if max_tiles is not None:
         ids = ids[:max_tiles]
