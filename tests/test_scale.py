@@ -92,6 +92,35 @@ def test_two_workers_give_the_single_process_result(job, tmp_path, capsys):
     assert "9 blocks (9 finished before)" in capsys.readouterr().out
 
 
+def test_a_web_mercator_mosaic_is_warped_alike_in_every_block(job, tmp_path):
+    """Sheets in EPSG:3857 (what web basemaps export) are resampled to the model's ground resolution:
+    every block on the grid of the whole run, so the blocks still give the single run's pixels."""
+    folder, model, _ = job
+    mercator = tmp_path / "mercator.tif"
+    gdal.Warp(str(mercator), str(folder / "whole.tif"), dstSRS="EPSG:3857", dstNodata=0, resampleAlg="near",
+              xRes=1.0, yRes=1.0)   # coarser than the model's 0.5 m on the ground (0.83 Mercator m here)
+    warped = gdal.Open(str(mercator))
+    width, height = warped.RasterXSize, warped.RasterYSize
+    (tmp_path / "sheets").mkdir()
+    for row, (r0, r1) in enumerate(((0, height // 2), (height // 2, height))):
+        for col, (c0, c1) in enumerate(((0, width // 2), (width // 2, width))):
+            gdal.Translate(str(tmp_path / "sheets" / f"sheet_{row}_{col}.tif"), warped, srcWin=[c0, r0, c1 - c0, r1 - r0])
+    warped = None
+    single, many = tmp_path / "single", tmp_path / "many"
+    assert cli.main(["predict", str(mercator), "--model", str(model), "--raster", f"{single}.tif", "--out",
+                     f"{single}.gpkg", *QUIET]) == 0
+    assert cli.main(["predict", str(tmp_path / "sheets"), "--model", str(model), "--raster", f"{many}.tif", "--out",
+                     f"{many}.gpkg", *QUIET, *BLOCKS, "--workers", "2"]) == 0
+    assert_same_result(many, single)
+    run_grid = gdal.Open(f"{many}.tif").GetGeoTransform()
+    assert 0.8 < run_grid[1] < 0.9   # resampled: Mercator metres for 0.5 m on the ground at 53° N
+    for block in (tmp_path / "many.run" / "blocks").glob("*.tif"):   # each on the run's grid, to the bit
+        x0, dx, _, y0, _, dy = gdal.Open(str(block)).GetGeoTransform()
+        assert (dx, dy) == (run_grid[1], run_grid[5])
+        columns = (x0 - run_grid[0]) / dx
+        assert abs(columns - round(columns)) < 1e-6
+
+
 def test_a_run_killed_midway_continues_to_the_same_result(job, tmp_path):
     out = tmp_path / "killed"
     command, run, blocks, workers = _started_run(job, out, blocks_first=3)

@@ -71,16 +71,18 @@ def segment(input_path: str, model_path: str, vector_path: str | None = None,
             is_cancelled: Callable[[], bool] | None = None,
             metadata: ModelMetadata | None = None,
             limits: StreamLimits = StreamLimits(),
-            predictor: Predictor | None = None) -> SegmentationResult:
+            predictor: Predictor | None = None,
+            scale_centre: tuple[float, float] | None = None) -> SegmentationResult:
     """Classify `input_path` with the model file and write the requested outputs.
 
     `progress(percent, stage)` hears every stage ("Opening the raster", "Classifying tile 3 of
     81", "Tracing polygons", ...). `metadata`, when the caller has already read the model file's,
     saves reading it again; `predictor`, one already loaded for this model and options (a worker
-    classifying many blocks), loading the model again. `limits`: how much of the raster is held at a
-    time (strip width for classifying, the rest for vectorising); the defaults suit every raster,
-    smaller ones only cut the work finer. Raises the errors of core.errors: InputError, ModelFileError,
-    OutputError (OutputExistsError), Cancelled; anything else is a bug.
+    classifying many blocks), loading the model again; `scale_centre`, where the ground resolution is
+    measured (default: the area's centre), so that blocks of one run share its grid. `limits`: how
+    much of the raster is held at a time (strip width for classifying, the rest for vectorising); the
+    defaults suit every raster, smaller ones only cut the work finer. Raises the errors of core.errors:
+    InputError, ModelFileError, OutputError (OutputExistsError), Cancelled; anything else is a bug.
     """
     started = time.perf_counter()
     report = progress or (lambda percent, message: None)
@@ -94,7 +96,7 @@ def segment(input_path: str, model_path: str, vector_path: str | None = None,
     report(0.0, "Opening the raster")
     area = requested.GetEnvelope() if requested is not None else None
     with RasterSource(input_path, metadata.resolution_m, options.bands, metadata.bands, area, options.nodata,
-                      options.collars, metadata.input_size // 2, limits.band_pixels) as source:
+                      options.collars, metadata.input_size // 2, limits.band_pixels, scale_centre) as source:
         if min(source.width, source.height) < MIN_RASTER_PX:
             raise InputError(
                 f"{source.label} is {source.width} x {source.height} px at the model's "
@@ -123,8 +125,9 @@ def segment(input_path: str, model_path: str, vector_path: str | None = None,
                 classifier.run(rasters)
             timings = {**classifier.timings, "vectorize": 0.0}
             if not classifier.tiles:
-                raise NoValidPixelsError(f"{source.label} has no valid pixels in the area to classify (all nodata "
-                                 "or transparent); check its nodata value, alpha band, extent or mask.")
+                raise NoValidPixelsError(f"{source.label} has no valid pixels in the area to classify (all "
+                                         "nodata or transparent); check its nodata value, alpha band, extent or "
+                                         "mask.")
             vectors = None
             if vector_path:
                 tick = time.perf_counter()

@@ -77,12 +77,14 @@ class RasterSource:
     def __init__(self, path: str, resolution_m: float, bands: Sequence[int] | None = None,
                  model_bands: int = 3, area: tuple[float, float, float, float] | None = None,
                  nodata: float | None = None, collars: bool = True, context_px: int = 0,
-                 band_pixels: int = StreamLimits().band_pixels):
+                 band_pixels: int = StreamLimits().band_pixels, scale_centre: tuple[float, float] | None = None):
         """`path`: a file or any GDAL dataset name (a `<GDAL_WMS>` description, a `WMTS:` string).
         `area` (xmin, xmax, ymin, ymax in the raster's CRS): where the ground resolution is to be the
         model's (its centre; default the raster's) and, for a web service, what to read, with
         `context_px` model pixels around it. `nodata`: a value the raster does not declare.
-        `collars`: look for edge collars (collars.py), reading `band_pixels` at a time."""
+        `collars`: look for edge collars (collars.py), reading `band_pixels` at a time. `scale_centre`
+        (x, y): where to measure the ground resolution instead (a block of a larger run, which must
+        share the whole run's grid)."""
         self.path = str(path)
         self._opened: list[gdal.Dataset] = [self._open()]
         first = self._opened[0]
@@ -101,8 +103,9 @@ class RasterSource:
         if not (self.srs.IsProjected() or self.srs.IsGeographic() or self.srs.IsLocal()):
             raise InputError(f"{self.label} uses a CRS that is neither projected nor geographic; "
                              "reproject it to a projected CRS in metres (gdalwarp -t_srs EPSG:<code>).")
-        centre = _centre(area) if area else tuple(
-            _corners(geotransform, first.RasterXSize, first.RasterYSize).mean(axis=0))
+        centre = scale_centre or (_centre(area) if area else tuple(
+            _corners(geotransform, first.RasterXSize, first.RasterYSize).mean(axis=0)))
+        self.scale_centre = centre
         self.measure = GroundMeasure(self.srs, centre)
         dx, dy = self.measure.pixel_size(resolution_m, self.srs, SAME_GRID_TOLERANCE)
         if first.GetDriver().ShortName in web.WEB_DRIVERS:

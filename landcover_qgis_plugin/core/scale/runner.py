@@ -19,10 +19,10 @@ Decisions (quoted in the README):
   lies; the others go on, and the run ends with the list and the command that retries them.
 * **Collars** are searched once, on the whole mosaic; one that is found is refused (a block cannot
   mask it alone) with the options that deal with it.
-* **Only pixel-for-pixel inputs**: an input that would be resampled (a geographic or Web Mercator
-  raster, or a resolution off the model's by more than 1 %) takes a ground scale at the centre of
-  each block, which would put blocks on different grids; such a mosaic is refused with the gdalwarp
-  command that makes it one grid.
+* **One grid**: the ground resolution is measured once, at the centre of the whole area, and every
+  block is read on that grid, so a mosaic that must be resampled (Web Mercator, geographic, another
+  resolution) is warped alike in every block, as a single run warps it. Web services are refused:
+  their tiles would be fetched once per block.
 """
 from __future__ import annotations
 
@@ -109,25 +109,26 @@ def segment_many(sheets: Sequence[str], model_path: str, run_dir: str | Path,
     folder = RunFolder(run_dir, fingerprint(sheets, model_path, options, block_px), restart)
     joined = build_mosaic(sheets, folder.path / MOSAIC_VRT)
     mosaic = joined.path
-    with RasterSource(mosaic, metadata.resolution_m, options.bands, metadata.bands, None, options.nodata,
+    area = None
+    if options.extent is not None:
+        xmin, ymin, xmax, ymax = (float(v) for v in options.extent)
+        area = (xmin, xmax, ymin, ymax)
+    with RasterSource(mosaic, metadata.resolution_m, options.bands, metadata.bands, area, options.nodata,
                       options.collars) as source:
-        if source.resampled:
-            raise InputError(
-                f"The mosaic {source.label} would be resampled ({source.describe()}); a distributed run needs one "
-                "grid for every block: warp it first to the model's resolution in a projected CRS, e.g. gdalwarp "
-                f"-t_srs EPSG:<code> -tr {metadata.resolution_m:g} {metadata.resolution_m:g} -r bilinear IN OUT.tif.")
+        if source.service:
+            raise InputError(f"{source.label} is a web service; a distributed run reads files (a web layer's tiles "
+                             "would be fetched once per block): run it without --workers/--scheduler/--run-dir.")
         if source.collar is not None:
             raise InputError(
                 f"The mosaic {source.label} has an edge collar (black or white borders without a nodata value); a "
                 "distributed run cannot mask it block by block: declare the collar's value as nodata (--nodata 0 "
                 "for black) or, if those pixels are real, use --no-collars.")
-        grid = source.grid
+        grid, scale_centre = source.grid, source.scale_centre
     # searched once above for the whole mosaic: the blocks need not read its edges again
     options = dataclasses.replace(options, collars=False)
     window = (0, 0, grid.width, grid.height)
-    if options.extent is not None:
-        xmin, ymin, xmax, ymax = (float(v) for v in options.extent)
-        window = pixel_bounds(grid, (xmin, xmax, ymin, ymax))
+    if area is not None:
+        window = pixel_bounds(grid, area)
         if window[0] >= window[2] or window[1] >= window[3]:
             raise InputError(f"The extent {options.extent!r} does not overlap the mosaic; give an area inside it, "
                              "in its CRS.")
@@ -147,7 +148,8 @@ def segment_many(sheets: Sequence[str], model_path: str, run_dir: str | Path,
             threads = max(1, (os.cpu_count() or 1) // workers) if not scheduler else None
             from distributed import as_completed
             futures = {cluster.client.submit(classify_block, mosaic, model_path, block.bounds(grid), options,
-                                             str(folder.raster(block)), threads, str(stop), retries=RETRIES,
+                                             str(folder.raster(block)), threads, str(stop), scale_centre,
+                                             retries=RETRIES,
                                              pure=False, key=f"landcover-block-{block.name}-{os.getpid()}"): block
                        for block in todo}
             queue, done = as_completed(futures), reused
@@ -206,9 +208,11 @@ _PREDICTORS: dict[tuple, Predictor] = {}   # per worker process: each model load
 
 
 def classify_block(mosaic: str, model_path: str, bounds: tuple[float, float, float, float],
-                   options: SegmentationOptions, out_path: str, threads: int | None, stop_path: str) -> dict:
+                   options: SegmentationOptions, out_path: str, threads: int | None, stop_path: str,
+                   scale_centre: tuple[float, float]) -> dict:
     """One block on a worker: its class GeoTIFF (moved into place when whole) and what it found; stops
-    (Cancelled) as soon as `stop_path` exists."""
+    (Cancelled) as soon as `stop_path` exists. `scale_centre`: the whole run's, so every block is read on
+    its grid (warped alike where the mosaic is resampled)."""
     if "GDAL_CACHEMAX" not in os.environ:   # GDAL's default, 5 % of the memory, in every worker adds up
         gdal.SetCacheMax(WORKER_GDAL_CACHE_MB * 2 ** 20)
     metadata = read_metadata(model_path)
@@ -219,7 +223,8 @@ def classify_block(mosaic: str, model_path: str, bounds: tuple[float, float, flo
     block_options = dataclasses.replace(options, extent=bounds, overwrite=True)
     try:
         result = segment(mosaic, model_path, raster_path=out_path, options=block_options, metadata=metadata,
-                         predictor=_PREDICTORS[key], is_cancelled=lambda: os.path.exists(stop_path))
+                         predictor=_PREDICTORS[key], is_cancelled=lambda: os.path.exists(stop_path),
+                         scale_centre=scale_centre)
     except NoValidPixelsError:
         return {"empty": True, "tiles": 0, "area_ha": {}}
     return {"tiles": result.tiles, "skipped_tiles": result.skipped_tiles, "area_ha": result.area_ha,
