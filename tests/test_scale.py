@@ -92,6 +92,22 @@ def test_two_workers_give_the_single_process_result(job, tmp_path, capsys):
     assert "9 blocks (9 finished before)" in capsys.readouterr().out
 
 
+def test_a_run_on_an_existing_scheduler_gives_the_same_result(job, tmp_path, capsys, monkeypatch):
+    from distributed import LocalCluster
+
+    from landcover_qgis_plugin.core.scale import runner
+
+    out = tmp_path / "remote"
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        assert cli.main(predict_many(job, out, "--scheduler", cluster.scheduler_address)) == 0
+        assert len(cluster.scheduler_info["workers"]) == 2   # the cluster outlives the run: it is not ours
+    assert "on 2 workers" in capsys.readouterr().out
+    assert_same_result(out, job[2])
+    monkeypatch.setattr(runner, "CONNECT_TIMEOUT", "2s")
+    assert cli.main(predict_many(job, tmp_path / "none", "--scheduler", "tcp://127.0.0.1:9")) == 2
+    assert "No Dask scheduler answered at tcp://127.0.0.1:9" in capsys.readouterr().err
+
+
 def test_a_web_mercator_mosaic_is_warped_alike_in_every_block(job, tmp_path):
     """Sheets in EPSG:3857 (what web basemaps export) are resampled to the model's ground resolution:
     every block on the grid of the whole run, so the blocks still give the single run's pixels."""
@@ -244,6 +260,13 @@ def test_the_processing_algorithm_segments_a_folder_of_sheets_on_local_workers(j
     assert json.loads(result["AREA_HA"])["woodland"] == pytest.approx(
         json.loads(result["POLYGON_AREA_HA"])["woodland"], rel=0.05)
     assert (tmp_path / "many.run" / "run.json").is_file()   # the run folder beside the polygons
+    layers = processing.run("landcover:segmentmany", {
+        "SHEETS": [str(p) for p in sorted((folder / "sheets").iterdir())], "MODEL": str(model), "WORKERS": 1,
+        "MIN_AREA": 0, "FILL_HOLES": 0, "OUTPUT": str(tmp_path / "layers.gpkg"),
+        "OUTPUT_RASTER": str(tmp_path / "layers.tif")})   # the sheets as raster layers, one block
+    assert layers["BLOCKS"] == 1
+    np.testing.assert_array_equal(gdal.Open(layers["OUTPUT_RASTER"]).ReadAsArray(),
+                                  gdal.Open(f"{single}.tif").ReadAsArray())
 
 
 def test_cancelling_the_processing_algorithm_stops_the_running_blocks(job, provider, tmp_path):

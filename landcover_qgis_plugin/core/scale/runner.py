@@ -57,6 +57,7 @@ from .run_folder import RunFolder, fingerprint
 RETRIES = 2
 STOP_FILE = "stop"
 POLL_SECONDS = 0.2   # how often a cancel is looked for while blocks run
+CONNECT_TIMEOUT = "30s"   # for a scheduler to answer
 WORKER_GDAL_CACHE_MB = 256   # a block streams windows: this is plenty (unless GDAL_CACHEMAX says otherwise)
 CLASS_VRT = "classes.vrt"
 MOSAIC_VRT = "mosaic.vrt"
@@ -298,7 +299,7 @@ class _Cluster:
         from distributed import Client, LocalCluster
         if self._address:
             try:
-                self.client = Client(self._address, timeout="30s")
+                self.client = Client(self._address, timeout=CONNECT_TIMEOUT)
             except OSError as error:
                 raise InputError(f"No Dask scheduler answered at {self._address} ({error}); start one (dask "
                                  "scheduler) or leave --scheduler out to run on this machine.") from None
