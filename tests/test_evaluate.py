@@ -259,3 +259,42 @@ def test_the_reference_curated_list_is_bundled_and_runs_can_name_it(tmp_path):
         (root / "output" / f"{tile}_m.png").write_bytes(b"")
     (root / "train.txt").write_text("\n".join(ids) + "\n")
     assert read_split_ids(root, "train", exclude_list="reference") == ["M-33-00-A-a-1-1_0"]
+
+
+def test_a_model_is_scored_on_an_image_and_its_truth_in_another_crs(tmp_path, capsys):
+    import testkit
+    from landcover_qgis_plugin.core.geotiff import write_geotiff
+
+    shapes = [("building", 20, 60, 30, 90), ("woodland", 100, 150, 10, 120), ("water", 150, 190, 150, 250),
+              ("road", 0, 200, 130, 140)]
+    origin, resolution = (500_000.0, 600_000.0), 0.5
+    image = write_geotiff(tmp_path / "image.tif", testkit.paint(200, 260, shapes), origin, resolution)
+    codes = {c.name: c.value for c in LANDCOVER_AI_CLASSES}
+    truth = np.zeros((200, 260), np.uint8)
+    for name, r0, r1, c0, c1 in shapes:
+        truth[r0:r1, c0:c1] = codes[name]
+    model = testkit.save_colour_model(tmp_path / "colour.keras", input_size=64)
+    exact = write_geotiff(tmp_path / "truth.tif", truth, origin, resolution)
+    assert main(["evaluate", "--model", str(model), "--raster", str(image), "--truth", str(exact),
+                 "--out", str(tmp_path / "exact")]) == 0
+    metrics = json.loads((tmp_path / "exact" / "metrics.json").read_text())
+    assert metrics["miou"] == 1.0 and metrics["pixels"] == 200 * 260
+    assert "mIoU 1.0000" in capsys.readouterr().out
+    # The same truth with the building labelled road: building IoU 0, road IoU road / (road + building)
+    wrong = truth.copy()
+    wrong[wrong == codes["building"]] = codes["road"]
+    write_geotiff(tmp_path / "wrong.tif", wrong, origin, resolution)
+    assert main(["evaluate", "--model", str(model), "--raster", str(image), "--truth", str(tmp_path / "wrong.tif"),
+                 "--out", str(tmp_path / "wrong")]) == 0
+    metrics = json.loads((tmp_path / "wrong" / "metrics.json").read_text())
+    road, building = (truth == codes["road"]).sum(), (truth == codes["building"]).sum()
+    assert metrics["per_class_iou"]["building"] == 0.0
+    assert metrics["per_class_iou"]["road"] == pytest.approx(road / (road + building), abs=1e-6)
+    # Truth in Web Mercator at another resolution is put on the image's grid (nearest): edges only differ
+    mercator = tmp_path / "truth_3857.tif"
+    gdal.Warp(str(mercator), str(exact), dstSRS="EPSG:3857", xRes=0.6, yRes=0.6, resampleAlg="near", dstNodata=255)
+    assert main(["evaluate", "--model", str(model), "--raster", str(image), "--truth", str(mercator),
+                 "--out", str(tmp_path / "mercator")]) == 0
+    assert json.loads((tmp_path / "mercator" / "metrics.json").read_text())["miou"] > 0.85
+    assert main(["evaluate", "--model", str(model), "--raster", str(image)]) == 2
+    assert "takes --model FILE, --raster IMAGE and --truth MASK together" in capsys.readouterr().err

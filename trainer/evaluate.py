@@ -72,6 +72,10 @@ def add_parser(subparsers) -> None:
                              "low-quality tiles of the split; a list file of tile ids instead)")
     parser.add_argument("--review-threshold", type=float, default=0.25, metavar="MIOU",
                         help=f"tiles with mIoU below this go to {REVIEW_LIST} (default 0.25, the reference's rule)")
+    own = parser.add_argument_group("your own labelled area", "score --model on a georeferenced image and a raster of "
+                                    "its true classes (any CRS and resolution), through the plugin's engine")
+    own.add_argument("--raster", metavar="IMAGE", help="the orthophoto (any GDAL raster)")
+    own.add_argument("--truth", metavar="MASK", help="its classes: a raster of the model's class indices")
     parser.set_defaults(func=run)
 
 
@@ -326,6 +330,8 @@ def print_summary(metrics: dict) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.raster or args.truth:
+        return _run_on_raster(args)
     from tqdm import tqdm
 
     from .config import DataConfig
@@ -358,4 +364,16 @@ def run(args: argparse.Namespace) -> int:
     metrics = write_report(evaluation, out_dir, loaded.classes, args.split, args.review_threshold, provenance)
     print_summary(metrics)
     print(f"Results in {out_dir}")
+    return 0
+
+
+def _run_on_raster(args: argparse.Namespace) -> int:
+    from .raster_score import print_raster_summary, score_raster
+
+    if not (args.raster and args.truth and args.model):
+        raise InputError("Scoring your own area takes --model FILE, --raster IMAGE and --truth MASK together.")
+    out = Path(args.out) if args.out else Path(args.model).with_name(
+        f"{Path(args.model).stem}_evaluation") / Path(args.raster).stem
+    print_raster_summary(score_raster(args.model, args.raster, args.truth, out))
+    print(f"Results in {out}")
     return 0
