@@ -235,7 +235,7 @@ class _Classifier:
         self.source, self.window, self.mask, self.predictor = source, window, mask, predictor
         self.strip_width = strip_width
         self.grid = TileGrid.from_fraction(metadata.input_size, options.overlap)
-        self.weights = self.grid.window()[..., np.newaxis]
+        self.weights = self.grid.window()
         self.num_classes = len(metadata.classes)
         self.batch_size = options.batch_size
         self.report, self.cancelled = report, cancelled
@@ -259,7 +259,7 @@ class _Classifier:
     def _strip(self, strip0: int, strip1: int, columns: list[int], rows: list[int],
                writer: StripWriter) -> None:
         size, step = self.grid.tile, self.grid.step
-        accumulator = np.zeros((size, strip1 - strip0, self.num_classes), np.float32)
+        accumulator = np.zeros((self.num_classes, size, strip1 - strip0), np.float32)   # a plane per class
         for top in rows:
             inside = np.zeros((size, strip1 - strip0), bool)   # valid, in the area, in the mask
             for first in range(0, len(columns), self.batch_size):
@@ -271,10 +271,10 @@ class _Classifier:
             y0, y1 = self.window[1], self.window[3]
             first_row, end_row = max(top, y0), min(top + step, y1)
             if end_row > first_row:
-                self._emit(accumulator[first_row - top:end_row - top], inside[first_row - top:end_row - top],
+                self._emit(accumulator[:, first_row - top:end_row - top], inside[first_row - top:end_row - top],
                            writer, tick, (strip0, first_row, strip1, end_row))
-            accumulator[:size - step] = accumulator[step:]
-            accumulator[size - step:] = 0.0
+            accumulator[:, :size - step] = accumulator[:, step:]
+            accumulator[:, size - step:] = 0.0
             self.source.release_cache()
 
     def _batch(self, top: int, batch: list[int], strip0: int, strip1: int, accumulator: np.ndarray,
@@ -295,9 +295,9 @@ class _Classifier:
             tick = time.perf_counter()
             for tx, tile in zip(todo, probabilities):
                 a, b = max(tx, strip0), min(tx + size, strip1)
-                weighted = np.multiply(tile[:, a - tx:b - tx], self.weights[:, a - tx:b - tx],
-                                       out=tile[:, a - tx:b - tx])
-                accumulator[:, a - strip0:b - strip0] += weighted
+                weighted = np.multiply(tile[:, :, a - tx:b - tx], self.weights[:, a - tx:b - tx],
+                                       out=tile[:, :, a - tx:b - tx])
+                accumulator[:, :, a - strip0:b - strip0] += weighted
             self.timings["blend"] += time.perf_counter() - tick
             self.tiles += len(todo)
         done = self.tiles + self.skipped
@@ -324,7 +324,7 @@ class _Classifier:
         """Classify finished rows (the `pixels` x0, y0, x1, y1 of the grid), add up their classes' true
         areas (the ground area of these rows, shared out by pixel: the scale hardly varies within
         them) and hand them to the writer."""
-        classes = np.argmax(probabilities, axis=-1).astype(np.uint8)
+        classes = most_probable(probabilities)
         classes[~valid] = CLASS_NODATA
         pixel_m2 = self.source.measure.rectangle_area_m2(*self.source.grid.bounds(*pixels)) / classes.size
         self.area_m2 += np.bincount(classes[valid], minlength=self.num_classes)[:self.num_classes] * pixel_m2
@@ -333,3 +333,15 @@ class _Classifier:
         tick = time.perf_counter()
         writer.write(classes, percent)
         self.timings["write"] += time.perf_counter() - tick
+
+
+def most_probable(probabilities: np.ndarray) -> np.ndarray:
+    """(C, h, w) -> (h, w) uint8 class of the highest plane, the first on a tie (as argmax): a few
+    passes over contiguous planes, several times faster than argmax across a short last axis."""
+    best = probabilities[0].copy()
+    classes = np.zeros(best.shape, np.uint8)
+    for value in range(1, len(probabilities)):
+        higher = probabilities[value] > best
+        np.copyto(classes, np.uint8(value), where=higher)
+        np.maximum(best, probabilities[value], out=best)
+    return classes

@@ -133,10 +133,10 @@ def _probability_raster(path: str | os.PathLike, grid: Grid, crs_wkt: str,
 
 
 def probabilities_to_percent(probabilities: np.ndarray, valid: np.ndarray) -> np.ndarray:
-    """(h, w, C) probabilities -> (C, h, w) Byte percent with nodata outside `valid`."""
+    """(C, h, w) probabilities -> (C, h, w) Byte percent with nodata outside `valid`."""
     percent = np.rint(np.clip(probabilities, 0.0, 1.0) * 100.0).astype(np.uint8)
-    percent[~valid] = PROBABILITY_NODATA
-    return np.moveaxis(percent, -1, 0)
+    percent[:, ~valid] = PROBABILITY_NODATA
+    return percent
 
 
 class StripWriter:

@@ -71,14 +71,15 @@ class Predictor:
         return self._runner.device + ("" if self.precision == "float32" else f" ({self.precision})")
 
     def __call__(self, tiles: np.ndarray) -> np.ndarray:
-        """(n, S, S, bands) pixels on 0..255 -> (n, S, S, classes) float32 probabilities."""
+        """(n, S, S, bands) pixels on 0..255 -> (n, classes, S, S) float32 probabilities: one plane per
+        class, so blending and choosing the class work on contiguous planes."""
         if len(self._candidates) > 1:
             self._choose(self._inputs(tiles))
         inputs = self._inputs(tiles)
         total = self._runner(inputs)
         if self._tta:
             rows, cols = (2, 3) if self._runner.channels_first else (1, 2)
-            for axes, back in (((cols,), (2,)), ((rows,), (1,)), ((rows, cols), (1, 2))):  # left-right, up-down, both
+            for axes, back in (((cols,), (3,)), ((rows,), (2,)), ((rows, cols), (2, 3))):  # left-right, up-down, both
                 total += np.flip(self._runner(np.ascontiguousarray(np.flip(inputs, axes))), back)
             total /= 4.0
         return total
@@ -96,7 +97,7 @@ class Predictor:
         for precision, runner in self._candidates.items():
             runner(inputs)
             tick = time.perf_counter()
-            classes[precision] = runner(inputs).argmax(axis=-1)
+            classes[precision] = runner(inputs).argmax(axis=1)
             seconds[precision] = time.perf_counter() - tick
         good = [p for p in self._candidates if np.mean(classes[p] == classes["float32"]) >= AUTO_AGREEMENT]
         self.precision = min(good, key=seconds.__getitem__)
@@ -144,8 +145,10 @@ class _KerasRunner:
         self._model = network
 
     def __call__(self, inputs: np.ndarray) -> np.ndarray:
+        """A normalised NHWC batch -> (n, classes, S, S) float32 probabilities."""
         with self._keras.device(self.device):
-            return np.asarray(self._model.predict_on_batch(inputs), dtype=np.float32)
+            output = np.asarray(self._model.predict_on_batch(inputs), dtype=np.float32)
+        return np.ascontiguousarray(np.moveaxis(output, -1, 1))
 
 
 def _keras_device(requested: str) -> str:
@@ -215,23 +218,23 @@ class _OnnxRunner:
         self._logits: bool | None = None   # told by the first batch's values
 
     def __call__(self, inputs: np.ndarray) -> np.ndarray:
-        """A normalised batch in the model's layout -> (n, S, S, classes) float32 probabilities."""
+        """A normalised batch in the model's layout -> (n, classes, S, S) float32 probabilities."""
         if self._one_by_one:
             output = np.concatenate([self._session.run(None, {self._input: inputs[i:i + 1]})[0]
                                      for i in range(len(inputs))])
         else:
             output = self._session.run(None, {self._input: inputs})[0]
         output = np.asarray(output, np.float32)
-        if self.channels_first:
-            output = output.transpose(0, 2, 3, 1)
-        if output.shape[-1] == 1 and self._classes == 2:   # sigmoid: the second class's probability
-            output = np.concatenate([1.0 - output, output], axis=-1)
-        if output.shape[-1] != self._classes:
-            raise ModelFileError(f"The ONNX model outputs {output.shape[-1]} channels but its metadata names "
+        if not self.channels_first:   # an NHWC model's output is NHWC too
+            output = np.moveaxis(output, -1, 1)
+        if output.shape[1] == 1 and self._classes == 2:   # sigmoid: the second class's probability
+            output = np.concatenate([1.0 - output, output], axis=1)
+        if output.shape[1] != self._classes:
+            raise ModelFileError(f"The ONNX model outputs {output.shape[1]} channels but its metadata names "
                                  f"{self._classes} classes; fix its 'class_names'.")
         if self._logits is None:
             self._logits = bool(output.min() < 0.0 or output.max() > 1.0)
         if self._logits:
-            output = np.exp(output - output.max(axis=-1, keepdims=True))
-            output /= output.sum(axis=-1, keepdims=True)
+            output = np.exp(output - output.max(axis=1, keepdims=True))
+            output /= output.sum(axis=1, keepdims=True)
         return np.ascontiguousarray(output)
