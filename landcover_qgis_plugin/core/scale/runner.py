@@ -162,6 +162,8 @@ def segment_many(sheets: Sequence[str], model_path: str, run_dir: str | Path,
                         time.sleep(POLL_SECONDS)
                         continue
                     for future in queue.next_batch(block=False):
+                        if cancelled():   # between blocks too: a batch of ready ones can be long
+                            raise Cancelled()
                         block = futures[future]
                         if future.status == "error":
                             failed.append(_failure(block, grid, future.exception()))
