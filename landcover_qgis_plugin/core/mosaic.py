@@ -134,7 +134,7 @@ def _describe(sheet: str) -> _Sheet:
     try:
         wkt = dataset.GetProjection()
         if not wkt:
-            raise InputError(f"Sheet '{sheet}' has no CRS; give it one (gdal_edit -a_srs EPSG:XXXX) to mosaic it.")
+            raise InputError(f"Sheet '{sheet}' has no CRS; give it one (gdal_edit -a_srs EPSG:<code>) to mosaic it.")
         srs = osr.SpatialReference(wkt)
         geotransform = dataset.GetGeoTransform()
         return _Sheet(srs, dataset.RasterCount, (abs(geotransform[1]), abs(geotransform[5])))

@@ -43,7 +43,7 @@ from ..errors import Cancelled, InputError, LandcoverError, NoValidPixelsError
 from ..files import atomic_output
 from ..gdalio import call_gdal, close_dataset
 from ..grid import pixel_bounds
-from ..modelfile import read_metadata
+from ..modelfile import ModelMetadata, read_metadata
 from ..options import SegmentationOptions
 from ..outputs import CLASS_NODATA, atomic_raster
 from ..raster import RasterSource
@@ -148,8 +148,8 @@ def segment_many(sheets: Sequence[str], model_path: str, run_dir: str | Path,
             workers = cluster.workers
             threads = max(1, (os.cpu_count() or 1) // workers) if not scheduler else None
             from distributed import as_completed
-            futures = {cluster.client.submit(classify_block, mosaic, model_path, block.bounds(grid), options,
-                                             str(folder.raster(block)), threads, str(stop), scale_centre,
+            futures = {cluster.client.submit(classify_block, mosaic, model_path, metadata, block.bounds(grid),
+                                             options, str(folder.raster(block)), threads, str(stop), scale_centre,
                                              retries=RETRIES,
                                              pure=False, key=f"landcover-block-{block.name}-{os.getpid()}"): block
                        for block in todo}
@@ -210,15 +210,15 @@ def segment_many(sheets: Sequence[str], model_path: str, run_dir: str | Path,
 _PREDICTORS: dict[tuple, Predictor] = {}   # per worker process: each model loaded once
 
 
-def classify_block(mosaic: str, model_path: str, bounds: tuple[float, float, float, float],
-                   options: SegmentationOptions, out_path: str, threads: int | None, stop_path: str,
-                   scale_centre: tuple[float, float]) -> dict:
-    """One block on a worker: its class GeoTIFF (moved into place when whole) and what it found; stops
-    (Cancelled) as soon as `stop_path` exists. `scale_centre`: the whole run's, so every block is read on
-    its grid (warped alike where the mosaic is resampled)."""
+def classify_block(mosaic: str, model_path: str, metadata: ModelMetadata,
+                   bounds: tuple[float, float, float, float], options: SegmentationOptions, out_path: str,
+                   threads: int | None, stop_path: str, scale_centre: tuple[float, float]) -> dict:
+    """One block on a worker (the model's `metadata` read once, by the run): its class GeoTIFF (moved
+    into place when whole) and what it found; stops (Cancelled) as soon as `stop_path` exists.
+    `scale_centre`: the whole run's, so every block is read on its grid (warped alike where the mosaic
+    is resampled)."""
     if "GDAL_CACHEMAX" not in os.environ:   # GDAL's default, 5 % of the memory, in every worker adds up
         gdal.SetCacheMax(WORKER_GDAL_CACHE_MB * 2 ** 20)
-    metadata = read_metadata(model_path)
     key = (str(Path(model_path).resolve()), os.stat(model_path).st_mtime_ns, options.runtime, options.device,
            options.precision, options.tta, threads)
     if key not in _PREDICTORS:
