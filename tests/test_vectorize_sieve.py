@@ -5,6 +5,8 @@ import pytest
 from osgeo import gdal
 from scipy import ndimage
 
+from landcover_qgis_plugin.core.errors import Cancelled
+from landcover_qgis_plugin.core.limits import StreamLimits
 from landcover_qgis_plugin.core.modelfile import LANDCOVER_AI_CLASSES
 from landcover_qgis_plugin.core.vectorize import VectorOptions, vectorize
 from landcover_qgis_plugin.core.vectorize.sieve import sieve
@@ -55,3 +57,19 @@ def test_streamed_sieve_is_gdals_sieve_pixel_for_pixel(seed, sigma, threshold):
         target = mem_band(np.zeros_like(classes))
         sieve(band, target.GetRasterBand(1), threshold, limits=band_rows(rows, 60))
         np.testing.assert_array_equal(target.GetRasterBand(1).ReadAsArray(), expected, err_msg=f"{rows} rows")
+
+
+def test_small_rasters_take_gdals_sieve_whole_and_get_the_same_pixels():
+    """Up to `whole_sieve_pixels` the sieve is one gdal.SieveFilter call: same pixels as streamed,
+    progress reported, and a cancel stops it."""
+    rng = np.random.default_rng(7)
+    classes = np.argmax(ndimage.gaussian_filter(rng.normal(size=(4, 80, 60)), (0, 0.8, 0.8)), axis=0)
+    band = mem_band(classes.astype(np.uint8)).GetRasterBand(1)
+    streamed, whole = mem_band(np.zeros_like(classes)), mem_band(np.zeros_like(classes))
+    sieve(band, streamed.GetRasterBand(1), 12, limits=band_rows(9, 60))
+    fractions = []
+    sieve(band, whole.GetRasterBand(1), 12, progress=fractions.append, limits=StreamLimits())
+    np.testing.assert_array_equal(whole.ReadAsArray(), streamed.ReadAsArray())
+    assert (whole.ReadAsArray() != classes).sum() > 50 and fractions and fractions[-1] == pytest.approx(1.0)
+    with pytest.raises(Cancelled):
+        sieve(band, mem_band(np.zeros_like(classes)).GetRasterBand(1), 12, is_cancelled=lambda: True)

@@ -44,5 +44,6 @@ def pixel_box(r0, r1, c0, c1):
 
 
 def band_rows(rows, width, **limits):
-    """Bands of `rows` rows on a raster `width` pixels wide (the default fits small rasters in one)."""
-    return StreamLimits(band_pixels=rows * width, **limits)
+    """Bands of `rows` rows on a raster `width` pixels wide, streamed even where GDAL's own sieve
+    would take a raster this small whole."""
+    return StreamLimits(band_pixels=rows * width, whole_sieve_pixels=1, **limits)

@@ -10,7 +10,8 @@ from osgeo import gdal
 from scipy import ndimage, sparse
 from scipy.sparse.csgraph import connected_components
 
-from ..errors import Cancelled
+from ..errors import Cancelled, LandcoverError
+from ..gdalio import gdal_errors
 from ..limits import StreamLimits
 from .streaming import drop_cached, row_bands
 
@@ -21,9 +22,13 @@ def sieve(source: gdal.Band, target: gdal.Band, threshold: int,
           progress: Callable[[float], None] | None = None,
           is_cancelled: Callable[[], bool] | None = None, limits: StreamLimits = StreamLimits()) -> None:
     """Write `source` to `target` (same size) with every region smaller than `threshold` pixels merged
-    into its largest neighbour: GDAL's SieveFilter(source, its mask, target, threshold, 4), streamed
-    band by band (`limits.band_pixels` each) in bounded memory (see the package docstring)."""
+    into its largest neighbour: GDAL's SieveFilter(source, its mask, target, threshold, 4) itself on
+    rasters up to `limits.whole_sieve_pixels`, else streamed band by band (`limits.band_pixels`
+    each) in bounded memory (see the package docstring)."""
     width, height = source.XSize, source.YSize
+    if width * height <= limits.whole_sieve_pixels:
+        _gdal_sieve(source, target, threshold, progress, is_cancelled)
+        return
     mask = source.GetMaskBand()
     state = _SieveState(width, threshold)
     bands = row_bands(width, height, limits.band_pixels)
@@ -38,6 +43,26 @@ def sieve(source: gdal.Band, target: gdal.Band, threshold: int,
         drop_cached(source, target)
         if progress is not None:
             progress((index + 1) / len(bands))
+
+
+def _gdal_sieve(source: gdal.Band, target: gdal.Band, threshold: int,
+                progress: Callable[[float], None] | None, is_cancelled: Callable[[], bool] | None) -> None:
+    def report(fraction, message, data):
+        if is_cancelled is not None and is_cancelled():
+            return 0      # GDAL stops and fails the call
+        if progress is not None:
+            progress(fraction)
+        return 1
+
+    with gdal_errors():
+        try:
+            failed = gdal.SieveFilter(source, source.GetMaskBand(), target, threshold, 4, callback=report)
+        except RuntimeError:
+            failed = True
+        if failed and is_cancelled is not None and is_cancelled():
+            raise Cancelled()
+        if failed:
+            raise LandcoverError(f"GDAL's sieve filter failed ({gdal_errors.last()}).")
 
 
 def _rewrite_pixels(band: gdal.Band, rows: np.ndarray, cols: np.ndarray, value: int) -> None:
