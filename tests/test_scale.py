@@ -108,6 +108,23 @@ def test_a_run_on_an_existing_scheduler_gives_the_same_result(job, tmp_path, cap
     assert "No Dask scheduler answered at tcp://127.0.0.1:9" in capsys.readouterr().err
 
 
+def test_the_minimum_area_is_applied_across_blocks_as_in_one_process(job, tmp_path):
+    """Specks straddling block borders and corners are sieved by the workers block by block, yet the
+    polygons are the single process's (whose sieve is GDAL's on the whole class raster)."""
+    folder, model, _ = job
+    specks = [("building", 108, 114, 108, 114), ("water", 220, 226, 50, 56), ("road", 30, 36, 221, 227),
+              ("building", 160, 166, 2, 8)]
+    scene = write_geotiff(tmp_path / "specks.tif", testkit.paint(SIDE, SIDE, SHAPES + specks), ORIGIN, RES)
+    single, many, unsieved = tmp_path / "single", tmp_path / "many", tmp_path / "unsieved"
+    sieving = ["--quiet", "--min-area", "6", "--fill-holes", "0"]
+    for out, extra in ((single, sieving), (many, [*sieving, *BLOCKS, "--workers", "2"]), (unsieved, QUIET)):
+        assert cli.main(["predict", str(scene), "--model", str(model), "--out", f"{out}.gpkg",
+                         "--raster", f"{out}.tif", *extra]) == 0
+    assert_same_result(many, single)
+    assert sum(map(len, polygons(f"{single}.gpkg").values())) <= sum(map(len, polygons(f"{unsieved}.gpkg").values())) - 4
+    assert len(list((tmp_path / "many.run" / "sieved").glob("*.tif"))) >= 3   # blocks the specks touch, rewritten
+
+
 def test_a_web_mercator_mosaic_is_warped_alike_in_every_block(job, tmp_path):
     """Sheets in EPSG:3857 (what web basemaps export) are resampled to the model's ground resolution:
     every block on the grid of the whole run, so the blocks still give the single run's pixels."""

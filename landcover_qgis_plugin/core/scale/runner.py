@@ -1,5 +1,5 @@
-"""A mosaic of any size on Dask: blocks classified by workers into a run folder, then one class raster
-and one GeoPackage.
+"""A mosaic of any size on Dask: blocks classified and sieved by workers into a run folder, then one
+class raster and one GeoPackage.
 
 Decisions (quoted in the README):
 
@@ -10,8 +10,9 @@ Decisions (quoted in the README):
   has one, as the engine does by itself), and caps GDAL's block cache at 256 MB unless GDAL_CACHEMAX
   is set (GDAL's default, 5 % of the memory per process, adds up over a node's workers).
 * **Seamless**: blocks are windows of one mosaic on one grid, so the class raster put together from
-  them is, pixel for pixel, that of a single run; it is vectorised in one streamed pass (the
-  vectoriser's own, so the polygons are the single run's too).
+  them is, pixel for pixel, that of a single run. The minimum area is applied by the workers block
+  by block, exactly as on the whole raster (block_sieve.py); the sieved raster is then traced and
+  cleaned in one streamed pass (the vectoriser's own), so the polygons are the single run's too.
 * **Stopping**: a cancel, Ctrl-C or SIGTERM writes `stop` in the run folder, which every worker looks
   for between batches (remote ones too, through the shared file system), so running blocks stop at
   once; finished blocks stay.
@@ -26,6 +27,7 @@ Decisions (quoted in the README):
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import importlib.util
 import os
@@ -34,7 +36,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable, Iterator, Sequence
 
 from osgeo import gdal
 
@@ -49,8 +51,9 @@ from ..outputs import CLASS_NODATA, atomic_raster
 from ..raster import RasterSource
 from ..runtime import Predictor
 from ..tiling import TileGrid
-from ..vectorize import VectorOptions, kept_classes, write_vectors
+from ..vectorize import VectorOptions, kept_classes, sieve_threshold, write_vectors
 from ..mosaic import build_mosaic
+from .block_sieve import apply_block, decide_blocks, survey_block
 from .blocks import DEFAULT_BLOCK_PX, Block, plan_blocks
 from .run_folder import RunFolder, fingerprint
 
@@ -60,6 +63,7 @@ POLL_SECONDS = 0.2   # how often a cancel is looked for while blocks run
 CONNECT_TIMEOUT = "30s"   # for a scheduler to answer
 WORKER_GDAL_CACHE_MB = 256   # a block streams windows: this is plenty (unless GDAL_CACHEMAX says otherwise)
 CLASS_VRT = "classes.vrt"
+SIEVED_VRT, SIEVED_FOLDER = "sieved.vrt", "sieved"   # the class raster after the minimum area (any min_area)
 MOSAIC_VRT = "mosaic.vrt"
 
 
@@ -139,72 +143,125 @@ def segment_many(sheets: Sequence[str], model_path: str, run_dir: str | Path,
     todo = [block for block, record in records.items() if record is None]
     reused = len(blocks) - len(todo)
     failed: list[str] = []
-    if todo:
-        report(0.0, f"Starting {workers} Dask worker{'s' * (workers != 1)}" if not scheduler
-               else f"Connecting to {scheduler}")
-        stop = folder.path / STOP_FILE   # workers check it between batches: a cancel stops running blocks too
-        stop.unlink(missing_ok=True)
-        with _Cluster(workers, scheduler, processes) as cluster:
-            workers = cluster.workers
-            threads = max(1, (os.cpu_count() or 1) // workers) if not scheduler else None
-            from distributed import as_completed
+    stop = folder.path / STOP_FILE   # workers check it between batches: a cancel stops running blocks too
+    stop.unlink(missing_ok=True)
+    with _Cluster(workers, scheduler, processes) as cluster:
+        if todo:
+            report(0.0, f"Starting {workers} Dask worker{'s' * (workers != 1)}" if not scheduler
+                   else f"Connecting to {scheduler}")
+            threads = max(1, (os.cpu_count() or 1) // cluster.workers) if not scheduler else None
             futures = {cluster.client.submit(classify_block, mosaic, model_path, metadata, block.bounds(grid),
                                              options, str(folder.raster(block)), threads, str(stop), scale_centre,
                                              retries=RETRIES,
                                              pure=False, key=f"landcover-block-{block.name}-{os.getpid()}"): block
                        for block in todo}
-            queue, done = as_completed(futures), reused
-            try:
-                while not queue.is_empty():
-                    if cancelled():
-                        raise Cancelled()
-                    if not queue.has_ready():
-                        time.sleep(POLL_SECONDS)
-                        continue
-                    for future in queue.next_batch(block=False):
-                        if cancelled():   # between blocks too: a batch of ready ones can be long
-                            raise Cancelled()
-                        block = futures[future]
-                        if future.status == "error":
-                            failed.append(_failure(block, grid, future.exception()))
-                        else:
-                            records[block] = future.result()
-                            folder.finish(block, records[block])
-                        done += 1
-                        report(90.0 * done / len(blocks), f"Classified block {done} of {len(blocks)}")
-            except BaseException:   # Cancelled, Ctrl-C, SIGTERM: the running blocks stop, the finished stay
-                stop.touch()
-                cluster.client.cancel(list(futures))
-                raise
-    if failed:
-        raise BlocksFailed(
-            f"{len(failed)} of {len(blocks)} blocks failed (after {RETRIES} retries each): " + "; ".join(failed)
-            + f". The {len(blocks) - len(failed)} others are finished and kept in '{folder.path}': run the same "
-            "command again to retry the failed ones (or fix or leave out the sheets named).")
-    rasters = [str(folder.raster(block)) for block, record in records.items() if not record.get("empty")]
-    if not rasters:
-        raise NoValidPixelsError("The mosaic has no valid pixels in the area to classify (all nodata or "
-                                 "transparent); check the sheets' nodata values, extent or mask.")
-    class_vrt = _class_vrt(folder.path / CLASS_VRT, rasters, grid, window)
-    result = ScaleResult(blocks=len(blocks), reused=reused, tiles=sum(r.get("tiles", 0) for r in records.values()),
-                         area_ha={c.name: sum(r.get("area_ha", {}).get(c.name, 0.0) for r in records.values())
-                                  for c in metadata.classes},
-                         seconds=0.0, workers=workers, class_vrt=str(class_vrt), mosaic=joined.note)
-    if raster_path:
-        report(90.0, "Writing the class raster")
-        _write_class_raster(class_vrt, raster_path, rasters, grid, window, options.overwrite)
-        result.raster_path = str(raster_path)
-    if vector_path:
-        with atomic_output(vector_path, options.overwrite) as tmp:
-            vectors = write_vectors(class_vrt, tmp, metadata.classes, [c.name for c in kept],
-                                    VectorOptions(options.simplify, options.min_area, options.fill_holes,
-                                                  options.square_buildings, options.max_vertices),
-                                    lambda percent, message: report(90.0 + percent / 10.0, message), cancelled)
-        result.vector_path, result.layers = str(vector_path), vectors.layers
-        result.polygons, result.vector_area_ha = vectors.polygons, vectors.area_ha
+            done = reused
+            with _stopping_on_exit(cluster, futures, stop):
+                for future in _completed(futures, cancelled):
+                    block = futures[future]
+                    if future.status == "error":
+                        failed.append(_failure(block, grid, future.exception()))
+                    else:
+                        records[block] = future.result()
+                        folder.finish(block, records[block])
+                    done += 1
+                    report(90.0 * done / len(blocks), f"Classified block {done} of {len(blocks)}")
+        if failed:
+            raise BlocksFailed(
+                f"{len(failed)} of {len(blocks)} blocks failed (after {RETRIES} retries each): " + "; ".join(failed)
+                + f". The {len(blocks) - len(failed)} others are finished and kept in '{folder.path}': run the same "
+                "command again to retry the failed ones (or fix or leave out the sheets named).")
+        rasters = {block: str(folder.raster(block)) for block, record in records.items() if not record.get("empty")}
+        if not rasters:
+            raise NoValidPixelsError("The mosaic has no valid pixels in the area to classify (all nodata or "
+                                     "transparent); check the sheets' nodata values, extent or mask.")
+        class_vrt = _class_vrt(folder.path / CLASS_VRT, list(rasters.values()), grid, window)
+        result = ScaleResult(blocks=len(blocks), reused=reused,
+                             tiles=sum(r.get("tiles", 0) for r in records.values()),
+                             area_ha={c.name: sum(r.get("area_ha", {}).get(c.name, 0.0) for r in records.values())
+                                      for c in metadata.classes},
+                             seconds=0.0, workers=cluster.workers if cluster.started else workers, class_vrt=str(class_vrt),
+                             mosaic=joined.note)
+        if raster_path:
+            report(90.0, "Writing the class raster")
+            _write_class_raster(class_vrt, raster_path, list(rasters.values()), grid, window, options.overwrite)
+            result.raster_path = str(raster_path)
+        if vector_path:
+            sieved = _sieve_blocks(cluster, class_vrt, rasters, window, grid, folder, options.min_area, stop,
+                                   cancelled, report)
+            with atomic_output(vector_path, options.overwrite) as tmp:
+                vectors = write_vectors(sieved, tmp, metadata.classes, [c.name for c in kept],
+                                        VectorOptions(options.simplify, options.min_area, options.fill_holes,
+                                                      options.square_buildings, options.max_vertices),
+                                        lambda percent, message: report(93.0 + percent * 0.07, message), cancelled,
+                                        sieved=True)
+            result.vector_path, result.layers = str(vector_path), vectors.layers
+            result.polygons, result.vector_area_ha = vectors.polygons, vectors.area_ha
     report(100.0, "Done")
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _completed(futures, cancelled: Callable[[], bool]) -> Iterator:
+    """The futures as they finish, looking for a cancel while waiting and between finished ones (a batch
+    of ready ones can be long to handle)."""
+    from distributed import as_completed
+    queue = as_completed(futures)
+    while not queue.is_empty():
+        if cancelled():
+            raise Cancelled()
+        if not queue.has_ready():
+            time.sleep(POLL_SECONDS)
+            continue
+        for future in queue.next_batch(block=False):
+            if cancelled():
+                raise Cancelled()
+            yield future
+
+
+@contextlib.contextmanager
+def _stopping_on_exit(cluster: "_Cluster", futures, stop: Path) -> Iterator[None]:
+    """On Cancelled, Ctrl-C or SIGTERM the running tasks stop (the stop file) and the rest are dropped."""
+    try:
+        yield
+    except BaseException:
+        stop.touch()
+        cluster.client.cancel(list(futures))
+        raise
+
+
+def _sieve_blocks(cluster: "_Cluster", class_vrt: Path, rasters: dict[Block, str], window: tuple[int, int, int, int],
+                  grid, folder: RunFolder, min_area: float, stop: Path, cancelled: Callable[[], bool],
+                  report: Callable[[float, str], None]) -> Path:
+    """The class raster sieved block by block on the workers (block_sieve.py): its VRT in the run folder."""
+    dataset = call_gdal(f"'{class_vrt}' could not be read", gdal.Open, str(class_vrt))
+    threshold, width = sieve_threshold(dataset, min_area), dataset.RasterXSize
+    close_dataset(dataset)
+    if threshold < 2:
+        return class_vrt
+    report(90.0, "Merging regions smaller than the minimum area")
+    wx, wy = window[0], window[1]
+    rects = {(b.row, b.col): (b.x0 - wx, b.y0 - wy, b.x1 - wx, b.y1 - wy) for b in rasters}
+    futures = {cluster.client.submit(survey_block, str(class_vrt), rect, threshold, retries=RETRIES, pure=False,
+                                     key=f"landcover-survey-{key[0]}-{key[1]}-{os.getpid()}"): key
+               for key, rect in rects.items()}
+    surveys = {}
+    with _stopping_on_exit(cluster, futures, stop):
+        for future in _completed(futures, cancelled):
+            surveys[futures[future]] = future.result()
+    changes = decide_blocks(surveys, rects, width, threshold)
+    folder_path = folder.path / SIEVED_FOLDER
+    folder_path.mkdir(exist_ok=True)
+    sieved = {(b.row, b.col): path for b, path in rasters.items()}   # as classified unless changed
+    futures = {cluster.client.submit(apply_block, str(class_vrt), rects[key], *changes[key],
+                                     str(folder_path / f"r{key[0]:05d}_c{key[1]:05d}.tif"), retries=RETRIES,
+                                     pure=False, key=f"landcover-sieve-{key[0]}-{key[1]}-{os.getpid()}"): key
+               for key in changes}
+    with _stopping_on_exit(cluster, futures, stop):
+        for future in _completed(futures, cancelled):
+            sieved[futures[future]] = future.result()
+    report(93.0, "Merging regions smaller than the minimum area")
+    return _class_vrt(folder.path / SIEVED_VRT, list(sieved.values()), grid, window)
 
 
 _PREDICTORS: dict[tuple, Predictor] = {}   # per worker process: each model loaded once
@@ -293,15 +350,29 @@ class _Cluster:
 
     def __init__(self, workers: int, address: str | None, processes: bool = True):
         self._workers, self._address, self._processes = workers, address, processes
-        self.cluster = self.client = None
+        self.cluster = self._client = None
 
     def __enter__(self) -> "_Cluster":
+        return self
+
+    @property
+    def started(self) -> bool:
+        return self._client is not None
+
+    @property
+    def client(self):
+        """The client, connecting or starting the cluster on first use."""
+        if self._client is None:
+            self._start()
+        return self._client
+
+    def _start(self) -> None:
         import logging
 
         from distributed import Client, LocalCluster
         if self._address:
             try:
-                self.client = Client(self._address, timeout=CONNECT_TIMEOUT)
+                self._client = Client(self._address, timeout=CONNECT_TIMEOUT)
             except OSError as error:
                 raise InputError(f"No Dask scheduler answered at {self._address} ({error}); start one (dask "
                                  "scheduler) or leave --scheduler out to run on this machine.") from None
@@ -310,14 +381,13 @@ class _Cluster:
                 raise InputError(f"--workers must be at least 1, got {self._workers}.")
             self.cluster = LocalCluster(n_workers=self._workers, threads_per_worker=1, processes=self._processes,
                                         dashboard_address=None, silence_logs=logging.ERROR)
-            self.client = Client(self.cluster)
-        return self
+            self._client = Client(self.cluster)
 
     @property
     def workers(self) -> int:
         return max(1, len(self.client.scheduler_info().get("workers", {})))
 
     def __exit__(self, *exc) -> None:
-        for part in (self.client, self.cluster):
+        for part in (self._client, self.cluster):
             if part is not None:
                 part.close()

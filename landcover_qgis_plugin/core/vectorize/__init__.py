@@ -59,6 +59,7 @@ Decisions (quoted in the README):
   CRS, converted to m²). Each class gets its layer even when empty, named after the class.
 """
 from .options import VectorOptions, VectorResult, kept_classes, layer_name
-from .pipeline import vectorize, write_vectors
+from .pipeline import sieve_threshold, vectorize, write_vectors
 
-__all__ = ["VectorOptions", "VectorResult", "kept_classes", "layer_name", "vectorize", "write_vectors"]
+__all__ = ["VectorOptions", "VectorResult", "kept_classes", "layer_name", "sieve_threshold", "vectorize",
+           "write_vectors"]

@@ -43,16 +43,17 @@ def write_vectors(class_raster: str | os.PathLike, vector_path: str | os.PathLik
                   options: VectorOptions = VectorOptions(),
                   progress: Callable[[float, str], None] | None = None,
                   is_cancelled: Callable[[], bool] | None = None,
-                  limits: StreamLimits = StreamLimits()) -> VectorResult:
+                  limits: StreamLimits = StreamLimits(), sieved: bool = False) -> VectorResult:
     """Vectorise `class_raster` into a GeoPackage at `vector_path` (created; see the package docstring).
 
     `keep`: class names to write (default: every class but background). `limits`: the band size and
     hole batch of the streamed passes (memory against overhead; the output does not depend on them).
+    `sieved`: the raster is already sieved to `options.min_area` (by a distributed run, core/scale/).
     """
     kept = kept_classes(classes, keep)
     # The passes close their scratch files on leaving, error or not, before the folder goes.
     with temporary_folder(vector_path) as work, \
-            _Passes(class_raster, Path(work), limits) as passes:
+            _Passes(class_raster, Path(work), limits, sieved) as passes:
         return passes.run(vector_path, kept, options, progress or (lambda percent, message: None),
                           is_cancelled or (lambda: False))
 
@@ -61,8 +62,9 @@ class _Passes:
     """The three passes over one class raster. This object owns every GDAL dataset of the run (the
     input, the sieved scratch raster, the traced regions, the output) and closes them all."""
 
-    def __init__(self, class_raster: str | os.PathLike, work: Path, limits: StreamLimits):
+    def __init__(self, class_raster: str | os.PathLike, work: Path, limits: StreamLimits, sieved_already: bool):
         self.class_raster, self.work, self.limits = str(class_raster), work, limits
+        self.sieved_already = sieved_already
         self.source = call_gdal(f"'{class_raster}' is not a raster GDAL can read", gdal.Open, self.class_raster)
         self.sieved: gdal.Dataset | None = None
         self.store: TracedRegions | None = None
@@ -86,14 +88,10 @@ class _Passes:
         if gt[2] or gt[4] or gt[5] >= 0:
             raise InputError(f"'{self.class_raster}' is not on a north-up grid; warp it first (gdalwarp).")
         grid = Grid.of(self.source)
-        crs_wkt = self.source.GetProjection()
-        srs = spatial_reference(crs_wkt) if crs_wkt else None
-        measure = GroundMeasure(srs, grid.centre())
-        x, y = grid.centre()
-        pixel_area_m2 = measure.rectangle_area_m2(x, y, x + grid.dx, y + grid.dy)  # thresholds: at the centre
-        threshold = int(math.ceil(options.min_area / pixel_area_m2 - 1e-9))
+        srs, measure, pixel_area_m2 = _ground(self.source)
+        threshold = sieve_threshold(self.source, options.min_area)
         band = self.source.GetRasterBand(1)
-        if threshold >= 2:
+        if threshold >= 2 and not self.sieved_already:
             report(0.0, "Merging regions smaller than the minimum area")
             self.sieved = scratch_raster(self.source, self.work / "sieved.tif")
             sieve(band, self.sieved.GetRasterBand(1), threshold,
@@ -140,6 +138,21 @@ class _Passes:
                             area_ha={c.name: self.writer.area_m2[c.value] / 10_000.0 for c in kept},
                             polygons={c.name: self.writer.count[c.value] for c in kept},
                             collapsed=collapsed)
+
+
+def _ground(dataset: gdal.Dataset) -> tuple[object, GroundMeasure, float]:
+    """The raster's CRS, its ground measure and the area of a pixel at its centre (the thresholds')."""
+    grid = Grid.of(dataset)
+    crs_wkt = dataset.GetProjection()
+    srs = spatial_reference(crs_wkt) if crs_wkt else None
+    measure = GroundMeasure(srs, grid.centre())
+    x, y = grid.centre()
+    return srs, measure, measure.rectangle_area_m2(x, y, x + grid.dx, y + grid.dy)
+
+
+def sieve_threshold(dataset: gdal.Dataset, min_area_m2: float) -> int:
+    """The sieve's size in pixels for this class raster: regions under it merge (none when under 2)."""
+    return int(math.ceil(min_area_m2 / _ground(dataset)[2] - 1e-9))
 
 
 def _polygon(rings: Sequence[np.ndarray], grid: Grid) -> ogr.Geometry:

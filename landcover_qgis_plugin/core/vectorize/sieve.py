@@ -72,7 +72,7 @@ def _rewrite_pixels(band: gdal.Band, rows: np.ndarray, cols: np.ndarray, value: 
     band.WriteArray(window, c0, r0)
 
 
-def _label_regions(values: np.ndarray, valid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def label_regions(values: np.ndarray, valid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """4-connected regions of equal valid values: labels (0 for nodata, else 1..n) and each one's value."""
     labels = np.zeros(values.shape, np.int32)
     kinds, count = [], 0
@@ -85,6 +85,64 @@ def _label_regions(values: np.ndarray, valid: np.ndarray) -> tuple[np.ndarray, n
         kinds.append(np.full(regions, value, np.int64))
         count += regions
     return labels, np.concatenate(kinds) if kinds else np.zeros(0, np.int64)
+
+
+def adjacent_pairs(labels: np.ndarray, label_region: np.ndarray, small: np.ndarray, top: int, left: int,
+                   width: int) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """(region above or left, region below or right, comparison key) for the 4-neighbour pixel pairs
+    of different regions in `labels` (a window at row `top`, column `left` of a raster `width` wide)
+    where either region is small; keys as GDAL's sieve orders its comparisons (see _SieveState)."""
+    found = []
+    for a, b, vertical in ((labels[:-1], labels[1:], True), (labels[:, :-1], labels[:, 1:], False)):
+        rows, cols = np.nonzero((a != b) & (a > 0) & (b > 0))
+        region_a, region_b = label_region[a[rows, cols]], label_region[b[rows, cols]]
+        involved = small[region_a] | small[region_b]
+        rows, cols = rows[involved] + top, cols[involved] + left
+        key = 2 * ((rows + 1) * width + cols) if vertical else 2 * (rows * width + cols + 1) + 1
+        found.append((region_a[involved], region_b[involved], key))
+    return found
+
+
+def first_pairs(pairs: np.ndarray, small: np.ndarray) -> np.ndarray:
+    """(small region, neighbour, key) rows: those of small regions, one per pair with its first key."""
+    pairs = pairs[small[pairs[:, 0]]]
+    pairs = pairs[np.lexsort((pairs[:, 2], pairs[:, 1], pairs[:, 0]))]
+    distinct = np.ones(len(pairs), bool)
+    distinct[1:] = np.any(pairs[1:, :2] != pairs[:-1, :2], axis=1)
+    return pairs[distinct]
+
+
+def decide(pairs: np.ndarray, size: np.ndarray, value: np.ndarray, result: np.ndarray, is_open: np.ndarray,
+           small: np.ndarray, threshold: int) -> None:
+    """Fill `result` for the closed small regions whose choice no open region can change."""
+    regions = len(size)
+    candidate = small & ~is_open & (result == UNDECIDED)
+    has_neighbour = np.zeros(regions, bool)
+    has_neighbour[pairs[:, 0]] = True
+    result[candidate & ~has_neighbour] = UNCHANGED
+    ranked = pairs[np.lexsort((pairs[:, 2], -size[pairs[:, 1]], pairs[:, 0]))]
+    leads = np.ones(len(ranked), bool)
+    leads[1:] = ranked[1:, 0] != ranked[:-1, 0]
+    largest = np.full(regions, -1, np.int64)
+    largest[ranked[leads, 0]] = ranked[leads, 1]
+    open_neighbours = np.bincount(pairs[:, 0], is_open[pairs[:, 1]], minlength=regions)
+    # Open regions only grow: the choice is final when none is a neighbour, or when the only
+    # open neighbour already leads.
+    known = candidate & has_neighbour & ((open_neighbours == 0) |
+                                         ((open_neighbours == 1) & is_open[largest]))
+    into_large = known & (size[largest] >= threshold)
+    result[into_large] = value[largest[into_large]]
+    follows = {int(r): int(largest[r]) for r in np.flatnonzero(known & ~into_large)}
+    for start in follows:
+        chain, seen, current = [], set(), start
+        while result[current] == UNDECIDED and current in follows and current not in seen:
+            chain.append(current)
+            seen.add(current)
+            current = follows[current]
+        if result[current] != UNDECIDED:
+            result[chain] = result[current]
+        elif current in seen:
+            result[chain] = UNCHANGED   # the chain loops among small regions, as GDAL leaves them
 
 
 class _SieveState:
@@ -110,7 +168,7 @@ class _SieveState:
     def add_band(self, values: np.ndarray, valid: np.ndarray, top: int,
                  last: bool) -> list[tuple[np.ndarray, np.ndarray, int]]:
         """Sieve `values` (rows from `top`) in place; returns the rewrites of earlier rows' pixels."""
-        labels, label_values = _label_regions(values, valid)
+        labels, label_values = label_regions(values, valid)
         carried = len(self.ids)
         count = len(label_values)
         # Nodes: the carried regions, then this band's regions; joined where they continue.
@@ -138,7 +196,7 @@ class _SieveState:
             is_open[label_region[labels[-1][labels[-1] > 0]]] = True
         small = size < self.threshold
         pairs = self._pairs(labels, label_region, small, node_region, top, continues)
-        self._decide(pairs, size, value, result, is_open, small)
+        decide(pairs, size, value, result, is_open, small, self.threshold)
         # Apply: this band's pixels in place, earlier rows' pixels as rewrites.
         changed = np.where((result >= 0) & (result != value), result, -1)
         rewrites = []
@@ -164,56 +222,11 @@ class _SieveState:
         across = np.flatnonzero((first > 0) & (self.last_ids >= 0) & ~continues)
         sides = [(node_region[np.searchsorted(self.ids, self.last_ids[across])], label_region[first[across]],
                   2 * (top * width + across))]
-        for a, b, vertical in ((labels[:-1], labels[1:], True), (labels[:, :-1], labels[:, 1:], False)):
-            rows, cols = np.nonzero((a != b) & (a > 0) & (b > 0))
-            region_a, region_b = label_region[a[rows, cols]], label_region[b[rows, cols]]
-            involved = small[region_a] | small[region_b]
-            rows, cols = rows[involved], cols[involved]
-            key = (2 * ((top + rows + 1) * width + cols) if vertical
-                   else 2 * ((top + rows) * width + cols + 1) + 1)
-            sides.append((region_a[involved], region_b[involved], key))
+        sides.extend(adjacent_pairs(labels, label_region, small, top, 0, width))
         for a, b, key in sides:
             found.append(np.column_stack([a, b, key])[small[a]])
             found.append(np.column_stack([b, a, key])[small[b]])
-        pairs = np.concatenate(found)
-        pairs = pairs[small[pairs[:, 0]]]
-        order = np.lexsort((pairs[:, 2], pairs[:, 1], pairs[:, 0]))
-        pairs = pairs[order]
-        distinct = np.ones(len(pairs), bool)
-        distinct[1:] = np.any(pairs[1:, :2] != pairs[:-1, :2], axis=1)
-        return pairs[distinct]
-
-    def _decide(self, pairs: np.ndarray, size: np.ndarray, value: np.ndarray, result: np.ndarray,
-                is_open: np.ndarray, small: np.ndarray) -> None:
-        """Fill `result` for the closed small regions whose choice no open region can change."""
-        regions = len(size)
-        candidate = small & ~is_open & (result == UNDECIDED)
-        has_neighbour = np.zeros(regions, bool)
-        has_neighbour[pairs[:, 0]] = True
-        result[candidate & ~has_neighbour] = UNCHANGED
-        ranked = pairs[np.lexsort((pairs[:, 2], -size[pairs[:, 1]], pairs[:, 0]))]
-        leads = np.ones(len(ranked), bool)
-        leads[1:] = ranked[1:, 0] != ranked[:-1, 0]
-        largest = np.full(regions, -1, np.int64)
-        largest[ranked[leads, 0]] = ranked[leads, 1]
-        open_neighbours = np.bincount(pairs[:, 0], is_open[pairs[:, 1]], minlength=regions)
-        # Open regions only grow: the choice is final when none is a neighbour, or when the only
-        # open neighbour already leads.
-        known = candidate & has_neighbour & ((open_neighbours == 0) |
-                                             ((open_neighbours == 1) & is_open[largest]))
-        into_large = known & (size[largest] >= self.threshold)
-        result[into_large] = value[largest[into_large]]
-        follows = {int(r): int(largest[r]) for r in np.flatnonzero(known & ~into_large)}
-        for start in follows:
-            chain, seen, current = [], set(), start
-            while result[current] == UNDECIDED and current in follows and current not in seen:
-                chain.append(current)
-                seen.add(current)
-                current = follows[current]
-            if result[current] != UNDECIDED:
-                result[chain] = result[current]
-            elif current in seen:
-                result[chain] = UNCHANGED   # the chain loops among small regions, as GDAL leaves them
+        return first_pairs(np.concatenate(found), small)
 
     def _carry(self, labels: np.ndarray, label_region: np.ndarray, node_region: np.ndarray,
                region_id: np.ndarray, size: np.ndarray, value: np.ndarray, result: np.ndarray,
