@@ -1,5 +1,5 @@
-"""A mosaic of any size on Dask: blocks classified and sieved by workers into a run folder, then one
-class raster and one GeoPackage.
+"""A mosaic of any size on Dask: blocks classified, sieved and vectorised by workers through a run
+folder into one class raster and one GeoPackage.
 
 Decisions (quoted in the README):
 
@@ -10,9 +10,9 @@ Decisions (quoted in the README):
   has one, as the engine does by itself), and caps GDAL's block cache at 256 MB unless GDAL_CACHEMAX
   is set (GDAL's default, 5 % of the memory per process, adds up over a node's workers).
 * **Seamless**: blocks are windows of one mosaic on one grid, so the class raster put together from
-  them is, pixel for pixel, that of a single run. The minimum area is applied by the workers block
-  by block, exactly as on the whole raster (block_sieve.py); the sieved raster is then traced and
-  cleaned in one streamed pass (the vectoriser's own), so the polygons are the single run's too.
+  them is, pixel for pixel, that of a single run. The workers then apply the minimum area block by
+  block, exactly as on the whole raster (block_sieve.py), and trace and clean the polygons stripe by
+  stripe, regions crossing stripes joined exactly (block_vectors.py): the single run's polygons too.
 * **Stopping**: a cancel, Ctrl-C or SIGTERM writes `stop` in the run folder, which every worker looks
   for between batches (remote ones too, through the shared file system), so running blocks stop at
   once; finished blocks stay.
@@ -51,9 +51,10 @@ from ..outputs import CLASS_NODATA, atomic_raster
 from ..raster import RasterSource
 from ..runtime import Predictor
 from ..tiling import TileGrid
-from ..vectorize import VectorOptions, kept_classes, sieve_threshold, write_vectors
+from ..vectorize import VectorOptions, kept_classes, sieve_threshold
 from ..mosaic import build_mosaic
 from .block_sieve import apply_block, decide_blocks, survey_block
+from .block_vectors import vectorize_stripes
 from .blocks import DEFAULT_BLOCK_PX, Block, plan_blocks
 from .run_folder import RunFolder, fingerprint
 
@@ -64,6 +65,7 @@ CONNECT_TIMEOUT = "30s"   # for a scheduler to answer
 WORKER_GDAL_CACHE_MB = 256   # a block streams windows: this is plenty (unless GDAL_CACHEMAX says otherwise)
 CLASS_VRT = "classes.vrt"
 SIEVED_VRT, SIEVED_FOLDER = "sieved.vrt", "sieved"   # the class raster after the minimum area (any min_area)
+VECTORS_FOLDER = "vectors"   # the stripes' polygons while they are vectorised
 MOSAIC_VRT = "mosaic.vrt"
 
 
@@ -187,14 +189,16 @@ def segment_many(sheets: Sequence[str], model_path: str, run_dir: str | Path,
             _write_class_raster(class_vrt, raster_path, list(rasters.values()), grid, window, options.overwrite)
             result.raster_path = str(raster_path)
         if vector_path:
-            sieved = _sieve_blocks(cluster, class_vrt, rasters, window, grid, folder, options.min_area, stop,
-                                   cancelled, report)
+            run_map = _dask_map(cluster, stop, cancelled)
+            sieved = _sieve_blocks(run_map, class_vrt, rasters, window, grid, folder, options.min_area, report)
+            stripes = sorted({(b.y0 - window[1], b.y1 - window[1]) for b in blocks})
             with atomic_output(vector_path, options.overwrite) as tmp:
-                vectors = write_vectors(sieved, tmp, metadata.classes, [c.name for c in kept],
-                                        VectorOptions(options.simplify, options.min_area, options.fill_holes,
-                                                      options.square_buildings, options.max_vertices),
-                                        lambda percent, message: report(93.0 + percent * 0.07, message), cancelled,
-                                        sieved=True)
+                vectors = vectorize_stripes(str(sieved), tmp, metadata.classes, [c.name for c in kept],
+                                            VectorOptions(options.simplify, options.min_area, options.fill_holes,
+                                                          options.square_buildings, options.max_vertices),
+                                            stripes, folder.path / VECTORS_FOLDER, run_map,
+                                            lambda percent, message: report(93.0 + percent * 0.07, message),
+                                            str(stop))
             result.vector_path, result.layers = str(vector_path), vectors.layers
             result.polygons, result.vector_area_ha = vectors.polygons, vectors.area_ha
     report(100.0, "Done")
@@ -230,9 +234,21 @@ def _stopping_on_exit(cluster: "_Cluster", futures, stop: Path) -> Iterator[None
         raise
 
 
-def _sieve_blocks(cluster: "_Cluster", class_vrt: Path, rasters: dict[Block, str], window: tuple[int, int, int, int],
-                  grid, folder: RunFolder, min_area: float, stop: Path, cancelled: Callable[[], bool],
-                  report: Callable[[float, str], None]) -> Path:
+def _dask_map(cluster: "_Cluster", stop: Path, cancelled: Callable[[], bool]):
+    """block_vectors.RunMap on the cluster: each call a task (retried), results in order."""
+    def run_map(function: Callable, calls: Sequence[tuple]) -> list:
+        futures = {cluster.client.submit(function, *call, retries=RETRIES, pure=False): index
+                   for index, call in enumerate(calls)}
+        results: list = [None] * len(calls)
+        with _stopping_on_exit(cluster, futures, stop):
+            for future in _completed(futures, cancelled):
+                results[futures[future]] = future.result()
+        return results
+    return run_map
+
+
+def _sieve_blocks(run_map, class_vrt: Path, rasters: dict[Block, str], window: tuple[int, int, int, int], grid,
+                  folder: RunFolder, min_area: float, report: Callable[[float, str], None]) -> Path:
     """The class raster sieved block by block on the workers (block_sieve.py): its VRT in the run folder."""
     dataset = call_gdal(f"'{class_vrt}' could not be read", gdal.Open, str(class_vrt))
     threshold, width = sieve_threshold(dataset, min_area), dataset.RasterXSize
@@ -242,24 +258,16 @@ def _sieve_blocks(cluster: "_Cluster", class_vrt: Path, rasters: dict[Block, str
     report(90.0, "Merging regions smaller than the minimum area")
     wx, wy = window[0], window[1]
     rects = {(b.row, b.col): (b.x0 - wx, b.y0 - wy, b.x1 - wx, b.y1 - wy) for b in rasters}
-    futures = {cluster.client.submit(survey_block, str(class_vrt), rect, threshold, retries=RETRIES, pure=False,
-                                     key=f"landcover-survey-{key[0]}-{key[1]}-{os.getpid()}"): key
-               for key, rect in rects.items()}
-    surveys = {}
-    with _stopping_on_exit(cluster, futures, stop):
-        for future in _completed(futures, cancelled):
-            surveys[futures[future]] = future.result()
+    keys = list(rects)
+    surveys = dict(zip(keys, run_map(survey_block, [(str(class_vrt), rects[key], threshold) for key in keys])))
     changes = decide_blocks(surveys, rects, width, threshold)
-    folder_path = folder.path / SIEVED_FOLDER
-    folder_path.mkdir(exist_ok=True)
+    sieved_folder = folder.path / SIEVED_FOLDER
+    sieved_folder.mkdir(exist_ok=True)
     sieved = {(b.row, b.col): path for b, path in rasters.items()}   # as classified unless changed
-    futures = {cluster.client.submit(apply_block, str(class_vrt), rects[key], *changes[key],
-                                     str(folder_path / f"r{key[0]:05d}_c{key[1]:05d}.tif"), retries=RETRIES,
-                                     pure=False, key=f"landcover-sieve-{key[0]}-{key[1]}-{os.getpid()}"): key
-               for key in changes}
-    with _stopping_on_exit(cluster, futures, stop):
-        for future in _completed(futures, cancelled):
-            sieved[futures[future]] = future.result()
+    changed = list(changes)
+    written = run_map(apply_block, [(str(class_vrt), rects[key], *changes[key],
+                                     str(sieved_folder / f"r{key[0]:05d}_c{key[1]:05d}.tif")) for key in changed])
+    sieved.update(zip(changed, written))
     report(93.0, "Merging regions smaller than the minimum area")
     return _class_vrt(folder.path / SIEVED_VRT, list(sieved.values()), grid, window)
 

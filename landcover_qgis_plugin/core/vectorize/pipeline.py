@@ -18,7 +18,7 @@ from ..limits import StreamLimits
 from ..modelfile import ClassInfo
 from .options import VectorOptions, VectorResult, kept_classes, layer_name
 from .rings import pixel_polygon, pixel_rings, polygon_rings, ring_area
-from .scratch import TracedRegions, scratch_raster
+from .scratch import HoleMask, TracedRegions, scratch_raster
 from .sieve import sieve
 from .simplify import CornerClasses, simplify_rings
 from .squaring import SQUARED_CLASSES, square_polygon
@@ -43,17 +43,16 @@ def write_vectors(class_raster: str | os.PathLike, vector_path: str | os.PathLik
                   options: VectorOptions = VectorOptions(),
                   progress: Callable[[float, str], None] | None = None,
                   is_cancelled: Callable[[], bool] | None = None,
-                  limits: StreamLimits = StreamLimits(), sieved: bool = False) -> VectorResult:
+                  limits: StreamLimits = StreamLimits()) -> VectorResult:
     """Vectorise `class_raster` into a GeoPackage at `vector_path` (created; see the package docstring).
 
     `keep`: class names to write (default: every class but background). `limits`: the band size and
     hole batch of the streamed passes (memory against overhead; the output does not depend on them).
-    `sieved`: the raster is already sieved to `options.min_area` (by a distributed run, core/scale/).
     """
     kept = kept_classes(classes, keep)
     # The passes close their scratch files on leaving, error or not, before the folder goes.
     with temporary_folder(vector_path) as work, \
-            _Passes(class_raster, Path(work), limits, sieved) as passes:
+            _Passes(class_raster, Path(work), limits) as passes:
         return passes.run(vector_path, kept, options, progress or (lambda percent, message: None),
                           is_cancelled or (lambda: False))
 
@@ -62,9 +61,8 @@ class _Passes:
     """The three passes over one class raster. This object owns every GDAL dataset of the run (the
     input, the sieved scratch raster, the traced regions, the output) and closes them all."""
 
-    def __init__(self, class_raster: str | os.PathLike, work: Path, limits: StreamLimits, sieved_already: bool):
+    def __init__(self, class_raster: str | os.PathLike, work: Path, limits: StreamLimits):
         self.class_raster, self.work, self.limits = str(class_raster), work, limits
-        self.sieved_already = sieved_already
         self.source = call_gdal(f"'{class_raster}' is not a raster GDAL can read", gdal.Open, self.class_raster)
         self.sieved: gdal.Dataset | None = None
         self.store: TracedRegions | None = None
@@ -88,10 +86,10 @@ class _Passes:
         if gt[2] or gt[4] or gt[5] >= 0:
             raise InputError(f"'{self.class_raster}' is not on a north-up grid; warp it first (gdalwarp).")
         grid = Grid.of(self.source)
-        srs, measure, pixel_area_m2 = _ground(self.source)
+        srs, measure, pixel_area_m2 = raster_ground(self.source)
         threshold = sieve_threshold(self.source, options.min_area)
         band = self.source.GetRasterBand(1)
-        if threshold >= 2 and not self.sieved_already:
+        if threshold >= 2:
             report(0.0, "Merging regions smaller than the minimum area")
             self.sieved = scratch_raster(self.source, self.work / "sieved.tif")
             sieve(band, self.sieved.GetRasterBand(1), threshold,
@@ -107,31 +105,9 @@ class _Passes:
         regions, holes = self.store.finish()
         report(55.0, "Writing polygons")
         self.writer = Writer(vector_path, srs, kept, measure)
-        corners = CornerClasses(band, split_rows)
-        squared = {c.value for c in kept if options.square_buildings and c.name in SQUARED_CLASSES}
-        total = max(regions.GetFeatureCount(), 1)
-        collapsed = 0
-        for count, feature in enumerate(regions, 1):
-            if count % 500 == 0:
-                if cancelled():
-                    raise Cancelled()
-                report(55.0 + 45.0 * count / total, "Writing polygons")
-                drop_cached(band, *([holes.band] if holes is not None else []))
-            value = feature.GetField(0)
-            geometry = feature.GetGeometryRef()
-            rings = pixel_rings(geometry)
-            areas = [abs(ring_area(r)) for r in rings]
-            if holes is not None and areas[0] - sum(areas[1:]) < fill_px and holes.covers(geometry):
-                continue
-            rings = [rings[0]] + [r for r, area in zip(rings[1:], areas[1:]) if area >= fill_px]
-            if options.simplify > 0:
-                rings = simplify_rings(rings, corners, options.simplify)
-                if rings is None:
-                    collapsed += 1
-                    continue
-            for part in _valid_parts(pixel_polygon(rings)):   # in pixels: square on the ground
-                part = square_polygon(part, 1.0) if value in squared else part
-                self.writer.add(value, _polygon(polygon_rings(part), grid))
+        collapsed = write_regions(regions, [holes] if holes is not None else [], band, split_rows, kept, options,
+                                  self.writer, grid, fill_px, lambda f: report(55.0 + 45.0 * f, "Writing polygons"),
+                                  cancelled)
         self.writer.close()
         report(100.0, "Polygons written")
         return VectorResult(layers={c.name: layer_name(c.name) for c in kept},
@@ -140,7 +116,42 @@ class _Passes:
                             collapsed=collapsed)
 
 
-def _ground(dataset: gdal.Dataset) -> tuple[object, GroundMeasure, float]:
+def write_regions(regions: ogr.Layer, holes: Sequence[HoleMask], band: gdal.Band, split_rows: set[int],
+                  kept: Sequence[ClassInfo], options: VectorOptions, writer: Writer, grid: Grid, fill_px: float,
+                  report: Callable[[float], None], cancelled: Callable[[], bool]) -> int:
+    """The write pass over traced `regions` (pixel coordinates) of the sieved `band`: small holes filled
+    (and what lies in a hole being filled, per any of `holes`, dropped), simplified, squared, written.
+    Returns the slivers simplification closed over."""
+    corners = CornerClasses(band, split_rows)
+    squared = {c.value for c in kept if options.square_buildings and c.name in SQUARED_CLASSES}
+    total = max(regions.GetFeatureCount(), 1)
+    collapsed = 0
+    for count, feature in enumerate(regions, 1):
+        if count % 500 == 0:
+            if cancelled():
+                raise Cancelled()
+            report(count / total)
+            drop_cached(band, *(mask.band for mask in holes))
+        value = feature.GetField(0)
+        geometry = feature.GetGeometryRef()
+        rings = pixel_rings(geometry)
+        areas = [abs(ring_area(r)) for r in rings]
+        if areas[0] - sum(areas[1:]) < fill_px and any(mask.covers(geometry) for mask in holes):
+            continue
+        rings = [rings[0]] + [r for r, area in zip(rings[1:], areas[1:]) if area >= fill_px]
+        if options.simplify > 0:
+            rings = simplify_rings(rings, corners, options.simplify)
+            if rings is None:
+                collapsed += 1
+                continue
+        for part in _valid_parts(pixel_polygon(rings)):   # in pixels: square on the ground
+            part = square_polygon(part, 1.0) if value in squared else part
+            writer.add(value, _polygon(polygon_rings(part), grid))
+    report(1.0)
+    return collapsed
+
+
+def raster_ground(dataset: gdal.Dataset) -> tuple[object, GroundMeasure, float]:
     """The raster's CRS, its ground measure and the area of a pixel at its centre (the thresholds')."""
     grid = Grid.of(dataset)
     crs_wkt = dataset.GetProjection()
@@ -152,7 +163,7 @@ def _ground(dataset: gdal.Dataset) -> tuple[object, GroundMeasure, float]:
 
 def sieve_threshold(dataset: gdal.Dataset, min_area_m2: float) -> int:
     """The sieve's size in pixels for this class raster: regions under it merge (none when under 2)."""
-    return int(math.ceil(min_area_m2 / _ground(dataset)[2] - 1e-9))
+    return int(math.ceil(min_area_m2 / raster_ground(dataset)[2] - 1e-9))
 
 
 def _polygon(rings: Sequence[np.ndarray], grid: Grid) -> ogr.Geometry:

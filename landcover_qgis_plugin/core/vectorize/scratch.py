@@ -15,6 +15,9 @@ from .streaming import drop_cached, row_bands
 from .writer import Transactions
 
 
+REGIONS_FILE, HOLES_FILE = "regions.gpkg", "holes.tif"
+
+
 def scratch_raster(source: gdal.Dataset, path: Path) -> gdal.Dataset:
     """An empty copy of `source`'s grid, CRS, type and nodata."""
     band = source.GetRasterBand(1)
@@ -36,7 +39,7 @@ class TracedRegions:
 
     def __init__(self, work: Path, grid: Grid, fill_px: float, limits: StreamLimits):
         self._work, self._grid, self._fill_px, self._limits = work, grid, fill_px, limits
-        path = work / "regions.gpkg"
+        path = work / REGIONS_FILE
         self._dataset = call_gdal(f"Could not create the temporary file '{path}'",
                                   ogr.GetDriverByName("GPKG").CreateDataSource, str(path), error=OutputError)
         self._layer = self._dataset.CreateLayer("regions", geom_type=ogr.wkbPolygon, options=["SPATIAL_INDEX=NO"])
@@ -67,7 +70,7 @@ class TracedRegions:
         """Burn the batch into the mask a band's worth of rows at a time (GDAL's rasterize would scan
         the whole mask for every batch, holding as much of it as its cache allows)."""
         if self._mask is None:
-            path = self._work / "holes.tif"
+            path = self._work / HOLES_FILE
             self._mask = call_gdal(f"Could not create the temporary file '{path}'",
                                    gdal.GetDriverByName("GTiff").Create, str(path), self._grid.width,
                                    self._grid.height, 1, gdal.GDT_Byte,
@@ -93,12 +96,12 @@ class TracedRegions:
         self._batch_dataset.DeleteLayer(0)
         self._batch = self._batch_dataset.CreateLayer("holes", geom_type=ogr.wkbPolygon)
 
-    def finish(self) -> tuple[ogr.Layer, _HoleMask | None]:
+    def finish(self) -> tuple[ogr.Layer, HoleMask | None]:
         """The polygons to write, and where the holes being filled are (None: no hole to fill)."""
         self._transactions.close()
         if self._batch.GetFeatureCount():
             self._rasterise_holes()
-        return self._layer, _HoleMask(self._mask.GetRasterBand(1)) if self._mask is not None else None
+        return self._layer, HoleMask(self._mask.GetRasterBand(1)) if self._mask is not None else None
 
     def release(self) -> None:
         """Close the scratch files (this object holds the only references to them)."""
@@ -110,7 +113,16 @@ class TracedRegions:
                 setattr(self, name, None)
 
 
-class _HoleMask:
+def open_traced(work: Path) -> tuple[ogr.DataSource, gdal.Dataset | None]:
+    """The files a finished TracedRegions left in `work`, opened again (another step of a distributed
+    run): the polygons' GeoPackage and the holes' mask (None: no hole to fill)."""
+    regions = call_gdal(f"The traced polygons in '{work}' could not be read", ogr.Open, str(work / REGIONS_FILE))
+    holes = work / HOLES_FILE
+    mask = call_gdal(f"'{holes}' could not be read", gdal.Open, str(holes)) if holes.exists() else None
+    return regions, mask
+
+
+class HoleMask:
     """Pixels inside the holes being filled, read on demand from the scratch mask (owned by
     TracedRegions)."""
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Callable, Iterator, Sequence
+from typing import Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 from osgeo import gdal, ogr
@@ -34,7 +34,8 @@ class _Piece:
 
 def trace_regions(band: gdal.Band, kept: set[int], emit: Callable[[int, ogr.Geometry], None],
                   max_vertices: int, band_pixels: int, report: Callable[[float], None],
-                  cancelled: Callable[[], bool]) -> set[int]:
+                  cancelled: Callable[[], bool], rows: tuple[int, int] | None = None,
+                  hold: Callable[[int, ogr.Geometry], None] | None = None) -> set[int]:
     """Trace the polygons of the `kept` values band by band and `emit` each whole one (see the package
     docstring); in pixel coordinates (x = column, y = row).
 
@@ -42,35 +43,76 @@ def trace_regions(band: gdal.Band, kept: set[int], emit: Callable[[int, ogr.Geom
     reaches and continues below as a new polygon: its memory, and the largest polygon written, stay
     bounded (a road network or forest can span a whole mosaic). Returns the rows where that
     happened; simplification keeps every vertex on them, so the parts still fit together.
+
+    `rows` (top, bottom): trace only these rows, a stripe of a distributed run. With `hold`, the
+    stripe's top and bottom are cuts too: what reaches them is handed to `hold` instead, joined
+    within the stripe, for join_stripes to join across stripes.
     """
     width, height = band.XSize, band.YSize
-    held: dict[int, _Piece] = {}
-    parent: dict[int, int] = {}   # union-find over held pieces
+    start, end = rows or (0, height)
+    open_edges = hold is not None
+    joins = CutJoins(width, emit, max_vertices, hold, start if open_edges and start > 0 else None)
+    bands = [(start + top, start + bottom) for top, bottom in row_bands(width, end - start, band_pixels)]
+    for index, (top, bottom) in enumerate(bands):
+        if cancelled():
+            raise Cancelled()
+        pieces = ((value, geometry) for value, geometry in _polygonize_rows(band, top, bottom, cancelled)
+                  if value in kept)
+        joins.add_band(top, bottom, pieces, top_is_cut=top > start or (open_edges and top > 0),
+                       bottom_is_cut=bottom < end or (open_edges and bottom < height))
+        drop_cached(band)
+        report((index + 1) / len(bands))
+    joins.finish()
+    return joins.split_rows
 
-    def root(piece: int) -> int:
+
+def join_stripes(stripes: Sequence[tuple[int, int, Sequence[tuple[int, ogr.Geometry]]]], width: int, height: int,
+                 emit: Callable[[int, ogr.Geometry], None], max_vertices: int) -> set[int]:
+    """The pieces the stripes (top, bottom, pieces; all of them, top to bottom) held at their edges,
+    joined across the stripes into the polygons one pass over the whole raster traces; returns the
+    rows where a region was split (at a stripe's edge, as trace_regions splits at a band's)."""
+    joins = CutJoins(width, emit, max_vertices)
+    for top, bottom, pieces in stripes:
+        joins.add_band(top, bottom, pieces, top_is_cut=top > 0, bottom_is_cut=bottom < height)
+    joins.finish()
+    return joins.split_rows
+
+
+class CutJoins:
+    """Pieces of regions given band by band, top to bottom, joined across the cuts between bands: a
+    piece reaching no cut is emitted as it is; the others are held (union-find) until none of a
+    region's pieces reaches the next cut, then joined (_joined) and emitted, or handed to `hold`
+    when one reaches `held_row` (the top of a stripe: the region goes on above)."""
+
+    def __init__(self, width: int, emit: Callable[[int, ogr.Geometry], None], max_vertices: int,
+                 hold: Callable[[int, ogr.Geometry], None] | None = None, held_row: int | None = None):
+        self.width, self.emit, self.max_vertices = width, emit, max_vertices
+        self.hold, self.held_row = hold, held_row
+        self.held: dict[int, _Piece] = {}
+        self.parent: dict[int, int] = {}
+        self.numbers = itertools.count()
+        self.split_rows: set[int] = set()
+        self.above = np.full(width, -1, np.int64)   # held piece owning each pixel just above the current cut
+
+    def _root(self, piece: int) -> int:
+        parent = self.parent
         while parent[piece] != piece:
             parent[piece] = parent[parent[piece]]
             piece = parent[piece]
         return piece
 
-    numbers = itertools.count()
-    split_rows: set[int] = set()
-    above = np.full(width, -1, np.int64)   # held piece owning each pixel just above the current cut
-    bands = row_bands(width, height, band_pixels)
-    for index, (top, bottom) in enumerate(bands):
-        if cancelled():
-            raise Cancelled()
-        below = np.full(width, -1, np.int64)
-        next_above = np.full(width, -1, np.int64)
-        for value, geometry in _polygonize_rows(band, top, bottom, cancelled):
-            if value not in kept:
-                continue
+    def add_band(self, top: int, bottom: int, pieces: Iterable[tuple[int, ogr.Geometry]], top_is_cut: bool,
+                 bottom_is_cut: bool) -> None:
+        held, parent = self.held, self.parent
+        below = np.full(self.width, -1, np.int64)
+        next_above = np.full(self.width, -1, np.int64)
+        for value, geometry in pieces:
             _, _, min_y, max_y = geometry.GetEnvelope()
-            reaches_cut, reaches_next_cut = top > 0 and min_y == top, bottom < height and max_y == bottom
+            reaches_cut, reaches_next_cut = top_is_cut and min_y == top, bottom_is_cut and max_y == bottom
             if not (reaches_cut or reaches_next_cut):
-                emit(value, geometry)
+                self.emit(value, geometry)
                 continue
-            piece = next(numbers)
+            piece = next(self.numbers)
             held[piece] = _Piece(value, geometry, (top,) * reaches_cut + (bottom,) * reaches_next_cut,
                                  reaches_next_cut, sum(geometry.GetGeometryRef(i).GetPointCount()
                                                        for i in range(geometry.GetGeometryCount())))
@@ -80,27 +122,36 @@ def trace_regions(band: gdal.Band, kept: set[int], emit: Callable[[int, ogr.Geom
                 _mark_cut(below, exterior, top, piece)
             if reaches_next_cut:
                 _mark_cut(next_above, exterior, bottom, piece)
-        joined = (above >= 0) & (below >= 0)
-        for upper, lower in set(zip(above[joined].tolist(), below[joined].tolist())):
+        joined = (self.above >= 0) & (below >= 0)
+        for upper, lower in set(zip(self.above[joined].tolist(), below[joined].tolist())):
             if held[upper].value == held[lower].value:
-                parent[root(upper)] = root(lower)
-        groups: dict[int, list[int]] = defaultdict(list)
-        for piece in held:
-            groups[root(piece)].append(piece)
-        for members in groups.values():
+                parent[self._root(upper)] = self._root(lower)
+        for members in self._groups():
             if any(held[p].reaches_next_cut and bottom in held[p].cuts for p in members):
-                if not 0 < max_vertices < sum(held[p].vertices for p in members):
+                if not 0 < self.max_vertices < sum(held[p].vertices for p in members):
                     continue
-                split_rows.add(bottom)
+                self.split_rows.add(bottom)
                 next_above[np.isin(next_above, members)] = -1   # what continues below starts anew
-            pieces = [held.pop(piece) for piece in members]
-            for piece in members:
-                del parent[piece]
-            emit(pieces[0].value, _joined(pieces))
-        above = next_above
-        drop_cached(band)
-        report((index + 1) / len(bands))
-    return split_rows
+            self._release(members, self.held_row is not None and any(self.held_row in held[p].cuts for p in members))
+        self.above = next_above
+
+    def finish(self) -> None:
+        """Hand on what is still held: regions reaching the bottom of a stripe (nothing, otherwise)."""
+        for members in self._groups():
+            self._release(members, True)
+
+    def _groups(self) -> list[list[int]]:
+        groups: dict[int, list[int]] = defaultdict(list)
+        for piece in self.held:
+            groups[self._root(piece)].append(piece)
+        return list(groups.values())
+
+    def _release(self, members: list[int], goes_on: bool) -> None:
+        """Join a region's pieces and emit it, or hold it when it `goes_on` beyond the stripe."""
+        pieces = [self.held.pop(piece) for piece in members]
+        for piece in members:
+            del self.parent[piece]
+        (self.hold if goes_on and self.hold is not None else self.emit)(pieces[0].value, _joined(pieces))
 
 
 def _polygonize_rows(band: gdal.Band, top: int, bottom: int,
