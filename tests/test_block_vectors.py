@@ -50,3 +50,24 @@ def test_stripes_give_the_single_pass_polygons(tmp_path, options, stripes):
         speck = sum(p.intersection(hole).area for p in found["water"])
         assert speck == pytest.approx(0 if options.fill_holes > hole_m2 else hole_m2)   # filled, speck dropped
         assert building.contains(hole) == (options.fill_holes > hole_m2)
+
+
+def test_a_region_over_max_vertices_is_split_at_stripe_edges_and_the_parts_tile(tmp_path):
+    """A road network through every stripe, capped: several polygons, split where stripes meet, that
+    cover exactly what the one polygon covers, with no gap or overlap."""
+    classes = blobs(160, 120, seed=6)
+    classes[:, 58:62] = ROAD
+    classes[::20, :] = ROAD
+    raster = write_classes(tmp_path / "classes.tif", classes)
+    stripes = [(r, r + 32) for r in range(0, 160, 32)]
+    whole = vectorize(raster, tmp_path / "whole.gpkg", LANDCOVER_AI_CLASSES, ALL, PIXEL_OUTLINES)
+    capped = VectorOptions(simplify=0, min_area=0, fill_holes=0, max_vertices=300)
+    split = vectorize_stripes(raster, tmp_path / "split.gpkg", LANDCOVER_AI_CLASSES, ALL, capped, stripes,
+                              tmp_path / "work", in_process)
+    assert split.polygons["road"] > whole.polygons["road"] + 3
+    expected, found = polygons(tmp_path / "whole.gpkg"), polygons(tmp_path / "split.gpkg")
+    for name in ALL:
+        assert unary_union(found[name]).symmetric_difference(unary_union(expected[name])).area < 1e-6
+    everything = [p for layer in found.values() for p in layer]
+    assert all(p.is_valid for p in everything)
+    assert sum(p.area for p in everything) == pytest.approx(classes.size * 0.25, abs=1e-6)   # no overlaps
