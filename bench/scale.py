@@ -4,8 +4,9 @@ A synthetic km² at 25 cm/px is cut into 16 sheets (a folder of GeoTIFFs); the b
 classifies them as one mosaic on a LocalCluster of 1 and of 2 workers (fresh run folders, blocks of
 `--block-size` px), and the same pixels as one raster in one process: the seamless check (the class
 rasters compared pixel for pixel, the polygons counted and measured). From the measured seconds per
-block a country-scale plan follows: km²/h per worker, and the workers Poland (312,700 km²) would need
-to be classified in a day, on CPU (here) and on GPU (when bench/results holds GPU figures; none yet).
+block and step a country-scale plan follows: km²/h per worker, the serial steps' share, and the workers
+Poland (312,700 km²) would need to be classified and vectorised in a day, on CPU (here) and on GPU (when
+bench/results holds GPU figures; none yet).
 Results: bench/results/scale.{json,md}.
 """
 from __future__ import annotations
@@ -31,6 +32,9 @@ RESULTS = REPO / "bench" / "results"
 POLAND_KM2 = 312_700
 ORIGIN = (500_000.0, 600_000.0)
 SEED = 4343
+WORKER_STEPS = ("survey", "apply", "trace", "clean")   # vectorising steps run on the workers
+SERIAL_STEPS = ("decide", "join", "append")             # and in the calling process
+STEPS = ("classify", "survey", "decide", "apply", "trace", "join", "clean", "append")
 
 
 def sheets_of(scene: Path, folder: Path, per_side: int) -> list[Path]:
@@ -67,6 +71,7 @@ def run_workers(sheets: list[Path], model: Path, work: Path, workers: int, block
     return {"workers": workers, "seconds": seconds, "blocks": result.blocks, "tiles": result.tiles,
             "block_seconds_median": statistics.median(per_block), "block_seconds_sum": sum(per_block),
             "peak_rss_mb_per_worker": max(r.get("worker_peak_rss_mb") or 0.0 for r in records),
+            "timings": result.timings,
             "polygons": polygon_summary(Path(f"{out}.gpkg")), "raster": f"{out}.tif"}
 
 
@@ -85,14 +90,24 @@ def markdown(results: dict) -> str:
                      f"{single['seconds'] / run['seconds']:.2f}x | {run['blocks']} | {run['tiles']} | "
                      f"{run['block_seconds_median']:.2f} | {run['peak_rss_mb_per_worker']:.0f} MB | "
                      f"{run['same_pixels'] * 100:.4f} %, polygons {'equal' if run['same_polygons'] else 'DIFFER'} |")
+    lines += ["", "Wall seconds per step (workers: classify, survey and apply are the sieve's, trace, clean; this "
+              "process: decide, join, append):", "",
+              "| run | " + " | ".join(STEPS) + " |", "|---|" + "---|" * len(STEPS)]
+    for run in runs:
+        lines.append(f"| {run['workers']} worker{'s' * (run['workers'] != 1)} | "
+                     + " | ".join(f"{run['timings'].get(step, 0.0):.2f}" for step in STEPS) + " |")
     lines += ["", "## A country-scale plan from these figures", "",
-              f"Classifying: {plan['km2_per_hour_per_worker']:.1f} km²/h per CPU worker (block time only, "
-              f"{plan['worker_cores']} core{'s' * (plan['worker_cores'] != 1)} each); vectorising (one pass, not yet "
-              f"distributed): {plan['vectorise_s_per_km2']:.2f} s/km².", "",
-              f"Poland, {POLAND_KM2:,} km² in 24 h: **{plan['poland_cpu_workers']:,} CPU workers** for classifying "
-              f"({plan['poland_blocks']:,} blocks of {results['block_px']} px); the single vectorising pass alone "
-              f"would take {plan['poland_vectorise_hours']:,.0f} h, so it is the next thing to distribute. On GPU: "
-              f"{plan['gpu']}."]
+              f"Per CPU worker ({plan['worker_cores']} core{'s' * (plan['worker_cores'] != 1)}, from the 1-worker "
+              f"run): classifying {plan['km2_per_hour_per_worker']:.1f} km²/h (block time only), the workers' share "
+              f"of vectorising {plan['vector_worker_s_per_km2']:.2f} s/km²; this process's share (deciding small "
+              f"regions, "
+              f"joining across stripes, appending) {plan['vector_serial_s_per_km2']:.3f} s/km², against "
+              f"{plan['vectorise_s_per_km2']:.2f} s/km² for the single process's whole vectoriser.", "",
+              f"Poland, {POLAND_KM2:,} km² in 24 h: **{plan['poland_cpu_workers']:,} CPU workers** "
+              f"({plan['poland_blocks']:,} blocks of {results['block_px']} px), classifying and vectorising, with "
+              f"{plan['poland_serial_hours']:,.1f} h of serial steps (scaled by area: they grow with the regions "
+              f"that cross borders, not with pixels); a single vectorising process would take "
+              f"{plan['poland_vectorise_hours']:,.0f} h. On GPU: {plan['gpu']}."]
     return "\n".join(lines) + "\n"
 
 
@@ -137,9 +152,15 @@ def main(argv: list[str] | None = None) -> int:
     cores = max(1, (results["machine"]["cores"] or 1))
     km2_per_hour = results["km2"] / one["block_seconds_sum"] * 3600
     vectorise = results["single"]["vectorise_seconds"] / results["km2"]
+    worker_vector = sum(one["timings"].get(step, 0.0) for step in WORKER_STEPS) / results["km2"]
+    serial = sum(one["timings"].get(step, 0.0) for step in SERIAL_STEPS) / results["km2"]
+    worker_seconds = POLAND_KM2 * (3600 / km2_per_hour + worker_vector)
+    serial_seconds = POLAND_KM2 * serial
     block_km2 = (args.block_size * 0.25 / 1000) ** 2
     results["plan"] = {"km2_per_hour_per_worker": km2_per_hour, "worker_cores": cores,
-                       "poland_cpu_workers": int(np.ceil(POLAND_KM2 / (km2_per_hour * 24))),
+                       "vector_worker_s_per_km2": worker_vector, "vector_serial_s_per_km2": serial,
+                       "poland_serial_hours": serial_seconds / 3600,
+                       "poland_cpu_workers": int(np.ceil(worker_seconds / max(24 * 3600 - serial_seconds, 1.0))),
                        "poland_blocks": int(np.ceil(POLAND_KM2 / block_km2)),
                        "vectorise_s_per_km2": vectorise, "poland_vectorise_hours": POLAND_KM2 * vectorise / 3600,
                        "gpu": "not measured: no GPU was lent to this project's sessions yet (bench/results has no "

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
@@ -120,28 +121,39 @@ def vectorize_stripes(class_raster: str, vector_path: str | os.PathLike, classes
     cleaned and written to a new GeoPackage at `vector_path`; `work` holds the parts meanwhile."""
     report = report or (lambda percent, message: None)
     kept = kept_classes(classes, keep)
+    timings, tick = {}, time.perf_counter()
     report(0.0, "Tracing polygons")
     folders = [work / f"stripe_{index:05d}" for index in range(len(stripes))]
     traces = run_map(trace_stripe, [(class_raster, rows, {c.value for c in kept}, options, str(folder), stop_path)
                                     for rows, folder in zip(stripes, folders)])
+    tick = _lap(timings, "trace", tick)
     report(45.0, "Joining polygons across stripes")
     joined = work / "joined"
     split_rows = join_traces(class_raster, traces, options, joined).union(*(trace.split_rows for trace in traces))
     if _stopped(stop_path)():
         raise Cancelled()
+    tick = _lap(timings, "join", tick)
     report(55.0, "Writing polygons")
     parts = [*folders, joined]
     outputs = [str(work / f"{folder.name}.gpkg") for folder in parts]
     written = run_map(clean_part, [(class_raster, str(folder), [] if folder == joined else [str(joined)], split_rows,
                                     kept, options, out, stop_path) for folder, out in zip(parts, outputs)])
+    tick = _lap(timings, "clean", tick)
     report(95.0, "Writing polygons")
     _append(class_raster, vector_path, kept, outputs)
     shutil.rmtree(work, ignore_errors=True)
+    _lap(timings, "append", tick)
     report(100.0, "Polygons written")
     return VectorResult(layers={c.name: layer_name(c.name) for c in kept},
                         area_ha={c.name: sum(w["area_m2"][c.value] for w in written) / 10_000.0 for c in kept},
                         polygons={c.name: sum(w["count"][c.value] for w in written) for c in kept},
-                        collapsed=sum(w["collapsed"] for w in written))
+                        collapsed=sum(w["collapsed"] for w in written), timings=timings)
+
+
+def _lap(timings: dict[str, float], step: str, tick: float) -> float:
+    now = time.perf_counter()
+    timings[step] = now - tick
+    return now
 
 
 def _append(class_raster: str, vector_path: str | os.PathLike, kept: Sequence[ClassInfo], parts: Sequence[str]) -> None:

@@ -88,6 +88,9 @@ class ScaleResult:
     layers: dict[str, str] = field(default_factory=dict)      # class name -> layer name in the GeoPackage
     polygons: dict[str, int] = field(default_factory=dict)
     vector_area_ha: dict[str, float] = field(default_factory=dict)
+    # wall seconds per step: classify, survey/decide/apply (the sieve), trace/join/clean/append (polygons);
+    # decide, join and append run in this process, the others on the workers
+    timings: dict[str, float] = field(default_factory=dict)
 
 
 def segment_many(sheets: Sequence[str], model_path: str, run_dir: str | Path,
@@ -148,6 +151,7 @@ def segment_many(sheets: Sequence[str], model_path: str, run_dir: str | Path,
     stop = folder.path / STOP_FILE   # workers check it between batches: a cancel stops running blocks too
     stop.unlink(missing_ok=True)
     with _Cluster(workers, scheduler, processes) as cluster:
+        tick = time.perf_counter()
         if todo:
             report(0.0, f"Starting {workers} Dask worker{'s' * (workers != 1)}" if not scheduler
                    else f"Connecting to {scheduler}")
@@ -168,6 +172,7 @@ def segment_many(sheets: Sequence[str], model_path: str, run_dir: str | Path,
                         folder.finish(block, records[block])
                     done += 1
                     report(90.0 * done / len(blocks), f"Classified block {done} of {len(blocks)}")
+        classify_seconds = time.perf_counter() - tick
         if failed:
             raise BlocksFailed(
                 f"{len(failed)} of {len(blocks)} blocks failed (after {RETRIES} retries each): " + "; ".join(failed)
@@ -182,15 +187,16 @@ def segment_many(sheets: Sequence[str], model_path: str, run_dir: str | Path,
                              tiles=sum(r.get("tiles", 0) for r in records.values()),
                              area_ha={c.name: sum(r.get("area_ha", {}).get(c.name, 0.0) for r in records.values())
                                       for c in metadata.classes},
-                             seconds=0.0, workers=cluster.workers if cluster.started else workers, class_vrt=str(class_vrt),
-                             mosaic=joined.note)
+                             seconds=0.0, workers=cluster.workers if cluster.started else workers,
+                             class_vrt=str(class_vrt), mosaic=joined.note, timings={"classify": classify_seconds})
         if raster_path:
             report(90.0, "Writing the class raster")
             _write_class_raster(class_vrt, raster_path, list(rasters.values()), grid, window, options.overwrite)
             result.raster_path = str(raster_path)
         if vector_path:
             run_map = _dask_map(cluster, stop, cancelled)
-            sieved = _sieve_blocks(run_map, class_vrt, rasters, window, grid, folder, options.min_area, report)
+            sieved = _sieve_blocks(run_map, class_vrt, rasters, window, grid, folder, options.min_area, report,
+                                   result.timings)
             stripes = sorted({(b.y0 - window[1], b.y1 - window[1]) for b in blocks})
             with atomic_output(vector_path, options.overwrite) as tmp:
                 vectors = vectorize_stripes(str(sieved), tmp, metadata.classes, [c.name for c in kept],
@@ -201,6 +207,7 @@ def segment_many(sheets: Sequence[str], model_path: str, run_dir: str | Path,
                                             str(stop))
             result.vector_path, result.layers = str(vector_path), vectors.layers
             result.polygons, result.vector_area_ha = vectors.polygons, vectors.area_ha
+            result.timings.update(vectors.timings)
     report(100.0, "Done")
     result.seconds = time.perf_counter() - started
     return result
@@ -248,7 +255,8 @@ def _dask_map(cluster: "_Cluster", stop: Path, cancelled: Callable[[], bool]):
 
 
 def _sieve_blocks(run_map, class_vrt: Path, rasters: dict[Block, str], window: tuple[int, int, int, int], grid,
-                  folder: RunFolder, min_area: float, report: Callable[[float, str], None]) -> Path:
+                  folder: RunFolder, min_area: float, report: Callable[[float, str], None],
+                  timings: dict[str, float]) -> Path:
     """The class raster sieved block by block on the workers (block_sieve.py): its VRT in the run folder."""
     dataset = call_gdal(f"'{class_vrt}' could not be read", gdal.Open, str(class_vrt))
     threshold, width = sieve_threshold(dataset, min_area), dataset.RasterXSize
@@ -259,8 +267,11 @@ def _sieve_blocks(run_map, class_vrt: Path, rasters: dict[Block, str], window: t
     wx, wy = window[0], window[1]
     rects = {(b.row, b.col): (b.x0 - wx, b.y0 - wy, b.x1 - wx, b.y1 - wy) for b in rasters}
     keys = list(rects)
+    tick = time.perf_counter()
     surveys = dict(zip(keys, run_map(survey_block, [(str(class_vrt), rects[key], threshold) for key in keys])))
+    timings["survey"], tick = time.perf_counter() - tick, time.perf_counter()
     changes = decide_blocks(surveys, rects, width, threshold)
+    timings["decide"], tick = time.perf_counter() - tick, time.perf_counter()
     sieved_folder = folder.path / SIEVED_FOLDER
     sieved_folder.mkdir(exist_ok=True)
     sieved = {(b.row, b.col): path for b, path in rasters.items()}   # as classified unless changed
@@ -268,6 +279,7 @@ def _sieve_blocks(run_map, class_vrt: Path, rasters: dict[Block, str], window: t
     written = run_map(apply_block, [(str(class_vrt), rects[key], *changes[key],
                                      str(sieved_folder / f"r{key[0]:05d}_c{key[1]:05d}.tif")) for key in changed])
     sieved.update(zip(changed, written))
+    timings["apply"] = time.perf_counter() - tick
     report(93.0, "Merging regions smaller than the minimum area")
     return _class_vrt(folder.path / SIEVED_VRT, list(sieved.values()), grid, window)
 

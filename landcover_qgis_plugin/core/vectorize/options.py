@@ -34,6 +34,7 @@ class VectorResult:
     area_ha: dict[str, float]                   # class name -> hectares of its polygons
     polygons: dict[str, int] = field(default_factory=dict)
     collapsed: int = 0                          # slivers that simplification closed over
+    timings: dict[str, float] = field(default_factory=dict)   # seconds per step, where the caller measures them
 
 
 def layer_name(class_name: str) -> str:
