@@ -17,9 +17,9 @@ def sieve_in_blocks(raster, side, threshold, folder):
     surveys = {key: survey_block(raster, rect, threshold) for key, rect in rects.items()}
     changes = decide_blocks(surveys, rects, width, threshold)
     result = dataset.ReadAsArray()
-    for key, (regions, values) in changes.items():
+    for key, change in changes.items():
         x0, y0, x1, y1 = rects[key]
-        out = apply_block(raster, rects[key], regions, values, str(folder / f"block_{key[0]}_{key[1]}.tif"))
+        out = apply_block(raster, rects[key], change, str(folder / f"block_{key[0]}_{key[1]}.tif"))
         block = gdal.Open(out)
         assert block.GetGeoTransform()[0] == pytest.approx(dataset.GetGeoTransform()[0] + x0 * 0.5)
         result[y0:y1, x0:x1] = block.ReadAsArray()

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from osgeo import gdal
-from scipy import sparse
+from scipy import ndimage, sparse
 from scipy.sparse.csgraph import connected_components
 
 from ..gdalio import call_gdal, close_dataset
@@ -30,17 +30,27 @@ Rect = tuple[int, int, int, int]   # x0, y0, x1, y1: pixels of the class raster,
 
 @dataclass
 class Survey:
-    """What the decision needs of one block: its kept regions (local index, size within the block,
-    value), the pairs (kept row of a small region, kept row of a neighbour, comparison key), and its
-    four border lines as kept rows (-1: nodata)."""
-    index: np.ndarray
+    """What the decision needs of one block: its kept regions (size within the block, value; for
+    the small ones, where to find them again: a pixel of theirs and their bounding box, in block
+    pixels), the pairs (kept row of a small region, kept row of a neighbour, comparison key), and
+    its four border lines as kept rows (-1: nodata)."""
     size: np.ndarray
     value: np.ndarray
+    seed: np.ndarray      # (n, 2) row, col; -1 for regions not small
+    box: np.ndarray       # (n, 4) row0, col0, row1, col1
     pairs: np.ndarray
     top: np.ndarray
     bottom: np.ndarray
     left: np.ndarray
     right: np.ndarray
+
+
+@dataclass
+class Changes:
+    """The small regions of one block that take another value: a pixel and the box of each, the value."""
+    seed: np.ndarray
+    box: np.ndarray
+    value: np.ndarray
 
 
 def _read(class_raster: str, rect: Rect) -> tuple[np.ndarray, np.ndarray, int]:
@@ -76,16 +86,25 @@ def survey_block(class_raster: str, rect: Rect, threshold: int) -> Survey:
     index = np.flatnonzero(kept)
     row = np.full(count + 1, -1, np.int64)   # label -> kept row
     row[index + 1] = np.arange(len(index))
-    return Survey(index, size[index], kinds[index], np.column_stack([row[pairs[:, 0] + 1], row[pairs[:, 1] + 1],
-                                                                     pairs[:, 2]]),
+    seed, box = np.full((len(index), 2), -1, np.int32), np.full((len(index), 4), -1, np.int32)
+    objects = ndimage.find_objects(labels)
+    for at, region in enumerate(index.tolist()):
+        if small[region]:   # fewer pixels than the threshold: a small box, searched quickly
+            rows, cols = objects[region]
+            first = int(np.argmax(labels[rows, cols] == region + 1))
+            width_here = cols.stop - cols.start
+            seed[at] = (rows.start + first // width_here, cols.start + first % width_here)
+            box[at] = (rows.start, cols.start, rows.stop, cols.stop)
+    return Survey(size[index], kinds[index], seed, box,
+                  np.column_stack([row[pairs[:, 0] + 1], row[pairs[:, 1] + 1], pairs[:, 2]]),
                   *(row[edge].astype(np.int32) for edge in edges))
 
 
 def decide_blocks(surveys: dict[tuple[int, int], Survey], rects: dict[tuple[int, int], Rect], width: int,
-                  threshold: int) -> dict[tuple[int, int], tuple[np.ndarray, np.ndarray]]:
-    """The serial step: for each block (row, col), its local regions that change and the values they take."""
+                  threshold: int) -> dict[tuple[int, int], Changes]:
+    """The serial step: for each block (row, col) with any, the small regions that change."""
     keys = sorted(surveys)
-    offset = dict(zip(keys, np.cumsum([0] + [len(surveys[k].index) for k in keys[:-1]]).tolist()))
+    offset = dict(zip(keys, np.cumsum([0] + [len(surveys[k].size) for k in keys[:-1]]).tolist()))
     size = np.concatenate([surveys[k].size for k in keys]).astype(np.int64)
     value = np.concatenate([surveys[k].value for k in keys]).astype(np.int64)
     pairs = [np.zeros((0, 3), np.int64)] + [surveys[k].pairs + [offset[k], offset[k], 0] for k in keys]
@@ -123,27 +142,30 @@ def decide_blocks(surveys: dict[tuple[int, int], Survey], rects: dict[tuple[int,
     changed = (result >= 0) & (result != region_value)
     changes = {}
     for key in keys:
-        rows = region[offset[key]:offset[key] + len(surveys[key].index)]
+        survey = surveys[key]
+        rows = region[offset[key]:offset[key] + len(survey.size)]
         moved = np.flatnonzero(changed[rows])
         if len(moved):
-            changes[key] = (surveys[key].index[moved], result[rows[moved]])
+            changes[key] = Changes(survey.seed[moved], survey.box[moved], result[rows[moved]])
     return changes
 
 
-def apply_block(class_raster: str, rect: Rect, regions: np.ndarray, values: np.ndarray, out_path: str) -> str:
-    """A worker's last step: the block with its `regions` (local indices, as surveyed) set to `values`,
-    written (atomically) as a GeoTIFF at `out_path` on the class raster's grid."""
+def apply_block(class_raster: str, rect: Rect, changes: Changes, out_path: str) -> str:
+    """A worker's last step: the block with its small regions changed, each found again from its
+    pixel within its box (the classes as classified, not as already changed), written (atomically) as a
+    GeoTIFF at `out_path` on the class raster's grid."""
     classes, valid, _ = _read(class_raster, rect)
-    labels, _ = label_regions(classes, valid)
-    table = np.full(labels.max() + 1, -1, np.int16)
-    table[regions + 1] = values
-    taken = table[labels]
-    np.copyto(classes, taken.astype(classes.dtype), where=taken >= 0)
+    sieved = classes.copy()
+    for (row, col), (r0, c0, r1, c1), value in zip(changes.seed.tolist(), changes.box.tolist(),
+                                                      changes.value.tolist()):
+        window = classes[r0:r1, c0:c1]
+        same, _ = ndimage.label((window == window[row - r0, col - c0]) & valid[r0:r1, c0:c1])
+        sieved[r0:r1, c0:c1][same == same[row - r0, col - c0]] = value
     x0, y0, x1, y1 = rect
     with atomic_raster(out_path, overwrite=True) as tmp:
         dataset = call_gdal(f"The sieved block '{out_path}' could not be written", gdal.Translate, str(tmp),
                             class_raster, srcWin=[x0, y0, x1 - x0, y1 - y0],
                             creationOptions=["TILED=YES", "COMPRESS=DEFLATE"])
-        dataset.GetRasterBand(1).WriteArray(classes)
+        dataset.GetRasterBand(1).WriteArray(sieved)
         close_dataset(dataset)
     return out_path

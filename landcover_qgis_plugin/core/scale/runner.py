@@ -276,7 +276,7 @@ def _sieve_blocks(run_map, class_vrt: Path, rasters: dict[Block, str], window: t
     sieved_folder.mkdir(exist_ok=True)
     sieved = {(b.row, b.col): path for b, path in rasters.items()}   # as classified unless changed
     changed = list(changes)
-    written = run_map(apply_block, [(str(class_vrt), rects[key], *changes[key],
+    written = run_map(apply_block, [(str(class_vrt), rects[key], changes[key],
                                      str(sieved_folder / f"r{key[0]:05d}_c{key[1]:05d}.tif")) for key in changed])
     sieved.update(zip(changed, written))
     timings["apply"] = time.perf_counter() - tick
