@@ -60,7 +60,7 @@ from .run_folder import RunFolder, fingerprint
 
 RETRIES = 2
 STOP_FILE = "stop"
-POLL_SECONDS = 0.2   # how often a cancel is looked for while blocks run
+POLL_SECONDS = 0.02   # how often finished tasks and a cancel are looked for while tasks run
 CONNECT_TIMEOUT = "30s"   # for a scheduler to answer
 WORKER_GDAL_CACHE_MB = 256   # a block streams windows: this is plenty (unless GDAL_CACHEMAX says otherwise)
 CLASS_VRT = "classes.vrt"
