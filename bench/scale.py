@@ -100,8 +100,7 @@ def markdown(results: dict) -> str:
               f"Per CPU worker ({plan['worker_cores']} core{'s' * (plan['worker_cores'] != 1)}, from the 1-worker "
               f"run): classifying {plan['km2_per_hour_per_worker']:.1f} km²/h (block time only), the workers' share "
               f"of vectorising {plan['vector_worker_s_per_km2']:.2f} s/km²; this process's share (deciding small "
-              f"regions, "
-              f"joining across stripes, appending) {plan['vector_serial_s_per_km2']:.3f} s/km², against "
+              f"regions, joining across stripes, appending) {plan['vector_serial_s_per_km2']:.3f} s/km², against "
               f"{plan['vectorise_s_per_km2']:.2f} s/km² for the single process's whole vectoriser.", "",
               f"Poland, {POLAND_KM2:,} km² in 24 h: **{plan['poland_cpu_workers']:,} CPU workers** "
               f"({plan['poland_blocks']:,} blocks of {results['block_px']} px), classifying and vectorising, with "
