@@ -122,7 +122,33 @@ def test_the_minimum_area_is_applied_across_blocks_as_in_one_process(job, tmp_pa
                          "--raster", f"{out}.tif", *extra]) == 0
     assert_same_result(many, single)
     assert sum(map(len, polygons(f"{single}.gpkg").values())) <= sum(map(len, polygons(f"{unsieved}.gpkg").values())) - 4
-    assert len(list((tmp_path / "many.run" / "sieved").glob("*.tif"))) >= 3   # blocks the specks touch, rewritten
+
+
+def test_a_run_stopped_while_vectorising_continues_from_the_finished_tasks(job, tmp_path):
+    """Cancelled while the polygons are being cleaned, the same command again redoes only the sieving
+    and vectorising tasks that had not finished."""
+    from landcover_qgis_plugin.core.errors import Cancelled
+    from landcover_qgis_plugin.core.options import SegmentationOptions
+    from landcover_qgis_plugin.core.scale.runner import segment_many
+
+    folder, model, single = job
+    sheets = [str(p) for p in sorted((folder / "sheets").glob("*.tif"))]
+    cleaning = []
+
+    def run(**stop):
+        return segment_many(sheets, str(model), tmp_path / "run", str(tmp_path / "out.gpkg"),
+                            options=SegmentationOptions(min_area=0, fill_holes=0, overwrite=True), workers=2,
+                            block_px=112, processes=False, **stop)
+
+    with pytest.raises(Cancelled):
+        run(progress=lambda percent, message: cleaning.append(message == "Writing polygons"),
+            is_cancelled=lambda: any(cleaning))
+    assert not (tmp_path / "out.gpkg").exists()
+    result = run()
+    assert result.reused == 9 and result.reused_steps >= 3   # the blocks, and at least the 3 stripes' traces
+    found, expected = polygons(tmp_path / "out.gpkg"), polygons(f"{single}.gpkg")
+    assert {k: len(v) for k, v in found.items()} == {k: len(v) for k, v in expected.items()}
+    assert not (tmp_path / "run" / "steps").exists()   # the output is written: the steps' files are gone
 
 
 def test_a_web_mercator_mosaic_is_warped_alike_in_every_block(job, tmp_path):

@@ -129,8 +129,9 @@ def run(args: argparse.Namespace) -> int:
 
 def scale_summary(input_label: str, result) -> str:
     """A distributed run in a few lines: blocks, workers, time, area per class, files written."""
-    head = (f"{input_label}: {result.blocks} blocks ({result.reused} finished before), {result.tiles} tiles on "
-            f"{result.workers} worker{'s' * (result.workers != 1)} in {result.seconds:.1f} s")
+    steps = f", {result.reused_steps} sieving/vectorising tasks" if result.reused_steps else ""
+    head = (f"{input_label}: {result.blocks} blocks ({result.reused} finished before{steps}), {result.tiles} tiles "
+            f"on {result.workers} worker{'s' * (result.workers != 1)} in {result.seconds:.1f} s")
     return "\n".join([head, *_class_lines(result.area_ha, result.polygons, result.vector_area_ha),
                       *_written((("polygons", result.vector_path), ("class raster", result.raster_path),
                                  ("blocks", result.class_vrt)))])

@@ -58,7 +58,7 @@ def trace_stripe(class_raster: str, rows: tuple[int, int], kept: set[int], optio
                  stop_path: str | None = None, limits: StreamLimits = StreamLimits()) -> StripeTrace:
     """A worker's trace of one stripe: its own polygons (and their small holes) into `work`."""
     dataset = call_gdal(f"The class raster '{class_raster}' could not be read", gdal.Open, class_raster)
-    Path(work).mkdir(parents=True, exist_ok=True)
+    _empty_folder(Path(work))   # a stopped run may have left part of it
     store = TracedRegions(Path(work), Grid.of(dataset), _fill_px(dataset, options), limits)
     held: list[tuple[int, bytes]] = []
     try:
@@ -76,7 +76,7 @@ def join_traces(class_raster: str, traces: Sequence[StripeTrace], options: Vecto
                 limits: StreamLimits = StreamLimits()) -> set[int]:
     """The serial step: the regions the stripes held, joined across them into `work`; returns split rows."""
     dataset = call_gdal(f"The class raster '{class_raster}' could not be read", gdal.Open, class_raster)
-    work.mkdir(parents=True, exist_ok=True)
+    _empty_folder(work)
     store = TracedRegions(work, Grid.of(dataset), _fill_px(dataset, options), limits)
     stripes = [(trace.rows[0], trace.rows[1], ((value, ogr.CreateGeometryFromWkb(wkb)) for value, wkb in trace.held))
                for trace in sorted(traces, key=lambda trace: trace.rows)]
@@ -118,7 +118,7 @@ def vectorize_stripes(class_raster: str, vector_path: str | os.PathLike, classes
                       work: Path, run_map: RunMap, report: Callable[[float, str], None] | None = None,
                       stop_path: str | None = None) -> VectorResult:
     """The sieved `class_raster` traced in `stripes` (row ranges covering it, top to bottom), joined,
-    cleaned and written to a new GeoPackage at `vector_path`; `work` holds the parts meanwhile."""
+    cleaned and written to a new GeoPackage at `vector_path`; `work` holds the parts (the caller's to remove)."""
     report = report or (lambda percent, message: None)
     kept = kept_classes(classes, keep)
     timings, tick = {}, time.perf_counter()
@@ -141,13 +141,17 @@ def vectorize_stripes(class_raster: str, vector_path: str | os.PathLike, classes
     tick = _lap(timings, "clean", tick)
     report(95.0, "Writing polygons")
     _append(class_raster, vector_path, kept, outputs)
-    shutil.rmtree(work, ignore_errors=True)
     _lap(timings, "append", tick)
     report(100.0, "Polygons written")
     return VectorResult(layers={c.name: layer_name(c.name) for c in kept},
                         area_ha={c.name: sum(w["area_m2"][c.value] for w in written) / 10_000.0 for c in kept},
                         polygons={c.name: sum(w["count"][c.value] for w in written) for c in kept},
                         collapsed=sum(w["collapsed"] for w in written), timings=timings)
+
+
+def _empty_folder(folder: Path) -> None:
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
 
 
 def _lap(timings: dict[str, float], step: str, tick: float) -> float:

@@ -10,23 +10,28 @@ Decisions (quoted in the README):
   and then its record `blocks/NAME.json` was written (atomically): a run killed at any moment finds
   every block either finished or not, and redoes only those that are not. Temporary files a kill left
   are removed by the next run (files.py).
+* **Steps**: the sieving and vectorising tasks' results are kept in `steps/` (per set of vector
+  options) as they finish, so a run stopped there redoes only the unfinished tasks; the folder goes
+  once the GeoPackage is written.
 """
 from __future__ import annotations
 
 import dataclasses
 import hashlib
 import json
+import pickle
 import shutil
 from pathlib import Path
 from typing import Sequence
 
 from ..errors import InputError
-from ..files import atomic_write_text
+from ..files import atomic_output, atomic_write_text
 from ..options import SegmentationOptions
 from .blocks import Block
 
 RUN_FILE = "run.json"
 BLOCKS = "blocks"
+STEPS = "steps"   # what the sieving and vectorising tasks finished, per set of vector options
 # Options that do not change a block's classes: how fast it runs, and what the final vector pass does.
 NOT_CLASSIFYING = ("batch_size", "device", "overwrite", "classes", "simplify", "min_area", "fill_holes",
                    "square_buildings", "max_vertices")
@@ -58,6 +63,7 @@ class RunFolder:
         record = self.path / RUN_FILE
         if restart and self.path.exists():
             shutil.rmtree(self.blocks, ignore_errors=True)
+            shutil.rmtree(self.path / STEPS, ignore_errors=True)
             record.unlink(missing_ok=True)
         if record.is_file():
             stored = json.loads(record.read_text())
@@ -82,6 +88,44 @@ class RunFolder:
 
     def finish(self, block: Block, record: dict) -> None:
         atomic_write_text(self.blocks / f"{block.name}.json", json.dumps(record), overwrite=True)
+
+    def steps(self, identity: dict) -> "Steps":
+        """The finished sieving and vectorising tasks of the run's blocks for these (vector) options; those
+        of other options are deleted (they were for another command)."""
+        name = hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:16]
+        root = self.path / STEPS
+        if root.is_dir():
+            for other in root.iterdir():
+                if other.name != name:
+                    shutil.rmtree(other, ignore_errors=True)
+        return Steps(root / name)
+
+    def finish_steps(self) -> None:
+        """The output is written: the steps' files go (a rerun, with --overwrite, vectorises again)."""
+        shutil.rmtree(self.path / STEPS, ignore_errors=True)
+
+
+class Steps:
+    """Task results kept in a folder as they finish, so a run killed while sieving or vectorising
+    redoes only the tasks that had not finished. Pickled: they are this run's own files, as the
+    results Dask itself pickles between processes."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        path.mkdir(parents=True, exist_ok=True)
+        self.reused = 0
+
+    def get(self, name: str):
+        """The result of task `name`, or None if it has not finished."""
+        stored = self.path / f"{name}.pickle"
+        if not stored.is_file():
+            return None
+        self.reused += 1
+        return pickle.loads(stored.read_bytes())
+
+    def put(self, name: str, result) -> None:
+        with atomic_output(self.path / f"{name}.pickle", overwrite=True) as tmp:
+            tmp.write_bytes(pickle.dumps(result))
 
 
 def _differences(stored: dict, identity: dict) -> list[str]:

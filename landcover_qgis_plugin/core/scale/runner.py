@@ -56,7 +56,7 @@ from ..mosaic import build_mosaic
 from .block_sieve import apply_block, decide_blocks, survey_block
 from .block_vectors import vectorize_stripes
 from .blocks import DEFAULT_BLOCK_PX, Block, plan_blocks
-from .run_folder import RunFolder, fingerprint
+from .run_folder import RunFolder, Steps, fingerprint
 
 RETRIES = 2
 STOP_FILE = "stop"
@@ -88,6 +88,7 @@ class ScaleResult:
     layers: dict[str, str] = field(default_factory=dict)      # class name -> layer name in the GeoPackage
     polygons: dict[str, int] = field(default_factory=dict)
     vector_area_ha: dict[str, float] = field(default_factory=dict)
+    reused_steps: int = 0               # sieving and vectorising tasks finished by an earlier run
     # wall seconds per step: classify, survey/decide/apply (the sieve), trace/join/clean/append (polygons);
     # decide, join and append run in this process, the others on the workers
     timings: dict[str, float] = field(default_factory=dict)
@@ -194,20 +195,23 @@ def segment_many(sheets: Sequence[str], model_path: str, run_dir: str | Path,
             _write_class_raster(class_vrt, raster_path, list(rasters.values()), grid, window, options.overwrite)
             result.raster_path = str(raster_path)
         if vector_path:
-            run_map = _dask_map(cluster, stop, cancelled)
-            sieved = _sieve_blocks(run_map, class_vrt, rasters, window, grid, folder, options.min_area, report,
+            vector_options = VectorOptions(options.simplify, options.min_area, options.fill_holes,
+                                           options.square_buildings, options.max_vertices)
+            steps = folder.steps({**dataclasses.asdict(vector_options), "classes": [c.name for c in kept]})
+            run_map = _dask_map(cluster, stop, cancelled, steps)
+            sieved = _sieve_blocks(run_map, class_vrt, rasters, window, grid, steps.path, options.min_area, report,
                                    result.timings)
             stripes = sorted({(b.y0 - window[1], b.y1 - window[1]) for b in blocks})
             with atomic_output(vector_path, options.overwrite) as tmp:
                 vectors = vectorize_stripes(str(sieved), tmp, metadata.classes, [c.name for c in kept],
-                                            VectorOptions(options.simplify, options.min_area, options.fill_holes,
-                                                          options.square_buildings, options.max_vertices),
-                                            stripes, folder.path / VECTORS_FOLDER, run_map,
+                                            vector_options, stripes, steps.path / VECTORS_FOLDER, run_map,
                                             lambda percent, message: report(93.0 + percent * 0.07, message),
                                             str(stop))
             result.vector_path, result.layers = str(vector_path), vectors.layers
             result.polygons, result.vector_area_ha = vectors.polygons, vectors.area_ha
             result.timings.update(vectors.timings)
+            result.reused_steps = steps.reused
+            folder.finish_steps()
     report(100.0, "Done")
     result.seconds = time.perf_counter() - started
     return result
@@ -216,6 +220,8 @@ def segment_many(sheets: Sequence[str], model_path: str, run_dir: str | Path,
 def _completed(futures, cancelled: Callable[[], bool]) -> Iterator:
     """The futures as they finish, looking for a cancel while waiting and between finished ones (a batch
     of ready ones can be long to handle)."""
+    if not futures:
+        return
     from distributed import as_completed
     queue = as_completed(futures)
     while not queue.is_empty():
@@ -241,23 +247,27 @@ def _stopping_on_exit(cluster: "_Cluster", futures, stop: Path) -> Iterator[None
         raise
 
 
-def _dask_map(cluster: "_Cluster", stop: Path, cancelled: Callable[[], bool]):
-    """block_vectors.RunMap on the cluster: each call a task (retried), results in order."""
+def _dask_map(cluster: "_Cluster", stop: Path, cancelled: Callable[[], bool], steps: Steps):
+    """block_vectors.RunMap on the cluster: each call a task (retried) unless `steps` holds its result
+    from an earlier, stopped run of the same command; results in order, kept in `steps` as they come."""
     def run_map(function: Callable, calls: Sequence[tuple]) -> list:
-        futures = {cluster.client.submit(function, *call, retries=RETRIES, pure=False): index
-                   for index, call in enumerate(calls)}
-        results: list = [None] * len(calls)
+        names = [f"{function.__name__}-{index:06d}" for index in range(len(calls))]
+        results: list = [steps.get(name) for name in names]
+        futures = {cluster.client.submit(function, *calls[index], retries=RETRIES, pure=False): index
+                   for index, result in enumerate(results) if result is None}
         with _stopping_on_exit(cluster, futures, stop):
             for future in _completed(futures, cancelled):
-                results[futures[future]] = future.result()
+                index = futures[future]
+                results[index] = future.result()
+                steps.put(names[index], results[index])
         return results
     return run_map
 
 
 def _sieve_blocks(run_map, class_vrt: Path, rasters: dict[Block, str], window: tuple[int, int, int, int], grid,
-                  folder: RunFolder, min_area: float, report: Callable[[float, str], None],
+                  folder: Path, min_area: float, report: Callable[[float, str], None],
                   timings: dict[str, float]) -> Path:
-    """The class raster sieved block by block on the workers (block_sieve.py): its VRT in the run folder."""
+    """The class raster sieved block by block on the workers (block_sieve.py): its VRT in `folder`."""
     dataset = call_gdal(f"'{class_vrt}' could not be read", gdal.Open, str(class_vrt))
     threshold, width = sieve_threshold(dataset, min_area), dataset.RasterXSize
     close_dataset(dataset)
@@ -272,7 +282,7 @@ def _sieve_blocks(run_map, class_vrt: Path, rasters: dict[Block, str], window: t
     timings["survey"], tick = time.perf_counter() - tick, time.perf_counter()
     changes = decide_blocks(surveys, rects, width, threshold)
     timings["decide"], tick = time.perf_counter() - tick, time.perf_counter()
-    sieved_folder = folder.path / SIEVED_FOLDER
+    sieved_folder = folder / SIEVED_FOLDER
     sieved_folder.mkdir(exist_ok=True)
     sieved = {(b.row, b.col): path for b, path in rasters.items()}   # as classified unless changed
     changed = list(changes)
@@ -281,7 +291,7 @@ def _sieve_blocks(run_map, class_vrt: Path, rasters: dict[Block, str], window: t
     sieved.update(zip(changed, written))
     timings["apply"] = time.perf_counter() - tick
     report(93.0, "Merging regions smaller than the minimum area")
-    return _class_vrt(folder.path / SIEVED_VRT, list(sieved.values()), grid, window)
+    return _class_vrt(folder / SIEVED_VRT, list(sieved.values()), grid, window)
 
 
 _PREDICTORS: dict[tuple, Predictor] = {}   # per worker process: each model loaded once
