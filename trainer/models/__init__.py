@@ -1,6 +1,6 @@
-"""DeepLabv3+ networks of the trainer: build (the plugin's core/networks), freeze, load pretrained
-weights, count FLOPs."""
-from landcover_qgis_plugin.core.networks.deeplab import build_model
+"""Networks of the trainer: build (DeepLabv3+ from the plugin's core/networks, or MUNet), freeze, load
+pretrained weights, count FLOPs."""
+from .build import build_model
 
 from .flops import forward_flops
 from .freeze import freeze
