@@ -63,6 +63,7 @@ class TrainConfig:
     mixed_precision: bool = False
     strategy: str = "default"             # default | one_device | mirrored | multi_worker
     seed: int = 0
+    gan_lambda: Optional[float] = None    # train adversarially (trainer/models/gan.py): adversarial + lambda x loss
     stages: list = field(default_factory=lambda: [
         StageConfig(learning_rate=1e-4),
         StageConfig(learning_rate=1e-5, reload_best=True),

@@ -219,6 +219,9 @@ def fit(config: RunConfig, *, restart: bool = False, backup_every: int = DEFAULT
                          f"'{keras.backend.backend()}'; unset KERAS_BACKEND or set it to tensorflow.")
     if backup_every < 1:
         raise InputError(f"--backup-every must be a positive number of steps, got {backup_every}.")
+    if config.train.gan_lambda is not None and config.train.mixed_precision:
+        raise InputError("train.gan_lambda (adversarial training) runs in float32: leave out --mixed-precision "
+                         "(its loss scaling is for one loss, the GAN has two).")
     strategy = make_strategy(config.train.strategy)
     paths = RunPaths(worker_run_root(strategy, Path(config.output_dir)))
     if restart:
@@ -262,6 +265,7 @@ def run_stage(index: int, config: RunConfig, paths: RunPaths, state, data: Train
     from .losses import get_loss
     from .metrics import miou_metric
     from .models import build_model, freeze
+    from .models.gan import CollapseWatch, SegmentationGAN, build_discriminator, network_of
     from .training.state import RunTracker, StepAndEpochBackup, has_backup
 
     stage = config.train.stages[index]
@@ -276,21 +280,27 @@ def run_stage(index: int, config: RunConfig, paths: RunPaths, state, data: Train
     if done < stage.epochs and not stopped:
         print(f"\nStage {index + 1}/{len(config.train.stages)}: {stage.optimizer} lr {stage.learning_rate:g}, "
               f"up to {stage.epochs} epochs (early stopping patience {stage.patience}), freeze {stage.freeze}.")
+        adversarial = config.train.gan_lambda is not None
         with strategy.scope():
             model = build_model(config.model)
+            if adversarial:   # both networks and optimizers in one model: one backup, one fit
+                model = SegmentationGAN(model, build_discriminator(config.model), config.train.gan_lambda)
             settle_batch_norm_within_epoch(model, data.steps_per_epoch)
             if not resuming:        # else BackupAndRestore loads the stage's own last weights
-                load_initial_weights(model, index, config, paths)
-            freeze(model, stage.freeze)
+                load_initial_weights(network_of(model), index, config, paths)
+            freeze(network_of(model), stage.freeze)
+            extra = ({"discriminator_optimizer": make_optimizer(stage.optimizer, stage.learning_rate)}
+                     if adversarial else {})
             model.compile(optimizer=make_optimizer(stage.optimizer, stage.learning_rate),
                           loss=get_loss(config.train.loss, config.model.num_classes, config.train.class_weights),
-                          metrics=[miou_metric(config.model.num_classes)])
+                          metrics=[miou_metric(config.model.num_classes)], **extra)
         following = config.train.stages[index + 1] if index + 1 < len(config.train.stages) else None
         final_weights = None if following is None or following.reload_best else _end_of_stage_weights(paths, index)
         stage_callbacks = [
             RunTracker(paths, state, index, stage, final_weights),   # before the backup: see RunTracker
             StepAndEpochBackup(str(backup_dir), save_freq=backup_every, delete_checkpoint=False),
             keras.callbacks.TensorBoard(str(paths.tensorboard), write_graph=False),
+            *([CollapseWatch()] if adversarial else []),
             *callbacks,
         ]
         model.fit(data.train(done), validation_data=data.validation(), epochs=offset + stage.epochs,

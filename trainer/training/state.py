@@ -46,9 +46,12 @@ def save_model_weights(model: keras.Model, path: Path) -> None:
     same layers has no optimizer, so its file holds the layers' weights only (a third of the size
     with Adam) and loads into any model built from the same config.
     """
+    from ..models.gan import network_of
+
+    network = network_of(model)   # a GAN's generator: what is exported and evaluated
     path.parent.mkdir(parents=True, exist_ok=True)   # e.g. the backup folder, before its first backup
     with atomic_output(path, overwrite=True) as partial:
-        keras.Model(model.inputs, model.outputs).save_weights(partial)
+        keras.Model(network.inputs, network.outputs).save_weights(partial)
 
 
 def _score(record: dict) -> float:
