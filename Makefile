@@ -27,7 +27,7 @@ help:
 	@echo "make test            run the tests (sets everything up)"
 	@echo "make setup           install Debian packages and the virtual environment only"
 	@echo "make bench           inference speed and memory, peers, Dask scaling -> bench/results/"
-	@echo "make bench-train     training throughput and memory -> bench/results/train.{json,md}"
+	@echo "make bench-train     training throughput and memory, DeepLabv3+ vs MUNet vs the MUNet GAN -> bench/results/"
 	@echo "make default-model   retrain the bundled default model with the project's own trainer"
 	@echo "make sample          regenerate the bundled sample orthophoto"
 	@echo "make package         build the plugin zip for the QGIS plugin repository (dist/)"
@@ -63,6 +63,7 @@ bench: setup $(DEFAULT_ONNX_MODEL)
 
 bench-train: setup
 	$(PY) -m bench.train
+	$(PY) -m bench.gan
 
 package: setup $(DEFAULT_MODEL) $(DEFAULT_ONNX_MODEL)
 	$(PY) tools/package.py

@@ -4,25 +4,14 @@ generator that segments the sample through `predict`."""
 import numpy as np
 import pytest
 
-import testkit
 from conftest import REPO
-from landcover_qgis_plugin.core.modelfile import LANDCOVER_AI_CLASSES
 from trainer.config import ModelConfig
 from trainer.models import build_model
 from trainer.models.gan import CollapseWatch, SegmentationGAN, build_discriminator
+from training_support import painted_tile, tiny_run_config
 
 SAMPLE = str(REPO / "resources" / "sample" / "sample_orthophoto.tif")
-SHAPES = [("woodland", 0, 30, 0, 40), ("road", 30, 36, 0, 64), ("building", 40, 60, 10, 30), ("water", 40, 64, 40, 64)]
 ROAD = 4
-
-
-def painted_tile():
-    image = testkit.paint(64, 64, SHAPES).astype(np.float32)[np.newaxis] / 255.0
-    names = [c.name for c in LANDCOVER_AI_CLASSES]
-    classes = np.zeros((1, 64, 64), np.int64)
-    for name, r0, r1, c0, c1 in SHAPES:
-        classes[0, r0:r1, c0:c1] = names.index(name)
-    return image, classes
 
 
 def road_iou_after_training(gan_lambda: float) -> float:
@@ -62,19 +51,10 @@ def test_fit_trains_resumes_and_exports_the_gan(tmp_path, capsys):
     import keras
 
     from trainer.cli import main
-    from trainer.config import load_config
-    from trainer.data.landcoverai import prepare
-    from trainer.data.synth import write_dataset
     from trainer.export import export_run
     from trainer.fit import fit
 
-    synth = write_dataset(tmp_path / "synth", seed=4, images=2, size=256, tile_size=64)
-    prepare(str(synth), tmp_path / "tiles", tile_size=64)
-    stages = [{"learning_rate": 3e-3, "epochs": 2, "patience": 2, "freeze": None},
-              {"learning_rate": 3e-4, "epochs": 1, "patience": 1, "freeze": None, "reload_best": True}]
-    config = load_config("munet_gan_tiny", {"data.root": str(tmp_path / "tiles"), "data.tile_size": 64,
-                                            "model.input_size": 64, "train.steps_per_epoch": 4,
-                                            "output_dir": str(tmp_path / "run"), "train.stages": stages})
+    config = tiny_run_config(tmp_path, "munet_gan_tiny", 2)
 
     class Interrupt(keras.callbacks.Callback):   # Ctrl-C in stage 1's second epoch, just after a backup
         def on_epoch_begin(self, epoch, logs=None):

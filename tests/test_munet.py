@@ -8,6 +8,7 @@ from landcover_qgis_plugin.core.errors import InputError
 from landcover_qgis_plugin.core.modelfile import LANDCOVER_AI_CLASSES, ModelMetadata, save_model
 from trainer.config import ModelConfig
 from trainer.models import build_model
+from training_support import painted_tile, tiny_run_config
 
 SMALL = dict(architecture="munet", input_size=64, width=0.125)
 
@@ -31,13 +32,7 @@ def test_munet_learns_a_painted_scene():
     import keras
 
     keras.utils.set_random_seed(0)
-    shapes = [("woodland", 0, 30, 0, 40), ("road", 30, 36, 0, 64), ("building", 40, 60, 10, 30),
-              ("water", 40, 64, 40, 64)]
-    image = testkit.paint(64, 64, shapes).astype(np.float32)[np.newaxis] / 255.0
-    names = [c.name for c in LANDCOVER_AI_CLASSES]
-    classes = np.zeros((1, 64, 64), np.int64)
-    for name, r0, r1, c0, c1 in shapes:
-        classes[0, r0:r1, c0:c1] = names.index(name)
+    image, classes = painted_tile()
     model = build_model(ModelConfig(**SMALL))
     model.compile(optimizer=keras.optimizers.Adam(3e-3), loss="sparse_categorical_crossentropy")
     model.fit(np.repeat(image, 4, 0), np.repeat(classes, 4, 0), epochs=60, batch_size=4, verbose=0)
@@ -64,19 +59,10 @@ def test_a_munet_model_file_segments_a_raster_in_the_engine(tmp_path):
 def test_fit_trains_the_munet_config_and_export_writes_a_model_file_that_says_so(tmp_path):
     """`fit --config munet_tiny` runs the usual two stages (best weights, state) and `export` writes MUNet
     with its architecture in the metadata, as an ONNX copy too."""
-    from trainer.config import load_config
-    from trainer.data.landcoverai import prepare
-    from trainer.data.synth import write_dataset
     from trainer.export import export_run
     from trainer.fit import fit
 
-    synth = write_dataset(tmp_path / "synth", seed=4, images=2, size=256, tile_size=64)
-    prepare(str(synth), tmp_path / "tiles", tile_size=64)
-    stages = [{"learning_rate": 3e-3, "epochs": 1, "patience": 1, "freeze": None},
-              {"learning_rate": 3e-4, "epochs": 1, "patience": 1, "freeze": None, "reload_best": True}]
-    config = load_config("munet_tiny", {"data.root": str(tmp_path / "tiles"), "data.tile_size": 64,
-                                        "model.input_size": 64, "train.steps_per_epoch": 4,
-                                        "output_dir": str(tmp_path / "run"), "train.stages": stages})
+    config = tiny_run_config(tmp_path, "munet_tiny", 1)
     result = fit(config, verbose=0)
     assert result.epochs == 2 and result.best_miou is not None
     path, metadata = export_run(tmp_path / "run", tmp_path / "munet.keras", onnx=tmp_path / "munet.onnx")
