@@ -96,23 +96,25 @@ class SegmentationGAN(keras.Model):
         self.discriminator_optimizer.apply(discriminator_tape.gradient(discriminator_loss, variables), variables)
         predicted_foreground = tf.reduce_sum(tf.cast(tf.argmax(predicted, axis=-1) > 0, tf.float32))
         true_foreground = tf.reduce_sum(tf.cast(masks > 0, tf.float32))
-        for metric in super().metrics:
-            if metric.name == "loss":   # the logged loss is the segmentation loss, as in validation
-                metric.update_state(segmentation_loss)
+        self._track_loss(segmentation_loss)   # the logged loss is the segmentation loss, as in validation
         self._trackers["discriminator_loss"].update_state(discriminator_loss)
         self._trackers["adversarial_loss"].update_state(adversarial_loss)
         self._trackers["foreground_ratio"].update_state(predicted_foreground / tf.maximum(true_foreground, 1.0))
         return self.compute_metrics(images, masks, predicted, sample_weight)
+
+    def _track_loss(self, loss) -> None:
+        """Keras' own loss tracker, which a custom step updates itself."""
+        for metric in super().metrics:
+            if metric.name == "loss":
+                metric.update_state(loss)
 
     def test_step(self, data):
         """The generator alone, scored with the segmentation loss and the compiled metrics."""
         images, masks = data[0], data[1]
         sample_weight = data[2] if len(data) > 2 else None
         predicted = self.generator(images, training=False)
-        loss = self.compute_loss(x=images, y=masks, y_pred=predicted, sample_weight=sample_weight, training=False)
-        for metric in super().metrics:
-            if metric.name == "loss":
-                metric.update_state(loss)
+        self._track_loss(self.compute_loss(x=images, y=masks, y_pred=predicted, sample_weight=sample_weight,
+                                           training=False))
         logs = self.compute_metrics(images, masks, predicted, sample_weight)
         return {name: value for name, value in logs.items() if name not in self._trackers}
 

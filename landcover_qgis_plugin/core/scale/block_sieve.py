@@ -88,13 +88,13 @@ def survey_block(class_raster: str, rect: Rect, threshold: int) -> Survey:
     row[index + 1] = np.arange(len(index))
     seed, box = np.full((len(index), 2), -1, np.int32), np.full((len(index), 4), -1, np.int32)
     objects = ndimage.find_objects(labels)
-    for at, region in enumerate(index.tolist()):
-        if small[region]:   # fewer pixels than the threshold: a small box, searched quickly
-            rows, cols = objects[region]
-            first = int(np.argmax(labels[rows, cols] == region + 1))
-            width_here = cols.stop - cols.start
-            seed[at] = (rows.start + first // width_here, cols.start + first % width_here)
-            box[at] = (rows.start, cols.start, rows.stop, cols.stop)
+    for at in np.flatnonzero(small[index]).tolist():   # fewer pixels than the threshold: small boxes
+        region = int(index[at])
+        rows, cols = objects[region]
+        first = int(np.argmax(labels[rows, cols] == region + 1))
+        width_here = cols.stop - cols.start
+        seed[at] = (rows.start + first // width_here, cols.start + first % width_here)
+        box[at] = (rows.start, cols.start, rows.stop, cols.stop)
     return Survey(size[index], kinds[index], seed, box,
                   np.column_stack([row[pairs[:, 0] + 1], row[pairs[:, 1] + 1], pairs[:, 2]]),
                   *(row[edge].astype(np.int32) for edge in edges))

@@ -50,6 +50,10 @@ def _stopped(stop_path: str | None) -> Callable[[], bool]:
     return lambda: stop_path is not None and os.path.exists(stop_path)
 
 
+def _open_classes(class_raster: str) -> gdal.Dataset:
+    return call_gdal(f"The class raster '{class_raster}' could not be read", gdal.Open, class_raster)
+
+
 def _fill_px(dataset: gdal.Dataset, options: VectorOptions) -> float:
     return options.fill_holes / raster_ground(dataset)[2]
 
@@ -57,7 +61,7 @@ def _fill_px(dataset: gdal.Dataset, options: VectorOptions) -> float:
 def trace_stripe(class_raster: str, rows: tuple[int, int], kept: set[int], options: VectorOptions, work: str,
                  stop_path: str | None = None, limits: StreamLimits = StreamLimits()) -> StripeTrace:
     """A worker's trace of one stripe: its own polygons (and their small holes) into `work`."""
-    dataset = call_gdal(f"The class raster '{class_raster}' could not be read", gdal.Open, class_raster)
+    dataset = _open_classes(class_raster)
     _empty_folder(Path(work))   # a stopped run may have left part of it
     store = TracedRegions(Path(work), Grid.of(dataset), _fill_px(dataset, options), limits)
     held: list[tuple[int, bytes]] = []
@@ -75,7 +79,7 @@ def trace_stripe(class_raster: str, rows: tuple[int, int], kept: set[int], optio
 def join_traces(class_raster: str, traces: Sequence[StripeTrace], options: VectorOptions, work: Path,
                 limits: StreamLimits = StreamLimits()) -> set[int]:
     """The serial step: the regions the stripes held, joined across them into `work`; returns split rows."""
-    dataset = call_gdal(f"The class raster '{class_raster}' could not be read", gdal.Open, class_raster)
+    dataset = _open_classes(class_raster)
     _empty_folder(work)
     store = TracedRegions(work, Grid.of(dataset), _fill_px(dataset, options), limits)
     stripes = [(trace.rows[0], trace.rows[1], ((value, ogr.CreateGeometryFromWkb(wkb)) for value, wkb in trace.held))
@@ -94,7 +98,7 @@ def clean_part(class_raster: str, work: str, more_holes: Sequence[str], split_ro
                stop_path: str | None = None) -> dict:
     """A worker's cleaning of the polygons traced into `work` (any hole of theirs or of the polygons
     in `more_holes` being filled), written to a new GeoPackage at `out_path`."""
-    dataset = call_gdal(f"The class raster '{class_raster}' could not be read", gdal.Open, class_raster)
+    dataset = _open_classes(class_raster)
     srs, measure, pixel_area_m2 = raster_ground(dataset)
     regions, own_holes = open_traced(Path(work))
     masks = [own_holes] + [open_traced(Path(other))[1] for other in more_holes]
@@ -162,7 +166,7 @@ def _lap(timings: dict[str, float], step: str, tick: float) -> float:
 
 def _append(class_raster: str, vector_path: str | os.PathLike, kept: Sequence[ClassInfo], parts: Sequence[str]) -> None:
     """The output's layers (every kept class, empty or not), then every part's polygons appended."""
-    dataset = call_gdal(f"The class raster '{class_raster}' could not be read", gdal.Open, class_raster)
+    dataset = _open_classes(class_raster)
     srs, measure, _ = raster_ground(dataset)
     close_dataset(dataset)
     Writer(vector_path, srs, kept, measure).close()

@@ -284,10 +284,11 @@ def _sieve_blocks(run_map, class_vrt: Path, rasters: dict[Block, str], window: t
     timings["decide"], tick = time.perf_counter() - tick, time.perf_counter()
     sieved_folder = folder / SIEVED_FOLDER
     sieved_folder.mkdir(exist_ok=True)
-    sieved = {(b.row, b.col): path for b, path in rasters.items()}   # as classified unless changed
+    block_at = {(b.row, b.col): b for b in rasters}
+    sieved = {key: rasters[block] for key, block in block_at.items()}   # as classified unless changed
     changed = list(changes)
     written = run_map(apply_block, [(str(class_vrt), rects[key], changes[key],
-                                     str(sieved_folder / f"r{key[0]:05d}_c{key[1]:05d}.tif")) for key in changed])
+                                     str(sieved_folder / f"{block_at[key].name}.tif")) for key in changed])
     sieved.update(zip(changed, written))
     timings["apply"] = time.perf_counter() - tick
     report(93.0, "Merging regions smaller than the minimum area")

@@ -87,7 +87,7 @@ class _Passes:
             raise InputError(f"'{self.class_raster}' is not on a north-up grid; warp it first (gdalwarp).")
         grid = Grid.of(self.source)
         srs, measure, pixel_area_m2 = raster_ground(self.source)
-        threshold = sieve_threshold(self.source, options.min_area)
+        threshold = _threshold_px(options.min_area, pixel_area_m2)
         band = self.source.GetRasterBand(1)
         if threshold >= 2:
             report(0.0, "Merging regions smaller than the minimum area")
@@ -163,7 +163,11 @@ def raster_ground(dataset: gdal.Dataset) -> tuple[object, GroundMeasure, float]:
 
 def sieve_threshold(dataset: gdal.Dataset, min_area_m2: float) -> int:
     """The sieve's size in pixels for this class raster: regions under it merge (none when under 2)."""
-    return int(math.ceil(min_area_m2 / raster_ground(dataset)[2] - 1e-9))
+    return _threshold_px(min_area_m2, raster_ground(dataset)[2])
+
+
+def _threshold_px(min_area_m2: float, pixel_area_m2: float) -> int:
+    return int(math.ceil(min_area_m2 / pixel_area_m2 - 1e-9))
 
 
 def _polygon(rings: Sequence[np.ndarray], grid: Grid) -> ogr.Geometry:
