@@ -82,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
             results["test_tiles"] = metrics["tiles"]
             results["runs"][name] = {"miou": metrics["miou"], "per_class_iou": metrics["per_class_iou"],
                                      "epochs": sum(len(stage["epochs"]) for stage in state["stages"]),
-                                     "best_val_miou": state["best_miou"], "seconds": seconds,
+                                     "best_val_miou": state["best_score"], "seconds": seconds,
                                      "collapse_reported": "GAN collapse" in log}
     results["seconds"] = time.perf_counter() - started
     save_results(args.out, "gan", results, markdown(results))

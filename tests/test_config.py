@@ -64,3 +64,15 @@ def test_base_cycles_and_missing_bases_say_which_files(tmp_path):
     write(tmp_path, "lost", "base: run_5_99\n")
     with pytest.raises(InputError, match=r"Base config 'run_5_99' of .*lost\.yaml not found.*run_5_10"):
         load_config(tmp_path / "lost.yaml")
+
+
+def test_the_class_count_follows_data_classes_and_the_monitor_must_name_one_of_its_scores(tmp_path):
+    roads = load_config("munet_gan_roads")
+    assert (roads.data.classes, roads.model.num_classes, roads.train.monitor) == ("roads", 2, "road_iou")
+    assert load_config("tiny").model.num_classes == 5
+    clash = write(tmp_path, "clash", "base: tiny\ndata:\n  classes: roads\nmodel:\n  num_classes: 5\n")
+    with pytest.raises(InputError, match="num_classes is 5 but data.classes 'roads' has 2 classes"):
+        load_config(clash)
+    with pytest.raises(InputError, match=r"train.monitor 'building_iou' is not a score of data.classes 'roads'; "
+                                         r"use one of \['miou', 'background_iou', 'road_iou'\]"):
+        load_config("munet_gan_roads", {"train.monitor": "building_iou"})

@@ -8,7 +8,7 @@ import yaml
 
 from landcover_qgis_plugin.core.errors import InputError, OutputExistsError
 from landcover_qgis_plugin.core.modelfile import (
-    METADATA_MEMBER, ModelFileError, load_model, read_metadata, save_model, metadata_for)
+    LANDCOVER_AI_CLASSES, METADATA_MEMBER, ModelFileError, load_model, read_metadata, save_model, metadata_for)
 from trainer.config import RunConfig, ModelConfig, DataConfig
 from trainer.export import build_metadata, export_run
 from trainer.runs import RunPaths
@@ -61,10 +61,18 @@ def test_export_keeps_an_existing_file_unless_told(run_dir, tmp_path):
     assert read_metadata(target).input_size == 64
 
 
-def test_export_refuses_a_run_without_landcover_ai_classes(tmp_path):
+def test_export_refuses_a_run_whose_classes_it_cannot_name(tmp_path):
     config = RunConfig(model=ModelConfig(num_classes=3))
-    with pytest.raises(InputError, match="has 3 classes; the exporter knows LandCover.ai's 5"):
+    with pytest.raises(InputError, match="has 3 classes but its data.classes 'landcover' names 5"):
         build_metadata(config, RunPaths(tmp_path), resolution_cm=25.0)
+
+
+def test_a_roads_run_exports_background_and_road_with_their_colours(tmp_path):
+    config = RunConfig(data=DataConfig(classes="roads"), model=ModelConfig(num_classes=2))
+    metadata = build_metadata(config, RunPaths(tmp_path), resolution_cm=25.0)
+    road = next(info for info in LANDCOVER_AI_CLASSES if info.name == "road")
+    assert [(c.value, c.name) for c in metadata.classes] == [(0, "background"), (1, "road")]
+    assert metadata.classes[1].color == road.color and "classes background/road" in metadata.training_data
 
 
 def test_onnx_export_matches_keras_and_carries_deepness_metadata(run_dir, tmp_path):

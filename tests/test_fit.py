@@ -130,12 +130,12 @@ def test_resume_continues_the_epoch_count_and_the_optimizer(run):
 
 def test_best_weights_survive_the_kill(run):
     before, after = run.before["state"], run.state
-    assert after["best_miou"] >= before["best_miou"]
+    assert after["best_score"] >= before["best_score"]
     if after["best_epoch"] == before["best_epoch"]:      # not beaten after the resume: the very same file
         assert _sha(run.paths.best_weights) == run.before["best_sha"]
     best_row = run.history[after["best_epoch"] - 1]
-    assert float(best_row["val_miou"]) == pytest.approx(after["best_miou"])
-    assert after["best_miou"] == pytest.approx(max(float(row["val_miou"]) for row in run.history))
+    assert float(best_row["val_miou"]) == pytest.approx(after["best_score"])
+    assert after["best_score"] == pytest.approx(max(float(row["val_miou"]) for row in run.history))
 
 
 def test_two_stages_with_their_own_learning_rates(run):
@@ -182,7 +182,7 @@ def test_finished_run_says_so_and_refuses_a_different_recipe(run, capsys):
     from trainer.fit import fit
 
     result = fit(load_config(run.config_file))
-    assert result.already_finished and result.best_miou == pytest.approx(run.state["best_miou"])
+    assert result.already_finished and result.best_score == pytest.approx(run.state["best_score"])
     assert "already finished" in capsys.readouterr().out
     assert _history(run.paths) == run.history
     with pytest.raises(OutputExistsError, match="different config.*train.batch_size.*--restart"):
@@ -341,8 +341,19 @@ def test_readme_round_trip_through_the_command_line_on_the_tiny_config(tmp_path)
     stages = "[{learning_rate: 0.003, epochs: 1, patience: 1}, {learning_rate: 0.0003, epochs: 1, patience: 1}]"
     fitted = trainer("fit", "--config", "tiny", "--set", "data.root=tiles", "--set", "output_dir=run",
                      "--set", "train.steps_per_epoch=6", "--set", f"train.stages={stages}")
-    assert "Finished: best val mIoU 0." in fitted
+    assert "Finished: best val_miou 0." in fitted
     evaluated = trainer("evaluate", "--run", "run", "--split", "test")
     assert " mIoU 0." in evaluated and (tmp_path / "run" / "evaluation" / "test" / "metrics.json").exists()
     exported = trainer("export", "--run", "run", "--out", "tiny.keras")
     assert "test: mIoU 0." in exported and (tmp_path / "tiny.keras").stat().st_size > 0
+
+
+def test_a_state_written_before_train_monitor_reads_as_val_miou(tmp_path):
+    from trainer.training.state import RunState, best_score_of
+
+    legacy = tmp_path / "state.json"
+    legacy.write_text(json.dumps({"stages": [{"epochs": [{"val_miou": 0.4}, {"val_miou": 0.5}]}],
+                                  "best_miou": 0.5, "best_stage": 1, "best_epoch": 2}))
+    state = RunState.load(legacy, 1, "val_miou")
+    assert (state.monitor, state.best_score, state.epochs_without_improvement(0)) == ("val_miou", 0.5, 0)
+    assert best_score_of(legacy) == ("val_miou", 0.5)

@@ -3,6 +3,7 @@ reported, and `fit --config munet_gan_tiny` trains, resumes with both optimizers
 generator that segments the sample through `predict`."""
 import numpy as np
 import pytest
+from osgeo import ogr
 
 from conftest import REPO
 from trainer.config import ModelConfig
@@ -76,9 +77,43 @@ def test_fit_trains_resumes_and_exports_the_gan(tmp_path, capsys):
     result = fit(config, backup_every=3, callbacks=[Restored()], verbose=0)
     assert "Resuming" in capsys.readouterr().out
     assert Restored.found[0] == (7, 7)          # both networks' optimizers back at the backup's step
-    assert result.epochs == 3 and result.best_miou is not None
+    assert result.epochs == 3 and result.best_score is not None
     path, metadata = export_run(tmp_path / "run", tmp_path / "gan.keras")
     assert metadata.architecture["architecture"] == "munet"
     assert main(["predict", SAMPLE, "--model", str(path), "--out", str(tmp_path / "sample.gpkg"),
                  "--quiet"]) == 0
     assert (tmp_path / "sample.gpkg").stat().st_size > 0
+
+
+def test_the_roads_only_gan_keeps_its_best_road_iou_and_exports_background_and_road(tmp_path):
+    """munet_gan_roads' recipe (data.classes roads, train.monitor road_iou) on the tiny GAN: the masks are
+    read as background/road, best weights follow val road IoU, and the model file and its scores are
+    two-class."""
+    import csv
+    import json
+
+    from trainer.cli import main
+    from trainer.export import export_run
+    from trainer.fit import fit
+
+    roads = {"data.classes": "roads", "train.monitor": "road_iou"}
+    config = tiny_run_config(tmp_path, "munet_gan_tiny", 2, **roads)
+    assert config.model.num_classes == 2
+    result = fit(config, verbose=0)
+    assert result.monitor == "val_road_iou"
+    with open(tmp_path / "run" / "history.csv") as handle:
+        history = list(csv.DictReader(handle))
+    road_scores = [float(row["val_road_iou"]) for row in history]
+    assert result.best_score == pytest.approx(max(road_scores))
+    best = history[result.best_epoch - 1]
+    assert float(best["val_road_iou"]) == pytest.approx(result.best_score)
+    assert main(["evaluate", "--run", str(tmp_path / "run"), "--split", "test", "--examples", "0"]) == 0
+    metrics = json.loads((tmp_path / "run" / "evaluation" / "test" / "metrics.json").read_text())
+    assert metrics["class_names"] == ["background", "road"] and len(metrics["confusion_matrix"]) == 2
+    path, metadata = export_run(tmp_path / "run", tmp_path / "roads.keras")
+    assert metadata.class_names == ["background", "road"]
+    assert metadata.scores["fit_best_val_road_iou"] == pytest.approx(result.best_score)
+    assert metadata.scores["test"]["per_class_iou"].keys() == {"background", "road"}
+    assert main(["predict", SAMPLE, "--model", str(path), "--out", str(tmp_path / "roads.gpkg"), "--quiet"]) == 0
+    vectors = ogr.Open(str(tmp_path / "roads.gpkg"))
+    assert [vectors.GetLayer(i).GetName() for i in range(vectors.GetLayerCount())] == ["road"]

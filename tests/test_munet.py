@@ -64,7 +64,7 @@ def test_fit_trains_the_munet_config_and_export_writes_a_model_file_that_says_so
 
     config = tiny_run_config(tmp_path, "munet_tiny", 1)
     result = fit(config, verbose=0)
-    assert result.epochs == 2 and result.best_miou is not None
+    assert result.epochs == 2 and result.best_score is not None
     path, metadata = export_run(tmp_path / "run", tmp_path / "munet.keras", onnx=tmp_path / "munet.onnx")
     assert metadata.architecture["architecture"] == "munet" and metadata.input_size == 64
     assert (tmp_path / "munet.onnx").stat().st_size > 0

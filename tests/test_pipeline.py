@@ -155,3 +155,18 @@ def test_class_pixel_counts_match_the_masks(root):
     assert counts.sum() == 6 * TILE * TILE and counts.dtype == np.int64 and (counts > 0).all()
     with pytest.raises(InputError, match="beyond the 3 classes"):
         class_pixel_counts(root, "train", num_classes=3)
+
+
+def test_a_roads_run_reads_the_landcover_ai_masks_as_background_and_road(root):
+    from trainer.data.classes import class_set, label_lookup
+
+    roads = class_set("roads")
+    assert [(c.value, c.name) for c in roads] == [(0, "background"), (1, "road")]
+    assert label_lookup(roads).tolist() == [0, 0, 0, 0, 1]
+    assert label_lookup(class_set("landcover")) is None
+    _, original, _ = _collect(tile_dataset(root, "train", 4, "unit", with_ids=True))
+    images, remapped, _ = _collect(tile_dataset(root, "train", 4, "unit", with_ids=True, classes=roads))
+    np.testing.assert_array_equal(remapped, (original == 4).astype(np.int32))
+    assert remapped.dtype == np.int32 and 0 < remapped.mean() < 1
+    with pytest.raises(InputError, match="Unknown data.classes 'rivers'"):
+        class_set("rivers")

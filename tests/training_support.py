@@ -18,8 +18,9 @@ def painted_tile():
     return image, classes
 
 
-def tiny_run_config(tmp_path, name: str, first_stage_epochs: int):
-    """Bundled config `name` on freshly prepared 64 px synthetic tiles: 4 steps an epoch, two short stages."""
+def tiny_run_config(tmp_path, name: str, first_stage_epochs: int, **settings):
+    """Bundled config `name` on freshly prepared 64 px synthetic tiles: 4 steps an epoch, two short stages;
+    `settings` are further overrides, as `{"data.classes": "roads"}`."""
     from trainer.config import load_config
     from trainer.data.landcoverai import prepare
     from trainer.data.synth import write_dataset
@@ -30,4 +31,4 @@ def tiny_run_config(tmp_path, name: str, first_stage_epochs: int):
               {"learning_rate": 3e-4, "epochs": 1, "patience": 1, "freeze": None, "reload_best": True}]
     return load_config(name, {"data.root": str(tmp_path / "tiles"), "data.tile_size": 64, "model.input_size": 64,
                               "train.steps_per_epoch": 4, "output_dir": str(tmp_path / "run"),
-                              "train.stages": stages})
+                              "train.stages": stages, **settings})

@@ -22,6 +22,8 @@ import yaml
 from landcover_qgis_plugin.core.errors import InputError
 from landcover_qgis_plugin.core.networks.config import NetworkConfig
 
+from .data.classes import class_set
+
 CONFIG_DIR = Path(__file__).resolve().parent / "configs"
 
 
@@ -33,6 +35,7 @@ class DataConfig:
     augmentation: str = "none"            # none | double (5.11: every tile twice) | random (5.12: p=0.5)
     shuffle: bool = False
     exclude_list: Optional[str] = None    # tile ids to leave out of training, one per line
+    classes: str = "landcover"            # landcover (LandCover.ai's 5) | roads (background/road): data/classes.py
     parallel_calls: int = -1              # -1: tf.data.AUTOTUNE
     max_tiles: Optional[int] = None       # per split; for smoke runs
 
@@ -64,6 +67,7 @@ class TrainConfig:
     strategy: str = "default"             # default | one_device | mirrored | multi_worker
     seed: int = 0
     gan_lambda: Optional[float] = None    # train adversarially (trainer/models/gan.py): adversarial + lambda x loss
+    monitor: str = "miou"                 # the val score for best weights and early stopping: miou | <class>_iou
     stages: list = field(default_factory=lambda: [
         StageConfig(learning_rate=1e-4),
         StageConfig(learning_rate=1e-5, reload_best=True),
@@ -172,4 +176,19 @@ def load_config(path: str | Path, overrides: Optional[dict] = None) -> RunConfig
     config = _build(RunConfig, raw, str(source))
     if "output_dir" not in raw:
         config.output_dir = f"runs/{config.name}"
+    _settle_classes(config, raw, source)
     return config
+
+
+def _settle_classes(config: RunConfig, raw: dict, source: Path) -> None:
+    """The network's class count follows data.classes unless the file sets it; the monitor must name a score."""
+    classes = class_set(config.data.classes)
+    if "num_classes" not in (raw.get("model") or {}):
+        config.model.num_classes = len(classes)
+    elif "classes" in (raw.get("data") or {}) and config.model.num_classes != len(classes):
+        raise InputError(f"{source}: model.num_classes is {config.model.num_classes} but data.classes "
+                         f"'{config.data.classes}' has {len(classes)} classes; leave num_classes out to follow it.")
+    scores = ["miou", *(f"{info.name}_iou" for info in classes)]
+    if config.train.monitor not in scores:
+        raise InputError(f"{source}: train.monitor '{config.train.monitor}' is not a score of data.classes "
+                         f"'{config.data.classes}'; use one of {scores}.")

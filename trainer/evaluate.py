@@ -26,9 +26,10 @@ import numpy as np
 
 from landcover_qgis_plugin.core.errors import InputError
 from landcover_qgis_plugin.core.files import atomic_write_text
-from landcover_qgis_plugin.core.modelfile import LANDCOVER_AI_CLASSES, ClassInfo, Normalization
+from landcover_qgis_plugin.core.modelfile import ClassInfo, Normalization
 from landcover_qgis_plugin.core.reference import REFERENCE_5_10_IOU, REFERENCE_5_10_MIOU
 
+from .data.classes import class_set
 from .data.curation import REFERENCE, reference_tiles
 from .data.tiles import read_id_list
 from .figures import confusion_matrix_chart, per_class_iou_chart, tile_panel
@@ -102,10 +103,10 @@ def _file_digest(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _classes_for(num_classes: int) -> tuple[ClassInfo, ...]:
-    """LandCover.ai's classes when the count matches, else numbered ones (run configs carry no names)."""
-    if num_classes == len(LANDCOVER_AI_CLASSES):
-        return LANDCOVER_AI_CLASSES
+def _classes_for(named: tuple[ClassInfo, ...], num_classes: int) -> tuple[ClassInfo, ...]:
+    """A run's classes (data.classes) when the network has as many outputs, else numbered ones."""
+    if num_classes == len(named):
+        return named
     return tuple(ClassInfo(k, f"class_{k}", FALLBACK_COLORS[k % len(FALLBACK_COLORS)]) for k in range(num_classes))
 
 
@@ -122,7 +123,7 @@ def load_for_evaluation(run_dir: Optional[str], model_file: Optional[str], split
                       "weights_modified": _dt.datetime.fromtimestamp(weights.stat().st_mtime, _dt.timezone.utc)
                       .isoformat(timespec="seconds"),
                       "architecture": dataclasses.asdict(config.model)}
-        return LoadedModel(model, _classes_for(int(model.outputs[0].shape[-1])),
+        return LoadedModel(model, _classes_for(class_set(config.data.classes), int(model.outputs[0].shape[-1])),
                            Normalization.named(config.data.normalization), paths.evaluation / split, provenance)
     from landcover_qgis_plugin.core.modelfile import load_model
 
@@ -346,7 +347,8 @@ def run(args: argparse.Namespace) -> int:
                          f"'python -m trainer data --root {data_root}' or pass --data ROOT.")
     tile_count = len(read_split_ids(data_root, args.split))
     loaded = load_for_evaluation(args.run, args.model, args.split)
-    dataset = tile_dataset(data_root, args.split, args.batch_size, loaded.normalization, with_ids=True)
+    dataset = tile_dataset(data_root, args.split, args.batch_size, loaded.normalization, with_ids=True,
+                           classes=loaded.classes)   # masks in the model's classes (roads: background/road)
     batches = tqdm(dataset.as_numpy_iterator(), total=math.ceil(tile_count / args.batch_size),
                    desc=f"evaluate {args.split}", unit="batch")
     evaluation = evaluate_batches(loaded.model, batches, len(loaded.classes), loaded.normalization, args.examples,

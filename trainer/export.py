@@ -14,10 +14,11 @@ from typing import Optional
 
 from landcover_qgis_plugin.core.errors import InputError
 from landcover_qgis_plugin.core.modelfile import (
-    LANDCOVER_AI_CLASSES, LANDCOVER_AI_RESOLUTION_CM, ModelMetadata, Normalization, load_model, save_model)
+    LANDCOVER_AI_RESOLUTION_CM, ModelMetadata, Normalization, load_model, save_model)
 from landcover_qgis_plugin.core.networks.config import describe_architecture
 
 from .config import RunConfig
+from .data.classes import DEFAULT_CLASS_SET, class_set
 from .data.curation import REFERENCE
 from .runs import RunPaths
 
@@ -46,12 +47,14 @@ def add_parser(subparsers) -> None:
 
 
 def collect_scores(paths: RunPaths) -> dict:
-    """Best validation mIoU seen while training, plus every split that `evaluate` has scored."""
+    """The best monitored validation score seen while training, plus every split `evaluate` has scored."""
+    from .training.state import best_score_of
+
     scores: dict = {}
     if paths.state.is_file():
-        state = json.loads(paths.state.read_text())
-        if state.get("best_miou") is not None:
-            scores["fit_best_val_miou"] = state["best_miou"]
+        monitor, best = best_score_of(paths.state)
+        if best is not None:
+            scores[f"fit_best_{monitor}"] = best
     for metrics_file in sorted(paths.evaluation.glob("*/metrics.json")):
         metrics = json.loads(metrics_file.read_text())
         scores[metrics["split"]] = {"miou": metrics["miou"], "per_class_iou": metrics["per_class_iou"],
@@ -61,6 +64,8 @@ def collect_scores(paths: RunPaths) -> dict:
 
 def describe_training_data(config: RunConfig) -> str:
     tag = f"tiles of {config.data.root} ({config.data.tile_size} px, run {config.name}"
+    if config.data.classes != DEFAULT_CLASS_SET:
+        tag += ", classes " + "/".join(info.name for info in class_set(config.data.classes))
     if config.data.exclude_list == REFERENCE:
         tag += ", excluding the reference's curated low-quality tiles"
     elif config.data.exclude_list:
@@ -70,11 +75,12 @@ def describe_training_data(config: RunConfig) -> str:
 
 def build_metadata(config: RunConfig, paths: RunPaths, resolution_cm: float, name: Optional[str] = None,
                    description: str = "", training_data: Optional[str] = None) -> ModelMetadata:
-    if config.model.num_classes != len(LANDCOVER_AI_CLASSES):
-        raise InputError(f"Run '{paths.root}' has {config.model.num_classes} classes; the exporter knows "
-                         f"LandCover.ai's {len(LANDCOVER_AI_CLASSES)} class names and colours only.")
+    classes = class_set(config.data.classes)
+    if config.model.num_classes != len(classes):
+        raise InputError(f"Run '{paths.root}' has {config.model.num_classes} classes but its data.classes "
+                         f"'{config.data.classes}' names {len(classes)}; export needs their names and colours.")
     return ModelMetadata(
-        classes=LANDCOVER_AI_CLASSES,
+        classes=classes,
         input_size=config.model.input_size,
         resolution_cm=resolution_cm,
         normalization=Normalization.named(config.data.normalization),

@@ -2,7 +2,8 @@
 
 The reference recipe (seed-recipe.md): stage 1 with Adam at lr 1e-4, stage 2 reloading the best
 weights with a new Adam at lr 1e-5, each up to 30 epochs with early stopping on val mIoU
-(patience 3, mode max); the best weights by val mIoU are kept across both stages.
+(patience 3, mode max); the best weights by val mIoU are kept across both stages. A config's
+`train.monitor` may name a class's IoU instead (`road_iou`, as the roads-only MUNet GAN).
 
 Interrupt it at any moment (Ctrl-C, a killed job, a lost machine) and run the same command again:
 it goes on from the last backup (weights and optimizer state every --backup-every steps and at
@@ -28,6 +29,7 @@ from landcover_qgis_plugin.core.files import atomic_write_text
 from landcover_qgis_plugin.core.modelfile import Normalization
 
 from .config import RunConfig, load_config
+from .data.classes import class_set
 from .data.curation import exclude_list_path
 from .runs import RunPaths, load_run_config
 from .training.hardware import STRATEGIES, avoid_onednn_training_crash
@@ -54,7 +56,8 @@ KNOWN_WEIGHT_SOURCES = {
 def add_parser(subparsers) -> None:
     parser = subparsers.add_parser(
         "fit", help="train a run config (two stages, early stopping, resumable)",
-        description="Train a run config in stages with early stopping on val mIoU, keeping the best weights. "
+        description="Train a run config in stages with early stopping on val mIoU (or the config's train.monitor), "
+                    "keeping the best weights. "
                     "Interrupted? Run the same command again: it resumes where it stopped.")
     parser.add_argument("--config", default="default",
                         help="YAML file or bundled config name (run_5_1 ... run_5_12, tiny); "
@@ -112,7 +115,8 @@ def run(args: argparse.Namespace) -> int:
 @dataclass
 class FitResult:
     run_dir: Path
-    best_miou: Optional[float]
+    monitor: str                    # the logged score best weights followed (val_miou, val_road_iou)
+    best_score: Optional[float]
     best_stage: Optional[int]       # 1-based
     best_epoch: Optional[int]       # 1-based global epoch, as in history.csv
     epochs: int                     # epochs trained over all stages
@@ -159,7 +163,8 @@ class TrainingData:
         data = self.config.data
         dataset = tile_dataset(data.root, split, self.global_batch, self.normalization,
                                exclude_list=data.exclude_list, max_tiles=data.max_tiles,
-                               seed=self.config.train.seed, parallel_calls=data.parallel_calls, **options)
+                               seed=self.config.train.seed, parallel_calls=data.parallel_calls,
+                               classes=class_set(data.classes), **options)
         if self.auto_shard_by_data:
             dataset_options = tf.data.Options()
             dataset_options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
@@ -228,7 +233,7 @@ def fit(config: RunConfig, *, restart: bool = False, backup_every: int = DEFAULT
         clear_run(paths)
     state = open_run(paths, config)
     if state.finished:
-        print(f"Run '{paths.root}' is already finished: best val mIoU {_format_best(state)}. "
+        print(f"Run '{paths.root}' is already finished: best {_format_best(state)}. "
               "Pass --restart to train it again, or --output-dir for a new run.")
         return _result(paths, state, already_finished=True)
 
@@ -243,7 +248,7 @@ def fit(config: RunConfig, *, restart: bool = False, backup_every: int = DEFAULT
     first_stage = state.current_stage if state.current_stage is not None else len(state.stages)
     if first_stage or state.stages[0].epochs:
         print(f"Resuming '{paths.root}' at stage {first_stage + 1} after {state.epochs_before(len(state.stages))} "
-              f"epochs (best val mIoU so far {_format_best(state)}).")
+              f"epochs (best so far {_format_best(state)}).")
     with precision_policy(config.train.mixed_precision) as policy:
         print(f"Run {config.name} -> {paths.root}: {data.train_tiles} training tiles, {data.val_tiles} "
               f"validation tiles, {strategy.num_replicas_in_sync} replica(s) x batch "
@@ -254,7 +259,7 @@ def fit(config: RunConfig, *, restart: bool = False, backup_every: int = DEFAULT
     state.finished = True
     state.save(paths.state)
     shutil.rmtree(paths.backup_dir, ignore_errors=True)
-    print(f"Finished: best val mIoU {_format_best(state)}; weights {paths.best_weights}")
+    print(f"Finished: best {_format_best(state)}; weights {paths.best_weights}")
     return _result(paths, state, already_finished=False)
 
 
@@ -263,7 +268,7 @@ def run_stage(index: int, config: RunConfig, paths: RunPaths, state, data: Train
     """One stage: a fresh model and optimizer, fitted until its epochs run out or it stops early."""
     import keras
     from .losses import get_loss
-    from .metrics import miou_metric
+    from .metrics import training_metrics
     from .models import build_model, freeze
     from .models.gan import CollapseWatch, SegmentationGAN, build_discriminator, network_of
     from .training.state import RunTracker, StepAndEpochBackup, has_backup
@@ -293,7 +298,7 @@ def run_stage(index: int, config: RunConfig, paths: RunPaths, state, data: Train
                      if adversarial else {})
             model.compile(optimizer=make_optimizer(stage.optimizer, stage.learning_rate),
                           loss=get_loss(config.train.loss, config.model.num_classes, config.train.class_weights),
-                          metrics=[miou_metric(config.model.num_classes)], **extra)
+                          metrics=training_metrics(class_set(config.data.classes)), **extra)
         following = config.train.stages[index + 1] if index + 1 < len(config.train.stages) else None
         final_weights = None if following is None or following.reload_best else _end_of_stage_weights(paths, index)
         stage_callbacks = [
@@ -391,7 +396,7 @@ def make_optimizer(name: str, learning_rate: float):
 
 def open_run(paths: RunPaths, config: RunConfig):
     """The run folder's training state (fresh if there is none); refuses to resume with another recipe."""
-    from .training.state import RunState
+    from .training.state import RunState, monitored_log
 
     resumable = paths.state.is_file() or paths.backup_dir.is_dir()
     if resumable and paths.config.is_file():
@@ -400,7 +405,7 @@ def open_run(paths: RunPaths, config: RunConfig):
             raise OutputExistsError(f"'{paths.root}' holds a run started with a different config (differs in "
                                     f"{', '.join(sorted(changed))}). Resume it with the same settings, pass "
                                     "--restart to start it over, or use another --output-dir.")
-    return RunState.load(paths.state, len(config.train.stages))
+    return RunState.load(paths.state, len(config.train.stages), monitored_log(config.train.monitor))
 
 
 def clear_run(paths: RunPaths) -> None:
@@ -423,11 +428,11 @@ def config_differences(old: RunConfig, new: RunConfig) -> set[str]:
 
 
 def _format_best(state) -> str:
-    if state.best_miou is None:
-        return "none yet"
-    return f"{state.best_miou:.4f} (stage {state.best_stage}, epoch {state.best_epoch})"
+    if state.best_score is None:
+        return f"{state.monitor}: none yet"
+    return f"{state.monitor} {state.best_score:.4f} (stage {state.best_stage}, epoch {state.best_epoch})"
 
 
 def _result(paths: RunPaths, state, already_finished: bool) -> FitResult:
-    return FitResult(paths.root, state.best_miou, state.best_stage, state.best_epoch,
+    return FitResult(paths.root, state.monitor, state.best_score, state.best_stage, state.best_epoch,
                      state.epochs_before(len(state.stages)), already_finished)

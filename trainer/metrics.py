@@ -11,9 +11,12 @@ woodland, scores 1.0.
 """
 from __future__ import annotations
 
+from typing import Sequence
+
 import numpy as np
 
 from landcover_qgis_plugin.core.errors import InputError
+from landcover_qgis_plugin.core.modelfile import ClassInfo
 
 
 def _validated_labels(y_true, y_pred, num_classes: int) -> tuple[np.ndarray, np.ndarray]:
@@ -89,3 +92,12 @@ def miou_metric(num_classes: int):
 
     return keras.metrics.MeanIoU(num_classes=num_classes, name="miou", sparse_y_true=True,
                                  sparse_y_pred=False)
+
+
+def training_metrics(classes: Sequence[ClassInfo]) -> list:
+    """What `fit` logs: "miou" and each class's IoU ("road_iou", ...), any of which `train.monitor` may follow."""
+    import keras
+
+    return [miou_metric(len(classes)), *(
+        keras.metrics.IoU(num_classes=len(classes), target_class_ids=[info.value], name=f"{info.name}_iou",
+                          sparse_y_true=True, sparse_y_pred=False) for info in classes)]

@@ -18,7 +18,7 @@ class RunPaths:
         return self.root / "config.yaml"
 
     @property
-    def best_weights(self) -> Path:    # best weights by validation mIoU so far
+    def best_weights(self) -> Path:    # best weights by the monitored val score so far
         return self.root / "best.weights.h5"
 
     @property

@@ -10,13 +10,14 @@ yet differ from epoch to epoch.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
+from typing import Optional, Sequence
 
 import numpy as np
 
 from landcover_qgis_plugin.core.errors import InputError
-from landcover_qgis_plugin.core.modelfile import Normalization
+from landcover_qgis_plugin.core.modelfile import ClassInfo, Normalization
 
+from .classes import label_lookup
 from .curation import exclude_list_path
 from .tiles import read_id_list, tile_paths
 
@@ -79,8 +80,9 @@ def tile_dataset(root: str | Path, split: str, batch_size: int,
                  normalization: Normalization | str, *, shuffle: bool = False,
                  augmentation: str = "none", exclude_list: str | Path | None = None,
                  max_tiles: Optional[int] = None, repeat: bool = False, with_ids: bool = False,
-                 seed: int = 0, parallel_calls: int = -1):
-    """Batches of (image float32 (B,S,S,3) normalised, mask int32 (B,S,S)[, tile id]) of one split."""
+                 seed: int = 0, parallel_calls: int = -1, classes: Optional[Sequence[ClassInfo]] = None):
+    """Batches of (image float32 (B,S,S,3) normalised, mask int32 (B,S,S)[, tile id]) of one split; the masks
+    in the values of `classes` (trainer/data/classes.py; default: the tiles' own LandCover.ai labels)."""
     import tensorflow as tf
 
     if augmentation not in AUGMENTATIONS:
@@ -96,6 +98,7 @@ def tile_dataset(root: str | Path, split: str, batch_size: int,
     images, masks = zip(*(map(str, tile_paths(output, tile)) for tile in ids))
     size = int(tf.io.extract_jpeg_shape(tf.io.read_file(images[0]))[0])
     scale, offset = (tf.constant(v, tf.float32) for v in normalization.scale_offset())
+    lookup = label_lookup(classes) if classes is not None else None
 
     def load(random, element):
         tile, image_path, mask_path, augment = element
@@ -104,6 +107,8 @@ def tile_dataset(root: str | Path, split: str, batch_size: int,
         image = tf.ensure_shape(tf.cast(image, tf.float32) / 255.0, [size, size, 3])
         mask = tf.io.decode_png(tf.io.read_file(mask_path), channels=1)
         mask = tf.ensure_shape(tf.cast(mask[..., 0], tf.int32), [size, size])
+        if lookup is not None:
+            mask = tf.gather(tf.constant(lookup), mask)
         if augmentation != "none":
             image, mask = tf.cond(augment, lambda: _augment(image, mask, tf.stack([tf.constant(seed, tf.int64), random])),
                                   lambda: (image, mask))

@@ -9,7 +9,8 @@ re-run from its first batch, from the weights of the last backup), any callback'
 data iterator. And with an integer `save_freq` it never saves at an epoch's end.
 
 So this module keeps what Keras does not, in state.json, written after every epoch: the stage
-reached, every epoch's logs, and the best val mIoU with where it was reached. Early stopping is
+reached, every epoch's logs, and the best monitored score (val mIoU unless `train.monitor` names a
+class's IoU, as the roads-only GAN's val road IoU) with where it was reached. Early stopping is
 recomputed from the logged scores rather than stored as counters, so an epoch that is re-run
 after an interruption replaces its earlier record instead of counting twice.
 """
@@ -33,7 +34,6 @@ from ..config import StageConfig
 from ..runs import RunPaths
 
 STATE_VERSION = 1
-MONITOR = "val_miou"
 # history.csv's leading columns; the model's logged metrics follow in alphabetical order.
 HISTORY_COLUMNS = ("stage", "epoch", "stage_epoch", "step", "learning_rate", "seconds")
 
@@ -54,9 +54,27 @@ def save_model_weights(model: keras.Model, path: Path) -> None:
         keras.Model(network.inputs, network.outputs).save_weights(partial)
 
 
-def _score(record: dict) -> float:
-    value = record.get(MONITOR)
+def monitored_log(monitor: str) -> str:
+    """The Keras log key of a config's `train.monitor` ('miou', 'road_iou'): its validation value."""
+    return f"val_{monitor}"
+
+
+def _score(record: dict, monitor: str) -> float:
+    value = record.get(monitor)
     return -math.inf if value is None or math.isnan(value) else float(value)
+
+
+def _read_state(path: Path) -> dict:
+    data = json.loads(path.read_text())
+    if "best_miou" in data:      # written before train.monitor existed, when the score was val mIoU
+        data["best_score"] = data.pop("best_miou")
+    return data
+
+
+def best_score_of(path: Path) -> tuple[str, Optional[float]]:
+    """(monitored log, best score) of a run's state.json, for the scores an exported model carries."""
+    data = _read_state(path)
+    return data.get("monitor", RunState.monitor), data.get("best_score")
 
 
 @dataclass
@@ -71,22 +89,23 @@ class StageRecord:
 class RunState:
     """What resuming needs beyond Keras' backup; saved as state.json after every epoch."""
     stages: list
-    best_miou: Optional[float] = None
+    monitor: str = monitored_log("miou")           # the logged score best weights and early stopping follow
+    best_score: Optional[float] = None
     best_stage: Optional[int] = None               # 1-based, as printed
     best_epoch: Optional[int] = None               # 1-based global epoch, as in history.csv
     finished: bool = False
     version: int = STATE_VERSION
 
     @classmethod
-    def fresh(cls, stage_count: int) -> "RunState":
-        return cls(stages=[StageRecord() for _ in range(stage_count)])
+    def fresh(cls, stage_count: int, monitor: str) -> "RunState":
+        return cls(stages=[StageRecord() for _ in range(stage_count)], monitor=monitor)
 
     @classmethod
-    def load(cls, path: Path, stage_count: int) -> "RunState":
+    def load(cls, path: Path, stage_count: int, monitor: str) -> "RunState":
         if not path.is_file():
-            return cls.fresh(stage_count)
+            return cls.fresh(stage_count, monitor)
         try:
-            data = json.loads(path.read_text())
+            data = _read_state(path)
             state = cls(**{**data, "stages": [StageRecord(**s) for s in data["stages"]]})
         except (ValueError, TypeError, KeyError) as error:
             raise InputError(f"{path} is not a readable training state ({error}); start the run over "
@@ -114,11 +133,11 @@ class RunState:
         stage.epochs = [record for record in stage.epochs if record["epoch"] <= epoch]
 
     def improves(self, score: float) -> bool:
-        return not math.isnan(score) and (self.best_miou is None or score > self.best_miou)
+        return not math.isnan(score) and (self.best_score is None or score > self.best_score)
 
     def epochs_without_improvement(self, stage_index: int) -> int:
         """Keras EarlyStopping's `wait` for one stage (each stage watches its own best, as the reference)."""
-        scores = [_score(record) for record in self.stages[stage_index].epochs]
+        scores = [_score(record, self.monitor) for record in self.stages[stage_index].epochs]
         if not scores:
             return 0
         return len(scores) - 1 - scores.index(max(scores))
@@ -134,7 +153,8 @@ class RunState:
 
 
 class RunTracker(keras.callbacks.Callback):
-    """After each epoch: keep the best weights by val mIoU, stop early, write state.json and history.csv.
+    """After each epoch: keep the best weights by the monitored score, stop early, write state.json and
+    history.csv.
 
     Place it BEFORE the backup callback: the epoch's record and best weights are then on disk before
     the backup says the epoch is done, and a kill in between only makes Keras re-run that epoch.
@@ -168,17 +188,18 @@ class RunTracker(keras.callbacks.Callback):
             "seconds": round(time.monotonic() - self._epoch_start, 2),
             **{key: float(value) for key, value in (logs or {}).items()},
         }
-        score = record[MONITOR]
+        monitor = self.state.monitor
+        score = record[monitor]
         if self.state.improves(score):
             save_model_weights(self.model, self.paths.best_weights)
-            self.state.best_miou, self.state.best_stage, self.state.best_epoch = score, record["stage"], epoch + 1
-            print(f"\nval_miou improved to {score:.4f}: saved {self.paths.best_weights}")
+            self.state.best_score, self.state.best_stage, self.state.best_epoch = score, record["stage"], epoch + 1
+            print(f"\n{monitor} improved to {score:.4f}: saved {self.paths.best_weights}")
         stage = self.state.stages[self.stage_index]
         stage.epochs.append(record)
         if self.state.epochs_without_improvement(self.stage_index) >= self.stage.patience:
             stage.stopped_early = True
             self.model.stop_training = True
-            print(f"\nEarly stopping: no val_miou improvement in {self.stage.patience} epochs of stage "
+            print(f"\nEarly stopping: no {monitor} improvement in {self.stage.patience} epochs of stage "
                   f"{self.stage_index + 1}.")
         if self.final_weights and (stage.stopped_early or len(stage.epochs) >= self.stage.epochs):
             save_model_weights(self.model, self.final_weights)
