@@ -60,6 +60,7 @@ bench: setup $(DEFAULT_ONNX_MODEL)
 	$(PY) -m bench.inference --full
 	$(PY) -m bench.peers
 	$(PY) -m bench.scale
+	$(PY) -m bench.real
 
 bench-train: setup
 	$(PY) -m bench.train

@@ -1,0 +1,82 @@
+"""`python -m bench.real [--model FILE ...]`: models scored on real orthophotos against hand-made ground truth.
+
+The truths in bench/ground_truth/ (how they were made: its README) label the shared SWISSIMAGE
+orthophotos (../shared/data); each model goes through `trainer evaluate --raster --truth`, the
+plugin's own engine at the model's resolution, and its per-class IoU is reported side by side.
+Without models named, the bundled default. Results: bench/results/real.{json,md}.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from bench.inference import machine, save_results  # noqa: E402
+
+GROUND_TRUTH = REPO / "bench" / "ground_truth"
+SHARED_DATA = REPO.parent / "shared" / "data"
+DEFAULT_MODEL = REPO / "resources" / "models" / "default.keras"
+RESULTS = REPO / "bench" / "results"
+
+
+def truth_pairs(images: Path = SHARED_DATA) -> list[tuple[Path, Path]]:
+    """(image, truth) for every committed truth whose image is at hand."""
+    pairs = []
+    for truth in sorted(GROUND_TRUTH.glob("*.truth.tif")):
+        image = images / truth.name.replace(".truth.tif", ".tif")
+        if not image.is_file():
+            raise SystemExit(f"The image of {truth.name} is missing: expected {image} (the shared real data).")
+        pairs.append((image, truth))
+    return pairs
+
+
+def score_models(models: list[Path], pairs: list[tuple[Path, Path]]) -> dict:
+    from trainer.raster_score import score_raster
+
+    scores: dict = {}
+    with tempfile.TemporaryDirectory() as work:
+        for model in models:
+            scores[model.name] = {image.stem: score_raster(str(model), str(image), str(truth), Path(work) / image.stem)
+                                  for image, truth in pairs}
+    return scores
+
+
+def markdown(results: dict) -> str:
+    lines = ["# Models on real orthophotos (bench.real)", "",
+             "Per-class IoU against the hand-made truths of bench/ground_truth/ (README there), through the "
+             "plugin's engine; `-`: the class is in neither truth nor prediction.", ""]
+    for image in results["images"]:
+        lines += [f"## {image}", "", "| model | mIoU | " + " | ".join(results["classes"]) + " |",
+                  "|---" * (len(results["classes"]) + 2) + "|"]
+        for model, per_image in results["scores"].items():
+            metrics = per_image[image]
+            cells = ["-" if metrics["per_class_iou"].get(name) is None else f"{metrics['per_class_iou'][name]:.3f}"
+                     for name in results["classes"]]
+            lines.append(f"| {model} | {metrics['miou']:.3f} | " + " | ".join(cells) + " |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", action="append", type=Path, metavar="FILE",
+                        help="a model file to score (repeat for several; default: the bundled default)")
+    parser.add_argument("--out", type=Path, default=RESULTS, help="results folder (default bench/results)")
+    args = parser.parse_args(argv)
+    pairs = truth_pairs()
+    models = args.model or [DEFAULT_MODEL]
+    scores = score_models(models, pairs)
+    first = next(iter(scores.values()))
+    results = {"machine": machine(), "images": [image.stem for image, _ in pairs],
+               "classes": list(next(iter(first.values()))["per_class_iou"]), "scores": scores}
+    save_results(args.out, "real", results, markdown(results))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

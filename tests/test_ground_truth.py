@@ -1,0 +1,52 @@
+"""The committed ground truth of the shared real orthophotos (bench/ground_truth): rebuilt exactly from its
+hand-drawn labels by tools/make_ground_truth.py, on the images' grids, and scored through bench.real."""
+import sys
+
+import numpy as np
+import pytest
+from conftest import REPO, SHARED_DATA
+from osgeo import gdal
+
+from landcover_qgis_plugin.core.modelfile import LANDCOVER_AI_CLASSES
+
+sys.path.insert(0, str(REPO / "tools"))
+import make_ground_truth  # noqa: E402
+
+from bench.real import GROUND_TRUTH, score_models, truth_pairs  # noqa: E402
+
+pytestmark = pytest.mark.skipif(not SHARED_DATA.is_dir(), reason=f"real data folder {SHARED_DATA} is absent")
+TRUTHS = sorted(GROUND_TRUTH.glob("*.truth.tif"))
+
+
+def read(path):
+    dataset = gdal.Open(str(path))
+    return dataset.ReadAsArray(), dataset.GetGeoTransform(), dataset.GetProjection()
+
+
+@pytest.mark.parametrize("truth", TRUTHS, ids=lambda path: path.name)
+def test_each_truth_is_rebuilt_from_its_labels_on_its_image_grid(truth, tmp_path):
+    image = SHARED_DATA / truth.name.replace(".truth.tif", ".tif")
+    labels = truth.with_name(truth.name.replace(".truth.tif", ".labels.geojson"))
+    assert make_ground_truth.main([str(image), str(labels), str(tmp_path / "rebuilt.tif")]) == 0
+    committed, transform, projection = read(truth)
+    rebuilt, _, _ = read(tmp_path / "rebuilt.tif")
+    np.testing.assert_array_equal(rebuilt, committed)
+    pixels, image_transform, image_projection = read(image)
+    assert committed.shape == pixels.shape[1:] and transform == image_transform and projection == image_projection
+    assert set(np.unique(committed)) <= {c.value for c in LANDCOVER_AI_CLASSES}
+    shares = np.bincount(committed.ravel(), minlength=5) / committed.size
+    assert shares[1] > 0.02 and shares[4] > 0.02          # every truth has buildings and roads drawn
+
+
+def test_the_bundled_model_is_scored_on_every_truth(tmp_path):
+    pairs = truth_pairs()
+    assert [truth for _, truth in pairs] == TRUTHS
+    scores = score_models([REPO / "resources" / "models" / "default.keras"], pairs)["default.keras"]
+    for image, truth in pairs:
+        metrics = scores[image.stem]
+        labels, transform, _ = read(truth)     # scored on the engine's grid: the model's 25 cm, 4 px per truth px
+        per_truth_pixel = round((transform[1] / metrics["pixel_size_m"]) ** 2)
+        assert per_truth_pixel == 4 and metrics["pixels"] == labels.size * per_truth_pixel
+        counts = np.bincount(labels.ravel(), minlength=5) * per_truth_pixel
+        assert list(metrics["truth_pixels_per_class"].values()) == counts.tolist()
+    assert scores["swissimage_ref-img"]["per_class_iou"]["water"] > 0.5     # the lake, even for this model
