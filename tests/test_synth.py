@@ -161,3 +161,42 @@ def test_synth_command(tmp_path, capsys):
     assert args.func(args) == 0
     assert "--tile-size 128" in capsys.readouterr().out
     assert (tmp_path / "s" / "images" / "synth-4-00.tif").is_file()
+
+
+def test_towns_have_a_street_grid_dense_buildings_and_trees_and_look_like_themselves():
+    shares = []
+    for seed in range(3):
+        rgb, mask = generate_scene(1024, 1024, 0.25, seed, kind="town")
+        again, same_mask = generate_scene(1024, 1024, 0.25, seed, kind="town")
+        assert np.array_equal(rgb, again) and np.array_equal(mask, same_mask)
+        shares.append(_fractions(mask))
+        pixels = rgb.astype(float)
+        road, building, woodland = (pixels[mask == value].mean(axis=0) for value in (4, 1, 2))
+        assert np.ptp(road) < 25 and woodland[1] > woodland[0] and woodland[1] > woodland[2]
+    background, building, woodland, _, road = np.mean(shares, axis=0)
+    countryside = np.mean([_fractions(generate_scene(1024, 1024, 0.25, seed)[1]) for seed in range(3)], axis=0)
+    assert building > 3 * countryside[1] and road > 3 * countryside[4]      # built-up land, not villages
+    assert 0.05 < building < 0.3 and 0.05 < road < 0.25 and 0.05 < woodland < 0.4 and background > 0.3
+
+
+def test_a_varied_sensor_changes_the_colours_not_the_mask():
+    plain, mask = generate_scene(512, 512, 0.25, seed=4, kind="town")
+    varied, same_mask = generate_scene(512, 512, 0.25, seed=4, kind="town", sensor="varied")
+    assert np.array_equal(mask, same_mask) and not np.array_equal(plain, varied)
+    with pytest.raises(InputError, match="Unknown scene kind 'city'"):
+        generate_scene(64, 64, 0.25, kind="city")
+
+
+def test_a_dataset_has_the_share_of_towns_it_asks_for(tmp_path):
+    from trainer.data.synth.dataset import _plan_images
+
+    kinds = [plan.kind for plan in _plan_images(3, 10, 1024, towns=0.3)]
+    assert kinds.count("town") == 3 and kinds.count("countryside") == 7
+    assert [plan.scene_seed for plan in _plan_images(3, 10, 1024, towns=0.3)] == \
+           [plan.scene_seed for plan in _plan_images(3, 10, 1024)]           # the same places and seeds
+    out = write_dataset(tmp_path / "mixed", seed=2, images=2, size=1024, tile_size=256, towns=0.5, sensor="varied")
+    masks = [gdal.Open(str(path)).ReadAsArray() for path in sorted((out / "masks").glob("*.tif"))]
+    building_shares = sorted(float(np.mean(mask == 1)) for mask in masks)
+    assert building_shares[1] > 3 * building_shares[0]                       # one town, one countryside
+    with pytest.raises(InputError, match="--towns must be a share from 0 to 1"):
+        write_dataset(tmp_path / "bad", towns=1.5)

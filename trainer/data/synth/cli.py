@@ -1,10 +1,11 @@
-"""`python -m trainer synth`: a LandCover.ai-shaped dataset of synthetic Polish countryside."""
+"""`python -m trainer synth`: a LandCover.ai-shaped dataset of synthetic Polish countryside and towns."""
 from __future__ import annotations
 
 import argparse
 
 from ..tiles import TILE_SIZE
 from .dataset import write_dataset
+from .scene import SENSORS
 
 
 def add_parser(subparsers) -> None:
@@ -18,12 +19,20 @@ def add_parser(subparsers) -> None:
                         help="width in pixels of the 25 cm/px orthophotos (default: %(default)s; real: ~9000)")
     parser.add_argument("--tile-size", type=int, default=TILE_SIZE,
                         help="tile size the split lists are numbered for (default: %(default)s, as the real lists)")
+    parser.add_argument("--towns", type=float, default=0.0, metavar="SHARE",
+                        help="share of the orthophotos that are towns (street grids, housing slabs, halls, villas, "
+                             "car parks) instead of countryside (default: %(default)s)")
+    parser.add_argument("--sensor", choices=sorted(SENSORS), default="plain",
+                        help="plain: small flight-to-flight colour differences; varied: the range of real cameras "
+                             "(blur up to a 50 cm image's, saturation, colour temperature, contrast, haze; "
+                             "default: %(default)s)")
     parser.add_argument("--overwrite", action="store_true", help="replace what the output folder holds")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    out = write_dataset(args.out, args.seed, args.images, args.size, args.tile_size, args.overwrite)
+    out = write_dataset(args.out, args.seed, args.images, args.size, args.tile_size, args.overwrite, args.towns,
+                        args.sensor)
     counts = {split: len((out / f"{split}.txt").read_text().split()) for split in ("train", "val", "test")}
     print(f"Synthetic dataset in {out}: {args.images} orthophotos; tiles train {counts['train']}, "
           f"val {counts['val']}, test {counts['test']}. Cut the tiles with 'python -m trainer data "

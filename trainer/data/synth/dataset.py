@@ -12,7 +12,7 @@ from landcover_qgis_plugin.core.files import atomic_write_text
 from landcover_qgis_plugin.core.geotiff import write_geotiff
 
 from ..tiles import TILE_SIZE, tile_ids
-from .scene import generate_scene
+from .scene import SENSORS, generate_scene
 
 # Easting and northing ranges well inside Poland in EPSG:2180 (PUWG 1992), metres.
 POLAND_BOX_M = ((300_000.0, 740_000.0), (290_000.0, 690_000.0))
@@ -30,11 +30,15 @@ class _ImagePlan:
     height: int
     origin: tuple[float, float]
     scene_seed: int
+    kind: str = "countryside"
 
 
-def _plan_images(seed: int, images: int, size: int) -> list[_ImagePlan]:
+def _plan_images(seed: int, images: int, size: int, towns: float = 0.0) -> list[_ImagePlan]:
     """Names, grids and places of a dataset's orthophotos, like the real ones: about the same ground
-    extent each, most at 25 cm/px, one in five at 50 cm/px, scattered over Poland."""
+    extent each, most at 25 cm/px, one in five at 50 cm/px, scattered over Poland; round(towns x images)
+    of them, drawn at random, are towns."""
+    town_count = round(min(max(towns, 0.0), 1.0) * images)
+    town_images = set(np.random.default_rng([seed, 7]).permutation(images)[:town_count].tolist())
     rng = np.random.default_rng([seed, 2180])
     plans = []
     for index in range(images):
@@ -44,7 +48,8 @@ def _plan_images(seed: int, images: int, size: int) -> list[_ImagePlan]:
         origin = (round(rng.uniform(*POLAND_BOX_M[0])), round(rng.uniform(*POLAND_BOX_M[1])))
         plans.append(_ImagePlan(f"synth-{seed}-{index:02d}", resolution, int(round(width_m / resolution)),
                                 int(round(height_m / resolution)), origin,
-                                int(np.random.SeedSequence([seed, index]).generate_state(1)[0])))
+                                int(np.random.SeedSequence([seed, index]).generate_state(1)[0]),
+                                "town" if index in town_images else "countryside"))
     return plans
 
 
@@ -61,18 +66,24 @@ def _split(ids: list[str], seed: int) -> dict[str, list[str]]:
 
 
 def write_dataset(out_dir: str | Path = "data/synth", seed: int = 0, images: int = 6, size: int = 2048,
-                  tile_size: int = TILE_SIZE, overwrite: bool = False) -> Path:
+                  tile_size: int = TILE_SIZE, overwrite: bool = False, towns: float = 0.0,
+                  sensor: str = "plain") -> Path:
     """Write a LandCover.ai-shaped dataset: images/*.tif, masks/*.tif, train.txt, val.txt, test.txt.
 
     `size` is the width in pixels of the 25 cm/px images (the real ones are about 9000); the
     50 cm/px ones cover the same ground in half the pixels. Lists name the tiles of `tile_size`
-    by the official numbering. A folder already holding this very dataset is left as it is.
+    by the official numbering. `towns`: the share of images that are towns instead of countryside;
+    `sensor`: "plain" or "varied" cameras (scene.py). A folder already holding this very dataset is left
+    as it is.
     """
     out = Path(out_dir)
     if images < 1 or size < 1:
         raise InputError(f"--images and --size must be positive (got {images} and {size}).")
+    if not 0.0 <= towns <= 1.0 or sensor not in SENSORS:
+        raise InputError(f"--towns must be a share from 0 to 1 (got {towns}) and --sensor one of {list(SENSORS)} "
+                         f"(got '{sensor}').")
     parameters = {"generator_version": GENERATOR_VERSION, "seed": seed, "images": images, "size": size,
-                  "tile_size": tile_size}
+                  "tile_size": tile_size, "towns": towns, "sensor": sensor}
     manifest = out / MANIFEST
     try:
         previous = json.loads(manifest.read_text())
@@ -87,10 +98,10 @@ def write_dataset(out_dir: str | Path = "data/synth", seed: int = 0, images: int
     for name in previous.get("files", []):         # our own files from an earlier, different run
         (out / name).unlink(missing_ok=True)
     manifest.unlink(missing_ok=True)
-    plans = _plan_images(seed, images, size)
+    plans = _plan_images(seed, images, size, towns)
     files, ids = [], []
     for plan in plans:
-        rgb, mask = generate_scene(plan.width, plan.height, plan.resolution_m, plan.scene_seed)
+        rgb, mask = generate_scene(plan.width, plan.height, plan.resolution_m, plan.scene_seed, plan.kind, sensor)
         for folder, array in (("images", rgb), ("masks", mask)):
             (out / folder).mkdir(parents=True, exist_ok=True)
             write_geotiff(out / folder / f"{plan.stem}.tif", array, plan.origin, plan.resolution_m, overwrite=True)
