@@ -200,3 +200,39 @@ def test_a_dataset_has_the_share_of_towns_it_asks_for(tmp_path):
     assert building_shares[1] > 3 * building_shares[0]                       # one town, one countryside
     with pytest.raises(InputError, match="--towns must be a share from 0 to 1"):
         write_dataset(tmp_path / "bad", towns=1.5)
+
+
+def test_a_layout_is_painted_with_its_own_classes_looking_like_themselves():
+    from trainer.data.synth.layout import paint_layout
+
+    _, layout = generate_scene(800, 800, 0.5, seed=9)
+    rgb = paint_layout(layout, 0.5, seed=1)
+    assert rgb.shape == (800, 800, 3) and rgb.dtype == np.uint8
+    assert np.array_equal(rgb, paint_layout(layout, 0.5, seed=1)) and not np.array_equal(rgb, paint_layout(layout, 0.5, 2))
+    mean = {value: rgb[layout == value].astype(float).mean(axis=0) for value in range(5)}
+    assert max(mean[3].mean(), mean[2].mean()) < mean[0].mean() - 20        # water and woods darker than fields
+    assert mean[2][1] > mean[2][0] and mean[2][1] > mean[2][2] and np.ptp(mean[4]) < 35
+    with pytest.raises(InputError, match="one band of LandCover.ai classes"):
+        paint_layout(np.full((4, 4), 7, np.uint8), 0.5, seed=0)
+
+
+def test_synth_layout_paints_a_real_mask_keeping_its_grid_crs_and_classes(tmp_path):
+    from conftest import SHARED_DATA
+
+    real = SHARED_DATA / "landcoverai_mask_N-33-60-D-c-4-2.tif"
+    if not real.is_file():
+        pytest.skip(f"the real mask {real} is absent")
+    crop = tmp_path / "real_crop.tif"
+    gdal.Translate(str(crop), str(real), srcWin=[1800, 2000, 1024, 768])
+    args = argparse.Namespace(out=str(tmp_path / "painted"), seed=0, images=6, size=2048, tile_size=256, towns=0.0,
+                              sensor="varied", layout=str(crop), copies=2, overwrite=False)
+    assert synth_cli.run(args) == 0
+    source = gdal.Open(str(crop))
+    for copy in range(2):
+        image = gdal.Open(str(tmp_path / "painted" / "images" / f"real_crop-painted-{copy}.tif"))
+        mask = gdal.Open(str(tmp_path / "painted" / "masks" / f"real_crop-painted-{copy}.tif"))
+        assert np.array_equal(mask.ReadAsArray(), source.ReadAsArray()) and image.RasterCount == 3
+        assert image.GetGeoTransform() == source.GetGeoTransform()
+        assert osr.SpatialReference(wkt=image.GetProjection()).IsSame(osr.SpatialReference(wkt=source.GetProjection()))
+    listed = sum(len((tmp_path / "painted" / f"{split}.txt").read_text().split()) for split in ("train", "val", "test"))
+    assert listed == 2 * (768 // 256) * (1024 // 256)

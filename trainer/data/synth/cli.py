@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 
 from ..tiles import TILE_SIZE
-from .dataset import write_dataset
+from .dataset import write_dataset, write_layout_dataset
 from .scene import SENSORS
 
 
@@ -26,15 +26,26 @@ def add_parser(subparsers) -> None:
                         help="plain: small flight-to-flight colour differences; varied: the range of real cameras "
                              "(blur up to a 50 cm image's, saturation, colour temperature, contrast, haze; "
                              "default: %(default)s)")
+    parser.add_argument("--layout", metavar="MASK.tif",
+                        help="paint the orthophotos over this class raster (LandCover.ai values 0-4, e.g. a real mask) "
+                             "instead of generating scenes: its geometry, grid and CRS; --images, --size and --towns "
+                             "do not apply")
+    parser.add_argument("--copies", type=int, default=2,
+                        help="with --layout: how many differently painted orthophotos (default: %(default)s)")
     parser.add_argument("--overwrite", action="store_true", help="replace what the output folder holds")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    out = write_dataset(args.out, args.seed, args.images, args.size, args.tile_size, args.overwrite, args.towns,
-                        args.sensor)
+    if args.layout:
+        out = write_layout_dataset(args.out, args.layout, args.copies, args.seed, args.tile_size, args.overwrite,
+                                   args.sensor)
+    else:
+        out = write_dataset(args.out, args.seed, args.images, args.size, args.tile_size, args.overwrite, args.towns,
+                            args.sensor)
     counts = {split: len((out / f"{split}.txt").read_text().split()) for split in ("train", "val", "test")}
-    print(f"Synthetic dataset in {out}: {args.images} orthophotos; tiles train {counts['train']}, "
+    images = args.copies if args.layout else args.images
+    print(f"Synthetic dataset in {out}: {images} orthophotos; tiles train {counts['train']}, "
           f"val {counts['val']}, test {counts['test']}. Cut the tiles with 'python -m trainer data "
           f"--source {out}" + (f" --tile-size {args.tile_size}" if args.tile_size != TILE_SIZE else "") + "'.")
     return 0

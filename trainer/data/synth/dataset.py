@@ -76,7 +76,6 @@ def write_dataset(out_dir: str | Path = "data/synth", seed: int = 0, images: int
     `sensor`: "plain" or "varied" cameras (scene.py). A folder already holding this very dataset is left
     as it is.
     """
-    out = Path(out_dir)
     if images < 1 or size < 1:
         raise InputError(f"--images and --size must be positive (got {images} and {size}).")
     if not 0.0 <= towns <= 1.0 or sensor not in SENSORS:
@@ -84,6 +83,49 @@ def write_dataset(out_dir: str | Path = "data/synth", seed: int = 0, images: int
                          f"(got '{sensor}').")
     parameters = {"generator_version": GENERATOR_VERSION, "seed": seed, "images": images, "size": size,
                   "tile_size": tile_size, "towns": towns, "sensor": sensor}
+
+    def scenes():
+        for plan in _plan_images(seed, images, size, towns):
+            rgb, mask = generate_scene(plan.width, plan.height, plan.resolution_m, plan.scene_seed, plan.kind, sensor)
+            yield plan.stem, rgb, mask, {"origin": plan.origin, "resolution_m": plan.resolution_m}
+
+    return _write_images(Path(out_dir), parameters, scenes, overwrite)
+
+
+def write_layout_dataset(out_dir: str | Path, layout: str | Path, copies: int = 2, seed: int = 0,
+                         tile_size: int = TILE_SIZE, overwrite: bool = False, sensor: str = "plain") -> Path:
+    """A dataset of `copies` orthophotos painted over one class layout (layout.py), e.g. a real LandCover.ai
+    mask: every image has the layout's grid and CRS, and the layout as its mask."""
+    from osgeo import gdal
+
+    from .layout import paint_layout
+
+    if copies < 1 or sensor not in SENSORS:
+        raise InputError(f"--copies must be positive (got {copies}) and --sensor one of {list(SENSORS)}.")
+    source = gdal.Open(str(layout))
+    if source is None or source.RasterCount != 1:
+        raise InputError(f"Layout '{layout}' must be a one-band raster of LandCover.ai classes (0-4), readable by GDAL.")
+    mask = source.ReadAsArray().astype(np.uint8)
+    transform, crs = source.GetGeoTransform(), source.GetProjection()
+    source = None
+    if abs(transform[2]) > 0 or abs(transform[4]) > 0 or abs(abs(transform[1]) - abs(transform[5])) > 1e-9:
+        raise InputError(f"Layout '{layout}' must be north-up with square pixels; warp it first (gdalwarp).")
+    stem = Path(layout).stem
+    parameters = {"generator_version": GENERATOR_VERSION, "layout": str(Path(layout).resolve()), "copies": copies,
+                  "seed": seed, "tile_size": tile_size, "sensor": sensor}
+
+    def scenes():
+        for copy in range(copies):
+            scene_seed = int(np.random.SeedSequence([seed, copy, 5]).generate_state(1)[0])
+            yield (f"{stem}-painted-{copy}", paint_layout(mask, abs(transform[1]), scene_seed, sensor), mask,
+                   {"transform": transform, "crs": crs or None})
+
+    return _write_images(Path(out_dir), parameters, scenes, overwrite)
+
+
+def _write_images(out: Path, parameters: dict, scenes, overwrite: bool) -> Path:
+    """The dataset folder from `scenes()` (stem, rgb, mask, georeferencing), unless it already holds it."""
+    tile_size = parameters["tile_size"]
     manifest = out / MANIFEST
     try:
         previous = json.loads(manifest.read_text())
@@ -98,16 +140,14 @@ def write_dataset(out_dir: str | Path = "data/synth", seed: int = 0, images: int
     for name in previous.get("files", []):         # our own files from an earlier, different run
         (out / name).unlink(missing_ok=True)
     manifest.unlink(missing_ok=True)
-    plans = _plan_images(seed, images, size, towns)
     files, ids = [], []
-    for plan in plans:
-        rgb, mask = generate_scene(plan.width, plan.height, plan.resolution_m, plan.scene_seed, plan.kind, sensor)
+    for stem, rgb, mask, place in scenes():
         for folder, array in (("images", rgb), ("masks", mask)):
             (out / folder).mkdir(parents=True, exist_ok=True)
-            write_geotiff(out / folder / f"{plan.stem}.tif", array, plan.origin, plan.resolution_m, overwrite=True)
-            files.append(f"{folder}/{plan.stem}.tif")
-        ids += tile_ids(plan.stem, plan.height, plan.width, tile_size)
-    for split, split_ids in _split(ids, seed).items():
+            write_geotiff(out / folder / f"{stem}.tif", array, overwrite=True, **place)
+            files.append(f"{folder}/{stem}.tif")
+        ids += tile_ids(stem, mask.shape[0], mask.shape[1], tile_size)
+    for split, split_ids in _split(ids, parameters["seed"]).items():
         atomic_write_text(out / f"{split}.txt", "".join(f"{tile}\n" for tile in split_ids), overwrite=True)
         files.append(f"{split}.txt")
     atomic_write_text(manifest, json.dumps({**parameters, "files": files}, indent=1), overwrite=True)

@@ -65,12 +65,17 @@ def generate_scene(width: int, height: int, resolution_m: float = 0.25, seed: in
     if kind not in SCENE_KINDS or sensor not in SENSORS:
         raise InputError(f"Unknown scene kind '{kind}' or sensor '{sensor}'; use one of {list(SCENE_KINDS)} and "
                          f"{list(SENSORS)}.")
-    rng = np.random.default_rng(seed)
-    azimuth = rng.uniform(-0.7, 0.7)
-    canvas = Canvas(int(height), int(width), float(resolution_m), rng, np.random.default_rng([seed, 1]),
-                    np.array([-math.cos(azimuth), math.sin(azimuth)]), float(rng.uniform(0.45, 0.75)))
+    canvas = make_canvas(width, height, resolution_m, seed)
     rgb, label = generate_town(canvas) if kind == "town" else _countryside(canvas)
     return SENSORS[sensor](canvas, rgb), label
+
+
+def make_canvas(width: int, height: int, resolution_m: float, seed: int) -> Canvas:
+    """A scene's canvas: its random streams and the sun (azimuth within 40 degrees of south, noon-ish height)."""
+    rng = np.random.default_rng(seed)
+    azimuth = rng.uniform(-0.7, 0.7)
+    return Canvas(int(height), int(width), float(resolution_m), rng, np.random.default_rng([seed, 1]),
+                  np.array([-math.cos(azimuth), math.sin(azimuth)]), float(rng.uniform(0.45, 0.75)))
 
 
 def _countryside(canvas: Canvas) -> tuple[np.ndarray, np.ndarray]:

@@ -9,7 +9,7 @@ import numpy as np
 from .landscape import PAVED_ROADS
 from .primitives import BUILDING, CLASS_FRACTIONS, STEP_M, F32, Canvas, CentreLine
 
-_ROOFS = np.array([
+ROOF_COLOURS = np.array([
     (156, 74, 56), (172, 94, 66), (122, 66, 52), (98, 80, 72), (74, 74, 80),
     (106, 108, 114), (150, 150, 152), (184, 182, 178), (84, 98, 118), (78, 100, 80),
 ], F32)
@@ -104,7 +104,7 @@ def _farmstead(canvas: Canvas, at: np.ndarray, normal: np.ndarray, axis: float, 
     house = Building(at + normal * canvas.px(depth), canvas.px(length), canvas.px(width),
                      axis + (math.pi / 2 if turned else 0.0) + rng.normal(0, 0.03),
                      rng.uniform(8, 12) if hall else rng.uniform(5, 9),
-                     _ROOFS[int(rng.integers(len(_ROOFS)))] * rng.uniform(0.9, 1.1),
+                     ROOF_COLOURS[int(rng.integers(len(ROOF_COLOURS)))] * rng.uniform(0.9, 1.1),
                      hip=bool(rng.random() < 0.35), flat=hall)
     parts = [house]
     if not hall and rng.random() < 0.25:       # a wing makes an L
@@ -119,7 +119,7 @@ def _farmstead(canvas: Canvas, at: np.ndarray, normal: np.ndarray, axis: float, 
         barn_length = rng.uniform(14, 30)
         parts.append(Building(at + normal * canvas.px(depth + rng.uniform(16, 24)), canvas.px(barn_length),
                               canvas.px(rng.uniform(8, 12)), axis + rng.normal(0, 0.03), rng.uniform(6, 9),
-                              _ROOFS[int(rng.integers(len(_ROOFS)))] * rng.uniform(0.9, 1.1),
+                              ROOF_COLOURS[int(rng.integers(len(ROOF_COLOURS)))] * rng.uniform(0.9, 1.1),
                               hip=bool(rng.random() < 0.2)))
     margin = canvas.px(2.0)
     for part in parts:
