@@ -170,3 +170,32 @@ def test_a_roads_run_reads_the_landcover_ai_masks_as_background_and_road(root):
     assert remapped.dtype == np.int32 and 0 < remapped.mean() < 1
     with pytest.raises(InputError, match="Unknown data.classes 'rivers'"):
         class_set("rivers")
+
+
+def test_wide_augmentation_turns_blurs_and_adds_noise_moving_the_mask_with_the_image(root):
+    import tensorflow as tf
+    from scipy import ndimage
+
+    from trainer.data.pipeline import _widen
+
+    image = np.zeros((TILE, TILE, 3), np.float32)
+    image[:, TILE // 2:] = 1.0
+    mask = np.zeros((TILE, TILE), np.int32)
+    mask[:8, TILE // 2:] = 4                       # a corner mark, so every quarter turn shows
+    image[:8, TILE // 2:] = 0.5
+    turns, blurred = set(), 0
+    for draw in range(12):
+        out_image, out_mask = (t.numpy() for t in _widen(tf.constant(image), tf.constant(mask),
+                                                         tf.constant([draw, 1], tf.int64)))
+        turn = next(k for k in range(4) if np.array_equal(out_mask, np.rot90(mask, k)))
+        turns.add(turn)
+        interior = ndimage.binary_erosion(np.rot90(image[..., 0], turn) == 1.0, iterations=4)
+        assert out_image[interior].mean() > 0.9 and 0 <= out_image.min() and out_image.max() <= 1
+        edge = np.abs(out_image[..., 0] - np.rot90(image[..., 0], turn)) > 0.1
+        blurred += edge.mean() > 0.01
+    assert turns == {0, 1, 2, 3} and blurred >= 3
+    originals = {tile: _decoded(root, tile)[1] for tile in read_split_ids(root, "train")}
+    _, masks, ids = _collect(tile_dataset(root, "train", 6, "unit", augmentation="wide", with_ids=True, seed=2))
+    for mask, tile in zip(masks, ids):               # each mask one of its tile's 8 turns and flips
+        assert any(np.array_equal(mask, np.rot90(variant, k)) for k in range(4)
+                   for variant in (originals[tile], originals[tile][:, ::-1]))

@@ -32,7 +32,7 @@ class DataConfig:
     root: str = "data/landcoverai"        # prepared tiles: output of `python -m trainer data`
     tile_size: int = 512
     normalization: str = "unit"           # unit: x/255; symmetric: [-1, 1]
-    augmentation: str = "none"            # none | double (5.11: every tile twice) | random (5.12: p=0.5)
+    augmentation: str = "none"            # none | double (5.11: every tile twice) | random (5.12: p=0.5) | wide
     shuffle: bool = False
     exclude_list: Optional[str] = None    # tile ids to leave out of training, one per line
     classes: str = "landcover"            # landcover (LandCover.ai's 5) | roads (background/road): data/classes.py

@@ -2,7 +2,9 @@
 
 Tiles are decoded in parallel and prefetched so the accelerator never waits on JPEG decoding.
 Augmentation reproduces the reference runs: "double" (run 5.11) adds one augmented copy of every
-tile, "random" (run 5.12) augments every tile, each transform with probability 0.5. Colour
+tile, "random" (run 5.12) augments every tile, each transform with probability 0.5; "wide" adds a
+quarter turn, blur up to a 50 cm image's at 25 cm/px and sensor noise to "random", for imagery
+from cameras, flights and resolutions other than the training data's. Colour
 transforms work on [0, 1] pixels and are clipped there before normalisation; flips move the
 mask with the image. Random draws are stateless and seeded, so a run's input is reproducible,
 yet differ from epoch to epoch.
@@ -21,13 +23,15 @@ from .classes import label_lookup
 from .curation import exclude_list_path
 from .tiles import read_id_list, tile_paths
 
-AUGMENTATIONS = ("none", "double", "random")
+AUGMENTATIONS = ("none", "double", "random", "wide")
 NUM_CLASSES = 5
 AUGMENT_PROBABILITY = 0.5
 HUE_MAX_DELTA = 0.2
 SATURATION_RANGE = (5.0, 10.0)
 BRIGHTNESS_MAX_DELTA = 0.3
 CONTRAST_RANGE = (0.2, 0.5)
+BLUR_MAX_PX = 1.2        # "wide": Gaussian blur sigma up to that of a 50 cm image shown at 25 cm/px
+NOISE_MAX = 0.02         # "wide": sensor noise sigma up to 2 % of the pixel range
 
 
 def read_split_ids(root: str | Path, split: str, exclude_list: str | Path | None = None,
@@ -76,6 +80,25 @@ def _augment(image, mask, seed):
     return image, mask
 
 
+def _widen(image, mask, seed):
+    """What "wide" adds to the reference's: a quarter turn (0-3), blur and sensor noise, each drawn per tile."""
+    import tensorflow as tf
+
+    seeds = tf.random.experimental.stateless_split(seed, num=4)
+    turns = tf.random.stateless_uniform([], seed=seeds[0], minval=0, maxval=4, dtype=tf.int32)
+    image = tf.image.rot90(image, turns)
+    mask = tf.image.rot90(mask[..., tf.newaxis], turns)[..., 0]
+    sigma = tf.maximum(tf.random.stateless_uniform([], seed=seeds[1], maxval=BLUR_MAX_PX), 0.05)
+    taps = tf.exp(-tf.square(tf.range(-3.0, 4.0)) / (2.0 * tf.square(sigma)))
+    taps /= tf.reduce_sum(taps)
+    blurred = tf.pad(image[tf.newaxis], [[0, 0], [3, 3], [3, 3], [0, 0]], mode="REFLECT")
+    for shape in ((7, 1, 1, 1), (1, 7, 1, 1)):            # separable: down the columns, then along the rows
+        blurred = tf.nn.depthwise_conv2d(blurred, tf.tile(tf.reshape(taps, shape), [1, 1, 3, 1]), [1, 1, 1, 1], "VALID")
+    strength = tf.random.stateless_uniform([], seed=seeds[2], maxval=NOISE_MAX)
+    noisy = blurred[0] + tf.random.stateless_normal(tf.shape(image), seed=seeds[3]) * strength
+    return tf.clip_by_value(noisy, 0.0, 1.0), mask
+
+
 def tile_dataset(root: str | Path, split: str, batch_size: int,
                  normalization: Normalization | str, *, shuffle: bool = False,
                  augmentation: str = "none", exclude_list: str | Path | None = None,
@@ -93,7 +116,7 @@ def tile_dataset(root: str | Path, split: str, batch_size: int,
     if augmentation == "double":
         ids, augmented = ids + ids, [False] * len(ids) + [True] * len(ids)
     else:
-        augmented = [augmentation == "random"] * len(ids)
+        augmented = [augmentation in ("random", "wide")] * len(ids)
     output = Path(root) / "output"
     images, masks = zip(*(map(str, tile_paths(output, tile)) for tile in ids))
     size = int(tf.io.extract_jpeg_shape(tf.io.read_file(images[0]))[0])
@@ -110,8 +133,10 @@ def tile_dataset(root: str | Path, split: str, batch_size: int,
         if lookup is not None:
             mask = tf.gather(tf.constant(lookup), mask)
         if augmentation != "none":
-            image, mask = tf.cond(augment, lambda: _augment(image, mask, tf.stack([tf.constant(seed, tf.int64), random])),
-                                  lambda: (image, mask))
+            tile_seed = tf.stack([tf.constant(seed, tf.int64), random])
+            image, mask = tf.cond(augment, lambda: _augment(image, mask, tile_seed), lambda: (image, mask))
+            if augmentation == "wide":
+                image, mask = _widen(image, mask, tf.random.experimental.stateless_split(tile_seed, num=2)[1])
         image = image * 255.0 * scale + offset
         return (image, mask, tile) if with_ids else (image, mask)
 
