@@ -33,6 +33,7 @@ _TILES = np.array([(132, 88, 70), (110, 80, 66), (96, 84, 80), (150, 100, 76), (
 _FLAT = np.array([(176, 174, 168), (150, 150, 148), (190, 180, 160), (126, 128, 104), (136, 126, 112)], F32)
 _PLANT = np.array((208, 208, 204), F32)
 _SOLAR = np.array((54, 62, 82), F32)
+MAIN_STREET, STREET, RAILWAY = 0, 1, -2   # CentreLine kinds here (rivers are -1)
 
 
 def generate_town(canvas: Canvas) -> tuple[np.ndarray, np.ndarray]:
@@ -63,7 +64,7 @@ def generate_town(canvas: Canvas) -> tuple[np.ndarray, np.ndarray]:
         label[lake] = WATER
     potential = noise(canvas, 60.0, octaves=3) - F32(0.7)
     potential[taken] = -1.0
-    forest, trees, light, mix = place_trees(canvas, potential, lots, [s for s in streets if s.kind == 1])
+    forest, trees, light, mix = place_trees(canvas, potential, lots, [s for s in streets if s.kind == STREET])
     wooded = (forest | trees) & ~lake           # street trees overhang the road, as on real photos
     paint_trees(canvas, wooded, forest, light, mix, rgb)
     label[wooded] = WOODLAND
@@ -105,14 +106,15 @@ def _street_grid(canvas: Canvas, angle: float) -> list[CentreLine]:
         while offset < extent:
             main = not streets and rng.random() < 0.7
             width = rng.uniform(12, 16) if main else rng.uniform(6, 9)
-            streets.append(CentreLine(_line(canvas, family + rng.normal(0, 0.02), offset), 0 if main else 1, width))
+            streets.append(CentreLine(_line(canvas, family + rng.normal(0, 0.02), offset),
+                                      MAIN_STREET if main else STREET, width))
             offset += canvas.px(rng.uniform(60, 140))
     return streets
 
 
 def _railway(canvas: Canvas, angle: float) -> CentreLine:
     return CentreLine(_line(canvas, angle + canvas.rng.uniform(-0.4, 0.4),
-                            canvas.px(canvas.rng.uniform(-200, 200))), -2, canvas.rng.uniform(7, 11))
+                            canvas.px(canvas.rng.uniform(-200, 200))), RAILWAY, canvas.rng.uniform(7, 11))
 
 
 def _blocks(canvas: Canvas, angle: float, street_area: np.ndarray):
@@ -258,7 +260,7 @@ def _paint_streets(canvas: Canvas, streets: list[CentreLine], rgb: np.ndarray, l
         marking = (np.abs(metres) < line) & (np.mod(along * canvas.res, 9.0) < 3.0)
         marking |= np.abs(np.abs(metres) - (half - 0.4)) < line
         shade = np.ones(len(rows), F32)
-        if street.kind == 0:                  # tram tracks in the middle of a main street
+        if street.kind == MAIN_STREET:        # tram tracks in the middle of a main street
             for track in (-1.6, 1.6):
                 distance = np.abs(metres - track)
                 shade = np.where(np.abs(distance - 0.72) < line, F32(0.6), shade)
