@@ -23,7 +23,7 @@ from .villages import Building, Rect, inside_rect, rect_window
 _LAWN = np.array([(104, 132, 76), (118, 140, 84), (96, 122, 70)], F32)
 _GARDEN = np.array((92, 108, 66), F32)
 _PAVEMENT = np.array((172, 170, 164), F32)
-_ASPHALT = np.array([(108, 108, 110), (124, 122, 120), (92, 94, 98)], F32)
+_ASPHALT = np.array([(108, 108, 110), (124, 122, 120), (92, 94, 98), (140, 138, 134)], F32)
 _FOOTPATH = np.array((184, 178, 162), F32)
 _BALLAST = np.array((128, 118, 104), F32)
 _CARS = np.array([(228, 228, 226), (30, 32, 36), (120, 122, 126), (168, 40, 36), (40, 60, 120), (190, 190, 196)],
@@ -33,6 +33,9 @@ _TILES = np.array([(132, 88, 70), (110, 80, 66), (96, 84, 80), (150, 100, 76), (
 _FLAT = np.array([(176, 174, 168), (150, 150, 148), (190, 180, 160), (126, 128, 104), (136, 126, 112)], F32)
 _PLANT = np.array((208, 208, 204), F32)
 _SOLAR = np.array((54, 62, 82), F32)
+# Shade lit by the blue sky alone: darker than the countryside's grey half-light, and bluish, as the long
+# shadows of town blocks on SWISSIMAGE (which a model must not take for water).
+_SKYLIGHT = np.array((0.32, 0.36, 0.46), F32)
 MAIN_STREET, STREET, RAILWAY = 0, 1, -2   # CentreLine kinds here (rivers are -1)
 
 
@@ -73,7 +76,7 @@ def generate_town(canvas: Canvas) -> tuple[np.ndarray, np.ndarray]:
     _roof_details(canvas, buildings, rgb)
     shadow |= cast_shadow(canvas, forest & (label == WOODLAND), 14.0)
     shadow |= cast_shadow(canvas, trees & (label == WOODLAND), 9.0)
-    rgb[shadow & ~lake & (label != WOODLAND) & (label != BUILDING)] *= F32(0.45)
+    rgb[shadow & ~lake & (label != WOODLAND) & (label != BUILDING)] *= _SKYLIGHT
     return rgb, label
 
 
