@@ -208,7 +208,8 @@ def test_a_layout_is_painted_with_its_own_classes_looking_like_themselves():
     _, layout = generate_scene(800, 800, 0.5, seed=9)
     rgb = paint_layout(layout, 0.5, seed=1)
     assert rgb.shape == (800, 800, 3) and rgb.dtype == np.uint8
-    assert np.array_equal(rgb, paint_layout(layout, 0.5, seed=1)) and not np.array_equal(rgb, paint_layout(layout, 0.5, 2))
+    assert np.array_equal(rgb, paint_layout(layout, 0.5, seed=1))
+    assert not np.array_equal(rgb, paint_layout(layout, 0.5, seed=2))
     mean = {value: rgb[layout == value].astype(float).mean(axis=0) for value in range(5)}
     assert max(mean[3].mean(), mean[2].mean()) < mean[0].mean() - 20        # water and woods darker than fields
     assert mean[2][1] > mean[2][0] and mean[2][1] > mean[2][2] and np.ptp(mean[4]) < 35

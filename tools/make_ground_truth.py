@@ -11,7 +11,8 @@ How the committed truths in bench/ground_truth/ were made (their README says mor
 * **Woodland is the tree canopy found by a colour rule**, since hand-drawing every crown is neither
   repeatable nor better: some excess green 2G - R - B but not a sunlit lawn's, and not bright,
   opened and closed by a pixel, holes and specks under MIN_WOODLAND_M2 filled or dropped. `woodland`
-  polygons add canopy the rule misses, `not_woodland` polygons remove what it takes for trees by mistake (lawns, shadowed grass).
+  polygons add canopy the rule misses, `not_woodland` polygons remove what it takes for trees by
+  mistake (lawns, shadowed grass).
 * Classes are LandCover.ai's: 0 background, 1 building, 2 woodland, 3 water, 4 road. The image is
   read whole: this is for labelled areas of a few megapixels, not for whole orthophotos.
 """

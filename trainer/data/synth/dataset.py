@@ -104,7 +104,8 @@ def write_layout_dataset(out_dir: str | Path, layout: str | Path, copies: int = 
         raise InputError(f"--copies must be positive (got {copies}) and --sensor one of {list(SENSORS)}.")
     source = gdal.Open(str(layout))
     if source is None or source.RasterCount != 1:
-        raise InputError(f"Layout '{layout}' must be a one-band raster of LandCover.ai classes (0-4), readable by GDAL.")
+        raise InputError(f"Layout '{layout}' must be a one-band raster of LandCover.ai classes (0-4), readable "
+                         "by GDAL.")
     mask = source.ReadAsArray().astype(np.uint8)
     transform, crs = source.GetGeoTransform(), source.GetProjection()
     source = None

@@ -288,7 +288,8 @@ def _cars(canvas: Canvas, rgb: np.ndarray, streets: list[CentreLine], car_parks:
         for along in np.arange(-park.length / 2 + canvas.px(1.25), park.length / 2, canvas.px(2.5)):
             for across in (-1.0, 1.0):
                 if rng.random() < 0.6:
-                    centre = park.centre + along * np.array([sin, cos]) + across * canvas.px(5.0) * np.array([-cos, sin])
+                    centre = (park.centre + along * np.array([sin, cos])
+                              + across * canvas.px(5.0) * np.array([-cos, sin]))
                     spots.append(Rect(centre, canvas.px(4.4), canvas.px(1.8), park.axis + math.pi / 2))
     for car, window, inside, u, _v in _covered(canvas, spots):
         body = _CARS[int(rng.integers(len(_CARS)))]
