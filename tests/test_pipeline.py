@@ -172,30 +172,58 @@ def test_a_roads_run_reads_the_landcover_ai_masks_as_background_and_road(root):
         class_set("rivers")
 
 
-def test_wide_augmentation_turns_blurs_and_adds_noise_moving_the_mask_with_the_image(root):
+def _dihedral(array):
+    """The 8 flips and quarter turns of a 2-D array."""
+    return [np.rot90(variant, k) for k in range(4) for variant in (array, array[:, ::-1])]
+
+
+def test_wide_augmentation_flips_turns_and_zooms_the_mask_with_the_image(root):
     import tensorflow as tf
-    from scipy import ndimage
 
-    from trainer.data.pipeline import _widen
+    from trainer.data.pipeline import _widen, _zoom
 
-    image = np.zeros((TILE, TILE, 3), np.float32)
-    image[:, TILE // 2:] = 1.0
     mask = np.zeros((TILE, TILE), np.int32)
-    mask[:8, TILE // 2:] = 4                       # a corner mark, so every quarter turn shows
-    image[:8, TILE // 2:] = 0.5
-    turns, blurred = set(), 0
-    for draw in range(12):
+    mask[:, TILE // 2:] = 2
+    mask[:8, TILE // 2:] = 4                       # a corner mark, so every flip and turn shows
+    image = np.repeat((mask / 4.0).astype(np.float32)[..., np.newaxis], 3, axis=-1)
+    zoomed_image, zoomed_mask = (t.numpy() for t in _zoom(tf.constant(image), tf.constant(mask), 1.4,
+                                                          tf.constant([3, 1], tf.int64)))
+    assert zoomed_image.shape == image.shape and zoomed_mask.shape == mask.shape
+    assert set(np.unique(zoomed_mask)) <= {0, 2, 4} and not np.array_equal(zoomed_mask, mask)
+    steady = zoomed_mask == np.round(zoomed_image[..., 0] * 4)   # the image's value still says its class
+    assert steady.mean() > 0.9                     # all but the resampled edges
+    variants, kept, zoomed = _dihedral(mask), set(), 0
+    for draw in range(40):
         out_image, out_mask = (t.numpy() for t in _widen(tf.constant(image), tf.constant(mask),
                                                          tf.constant([draw, 1], tf.int64)))
-        turn = next(k for k in range(4) if np.array_equal(out_mask, np.rot90(mask, k)))
-        turns.add(turn)
-        interior = ndimage.binary_erosion(np.rot90(image[..., 0], turn) == 1.0, iterations=4)
-        assert out_image[interior].mean() > 0.9 and 0 <= out_image.min() and out_image.max() <= 1
-        edge = np.abs(out_image[..., 0] - np.rot90(image[..., 0], turn)) > 0.1
-        blurred += edge.mean() > 0.01
-    assert turns == {0, 1, 2, 3} and blurred >= 3
+        assert 0 <= out_image.min() and out_image.max() <= 1
+        same = [k for k, variant in enumerate(variants) if np.array_equal(out_mask, variant)]
+        kept.update(same)
+        zoomed += not same
+    assert len(kept) >= 4 and 10 <= zoomed <= 30
     originals = {tile: _decoded(root, tile)[1] for tile in read_split_ids(root, "train")}
     _, masks, ids = _collect(tile_dataset(root, "train", 6, "unit", augmentation="wide", with_ids=True, seed=2))
-    for mask, tile in zip(masks, ids):               # each mask one of its tile's 8 turns and flips
-        assert any(np.array_equal(mask, np.rot90(variant, k)) for k in range(4)
-                   for variant in (originals[tile], originals[tile][:, ::-1]))
+    for mask, tile in zip(masks, ids):               # each mask a flip/turn of its tile's, or a zoom into one
+        assert any(np.array_equal(mask, variant) for variant in _dihedral(originals[tile])) \
+            or set(np.unique(mask)) <= set(np.unique(originals[tile]))
+
+
+def test_wide_augmentation_mimics_other_cameras_blur_and_noise():
+    import tensorflow as tf
+
+    from trainer.data.pipeline import _blur_and_noise, _other_camera
+
+    image = np.full((TILE, TILE, 3), 0.4, np.float32)
+    image[:, TILE // 2:] = 0.6
+    contrasts, balances, blurred = [], [], 0
+    for draw in range(16):
+        seed = tf.constant([draw, 5], tf.int64)
+        out = _other_camera(tf.constant(image), seed).numpy()
+        assert 0 <= out.min() and out.max() <= 1
+        contrasts.append((out[:, TILE // 2:].mean() - out[:, :TILE // 2].mean()) / 0.2)
+        balances.append(out[..., 0].mean() / out[..., 2].mean())
+        soft = _blur_and_noise(tf.constant(image), seed).numpy()
+        blurred += abs(soft[:, TILE // 2 - 1].mean() - 0.4) > 0.01
+    assert min(contrasts) < 1.0 < max(contrasts)     # flatter and crisper than the training data
+    assert max(balances) - min(balances) > 0.1        # the white balance differs from camera to camera
+    assert blurred >= 8
