@@ -8,6 +8,7 @@ from scipy import ndimage
 
 from landcover_qgis_plugin.core.errors import InputError
 
+from .clutter import add_detail, standing_shadow
 from .landscape import farmland, road_network, tree_potential, water_bodies
 from .painting import paint_buildings, paint_lots, paint_roads, paint_trees, paint_water
 from .primitives import BUILDING, WATER, WOODLAND, F32, Canvas, cast_shadow, noise, sweep
@@ -104,6 +105,7 @@ def _countryside(canvas: Canvas) -> tuple[np.ndarray, np.ndarray]:
     paint_roads(canvas, roads, label, rgb)
     shadow = np.zeros(canvas.shape, bool)
     paint_buildings(canvas, buildings, rgb, label, shadow)
+    shadow |= standing_shadow(canvas, add_detail(canvas, rgb, label, buildings))
     shadow |= cast_shadow(canvas, forest & (label == WOODLAND), 18.0)
     shadow |= cast_shadow(canvas, trees & (label == WOODLAND), 9.0)
     rgb[shadow & (label != WOODLAND) & (label != BUILDING)] *= F32(_SHADOW)

@@ -14,6 +14,7 @@ import math
 import numpy as np
 from scipy import ndimage
 
+from .clutter import add_detail, standing_shadow
 from .painting import paint_buildings, paint_trees
 from .primitives import (BUILDING, ROAD, STEP_M, WATER, WOODLAND, F32, Canvas, CentreLine, cast_shadow, edge_start,
                          noise, sweep, wander)
@@ -74,6 +75,7 @@ def generate_town(canvas: Canvas) -> tuple[np.ndarray, np.ndarray]:
     shadow = np.zeros(canvas.shape, bool)
     paint_buildings(canvas, buildings, rgb, label, shadow)
     _roof_details(canvas, buildings, rgb)
+    shadow |= standing_shadow(canvas, add_detail(canvas, rgb, label, buildings) & ~lake)
     shadow |= cast_shadow(canvas, forest & (label == WOODLAND), 14.0)
     shadow |= cast_shadow(canvas, trees & (label == WOODLAND), 9.0)
     rgb[shadow & ~lake & (label != WOODLAND) & (label != BUILDING)] *= _SKYLIGHT
