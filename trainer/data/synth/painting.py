@@ -13,22 +13,26 @@ _YARDS = np.array([(100, 128, 64), (118, 138, 82), (92, 116, 60), (138, 138, 112
 _PAVING = np.array((150, 146, 136), F32)
 _LEAVES = np.array([(98, 118, 62), (58, 86, 46)], F32)    # bright and dark broadleaved crowns
 _NEEDLES = np.array([(62, 80, 52), (36, 54, 40)], F32)    # bright and dark conifer crowns
+# Water: (deep, shallows, how far the shallows reach in m): murky ponds and rivers, then clear lakes.
+_WATERS = (((42, 56, 54), (80, 94, 70), 2.5), ((36, 50, 62), (80, 94, 70), 2.5), ((52, 66, 54), (80, 94, 70), 2.5),
+           ((30, 62, 66), (64, 116, 106), 5.0), ((26, 54, 68), (80, 124, 114), 4.0))
 
 
 def paint_water(canvas: Canvas, water: np.ndarray, rgb: np.ndarray) -> None:
-    """Dark water, lighter and greener in the shallows along the shore."""
+    """Dark water, lighter in the shallows along the shore: murky and olive, or clear, teal and turquoise
+    over shallows several metres wide."""
     if not water.any():
         return
     rng = canvas.rng
     rows, cols = np.nonzero(water)
-    pad = int(canvas.px(6.0)) + 2
+    pad = int(canvas.px(12.0)) + 2
     window = (slice(max(rows.min() - pad, 0), rows.max() + pad + 1), slice(max(cols.min() - pad, 0), cols.max() + pad + 1))
     inner = water[window]
-    deep = np.array(rng.choice([(42, 56, 54), (36, 50, 62), (52, 66, 54)]), F32)
-    shallow = np.clip((1 - soften(inner, canvas.px(2.5))[inner]) * 1.6, 0, 0.7)[:, None]
+    deep, shallows, reach_m = _WATERS[int(rng.integers(len(_WATERS)))]
+    shallow = np.clip((1 - soften(inner, canvas.px(reach_m))[inner]) * 1.6, 0, 0.7)[:, None]
     ripple = (1 + F32(0.06) * noise(canvas, 60.0, octaves=2)[window][inner])[:, None]
     part = rgb[window]
-    part[inner] = (deep * (1 - shallow) + np.array((80, 94, 70), F32) * shallow) * ripple
+    part[inner] = (np.array(deep, F32) * (1 - shallow) + np.array(shallows, F32) * shallow) * ripple
 
 
 def paint_roads(canvas: Canvas, roads: list[CentreLine], label: np.ndarray, rgb: np.ndarray) -> None:
