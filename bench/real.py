@@ -41,9 +41,15 @@ def score_models(models: list[Path], pairs: list[tuple[Path, Path]]) -> dict:
     scores: dict = {}
     with tempfile.TemporaryDirectory() as work:
         for model in models:
-            scores[model.name] = {image.stem: score_raster(str(model), str(image), str(truth), Path(work) / image.stem)
-                                  for image, truth in pairs}
+            scores[model_label(model, models)] = {
+                image.stem: score_raster(str(model), str(image), str(truth), Path(work) / image.stem)
+                for image, truth in pairs}
     return scores
+
+
+def model_label(model: Path, models: list[Path]) -> str:
+    """The file name, or its path where two models share a name (a model and its retrained successor)."""
+    return model.name if sum(other.name == model.name for other in models) == 1 else str(model)
 
 
 def markdown(results: dict) -> str:

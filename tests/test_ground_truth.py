@@ -1,6 +1,7 @@
 """The committed ground truth of the shared real orthophotos (bench/ground_truth): rebuilt exactly from its
 hand-drawn labels by tools/make_ground_truth.py, on the images' grids, and scored through bench.real."""
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -12,7 +13,7 @@ from landcover_qgis_plugin.core.modelfile import LANDCOVER_AI_CLASSES
 sys.path.insert(0, str(REPO / "tools"))
 import make_ground_truth  # noqa: E402
 
-from bench.real import GROUND_TRUTH, score_models, truth_pairs  # noqa: E402
+from bench.real import GROUND_TRUTH, model_label, score_models, truth_pairs  # noqa: E402
 
 pytestmark = pytest.mark.skipif(not SHARED_DATA.is_dir(), reason=f"real data folder {SHARED_DATA} is absent")
 TRUTHS = sorted(GROUND_TRUTH.glob("*.truth.tif"))
@@ -50,3 +51,8 @@ def test_the_bundled_model_is_scored_on_every_truth(tmp_path):
         counts = np.bincount(labels.ravel(), minlength=5) * per_truth_pixel
         assert list(metrics["truth_pixels_per_class"].values()) == counts.tolist()
     assert scores["swissimage_ref-img"]["per_class_iou"]["water"] > 0.5     # the lake, even for this model
+
+
+def test_models_sharing_a_file_name_are_told_apart_by_their_paths():
+    before, after = Path("before/default.keras"), Path("resources/models/default.keras")
+    assert model_label(after, [before, after]) == str(after) and model_label(before, [before]) == "default.keras"
