@@ -4,10 +4,12 @@ Measured at 25 cm/px (`mid_scale_detail`), the shared SWISSIMAGE photos vary thr
 that scale as the plain synthetic scenes on every class but woodland: real gardens, streets and
 roofs 12-15, synthetic lawns, asphalt and roofs 4-7, crowns alike (9-14). A model trained on them
 learns that only tree crowns and the edges of roofs are busy, and on real imagery draws buildings
-over gardens and trees. So the ground gets garden beds, patios, sheds, bushes, play equipment and
-worn patches; roads get repairs, stains and manholes; roofs get weathering, chimneys, skylights and
-dormers, flat roofs patched membranes. None of it changes the mask: a shed under 5 x 5 m and a bush
-are background, as in LandCover.ai's masks and the real ground truth (bench/ground_truth).
+over gardens and trees. So the gardens get beds, patios, sheds and play equipment, the ground worn
+patches over metres; roads get repairs, stains and manholes; roofs get weathering, chimneys, skylights and
+dormers, flat roofs patched membranes. None of it changes the mask: a shed under 5 x 5 m is background,
+as in LandCover.ai's masks and the real ground truth (bench/ground_truth). Lawns stay smooth at a
+metre or two (so are real ones: their detail is in the things on them), and there are no bushes: a dark
+round crown labelled background contradicts the real truth, which calls such crowns trees.
 """
 from __future__ import annotations
 
@@ -24,10 +26,9 @@ from .villages import Building, Rect, inside_rect, rect_window
 _BEDS = np.array([(112, 92, 70), (86, 74, 58), (132, 118, 92), (78, 96, 56)], F32)     # soil, mulch, vegetables
 _PATIOS = np.array([(176, 172, 162), (150, 138, 124), (196, 190, 178), (128, 126, 122)], F32)
 _SHEDS = np.array([(120, 92, 70), (150, 150, 148), (96, 60, 50), (200, 196, 188), (70, 84, 70)], F32)
-_BUSHES = np.array([(52, 74, 40), (68, 92, 48), (44, 60, 42)], F32)
 _TOYS = np.array([(40, 44, 52), (60, 110, 170), (200, 70, 60), (220, 220, 210)], F32)
-_SHED_HEIGHT_M, _BUSH_HEIGHT_M = 2.5, 1.5
-_THINGS_PER_M2 = 1 / 70.0         # on background ground near houses: about one garden thing per 70 m²
+_SHED_HEIGHT_M = 2.5
+_THINGS_PER_M2 = 1 / 200.0        # on background ground near houses: about one garden thing per 200 m²
 _GARDEN_REACH_M = 30.0            # how far from a building gardens reach
 _ROOF_THINGS_PER_M2 = 1 / 25.0    # chimneys, skylights, dormers on a pitched roof
 
@@ -46,7 +47,7 @@ def mid_scale_detail(rgb: np.ndarray, mask: np.ndarray, resolution_m: float) -> 
 def add_detail(canvas: Canvas, rgb: np.ndarray, label: np.ndarray, buildings: list[Building]) -> np.ndarray:
     """Weathered roofs with their fittings, worn roads and garden things on the background (rgb in place).
 
-    Returns the footprint of what stands on the ground (sheds, bushes), whose shadows the caller
+    Returns the footprint of what stands on the ground (sheds), whose shadows the caller
     casts with the rest (`standing_shadow`). Its draws come from a stream of their own, so how many small
     things fall inside the scene, which differs a little with the resolution, leaves the rest of the
     scene and the camera as they are."""
@@ -57,8 +58,8 @@ def add_detail(canvas: Canvas, rgb: np.ndarray, label: np.ndarray, buildings: li
 
 
 def standing_shadow(canvas: Canvas, standing: np.ndarray) -> np.ndarray:
-    """The ground shaded by `add_detail`'s sheds and bushes."""
-    return cast_shadow(canvas, standing, (_SHED_HEIGHT_M + _BUSH_HEIGHT_M) / 2)
+    """The ground shaded by `add_detail`'s sheds."""
+    return cast_shadow(canvas, standing, _SHED_HEIGHT_M)
 
 
 def _mottle(canvas: Canvas, feature_m: float, strength: float) -> np.ndarray:
@@ -67,25 +68,21 @@ def _mottle(canvas: Canvas, feature_m: float, strength: float) -> np.ndarray:
 
 
 def _garden_things(canvas: Canvas, rgb: np.ndarray, ground: np.ndarray, buildings: np.ndarray) -> np.ndarray:
-    """Mottled ground (worn grass, shade of shrubs) and, in the gardens round buildings, things scattered on it:
-    beds, patios, sheds, bushes and play equipment, each only where the ground is background."""
+    """Worn patches over the ground and, in the gardens round buildings, things scattered on it: beds, patios,
+    sheds and play equipment, each only where the ground is background."""
     rng = canvas.rng
-    rgb[ground] *= _mottle(canvas, 4.0, 0.12)[ground][:, None]
+    rgb[ground] *= _mottle(canvas, 10.0, 0.08)[ground][:, None]
     standing = np.zeros(canvas.shape, bool)
     gardens = ground & nearby(buildings, canvas.px(_GARDEN_REACH_M), max(int(canvas.px(2.0)), 1))
     count = rng.poisson(canvas.area_m2 * _THINGS_PER_M2)              # those outside the gardens are dropped
     rows = rng.uniform(0, canvas.height, count)
     cols = rng.uniform(0, canvas.width, count)
-    kinds = rng.choice(5, count, p=[0.3, 0.22, 0.15, 0.28, 0.05])
+    kinds = rng.choice(4, count, p=[0.4, 0.32, 0.2, 0.08])
     for row, col, kind in zip(rows, cols, kinds):
         if not gardens[int(row), int(col)]:
             continue
-        if kind == 3:                                        # a bush: a dark round crown
-            _paint_round(canvas, rgb, ground, standing, (row, col), canvas.px(rng.uniform(0.6, 1.8)),
-                         _BUSHES[int(rng.integers(len(_BUSHES)))] * F32(rng.uniform(0.85, 1.15)))
-            continue
-        if kind == 4:                                        # a trampoline, a paddling pool, a sandpit
-            _paint_round(canvas, rgb, ground, None, (row, col), canvas.px(rng.uniform(0.8, 2.0)),
+        if kind == 3:                                        # a trampoline, a paddling pool, a sandpit
+            _paint_round(canvas, rgb, ground, (row, col), canvas.px(rng.uniform(0.8, 2.0)),
                          _TOYS[int(rng.integers(len(_TOYS)))])
             continue
         size = {0: (2.0, 8.0), 1: (2.5, 6.0), 2: (1.8, 4.5)}[int(kind)]
@@ -108,9 +105,9 @@ def _garden_things(canvas: Canvas, rgb: np.ndarray, ground: np.ndarray, building
     return standing
 
 
-def _paint_round(canvas: Canvas, rgb: np.ndarray, ground: np.ndarray, standing, centre, radius: float,
+def _paint_round(canvas: Canvas, rgb: np.ndarray, ground: np.ndarray, centre, radius: float,
                  colour: np.ndarray) -> None:
-    """A round thing lit from the sun's side; marked standing when `standing` is given."""
+    """A round thing on `ground`, lit from the sun's side."""
     top, left = max(int(centre[0] - radius), 0), max(int(centre[1] - radius), 0)
     bottom, right = min(int(centre[0] + radius) + 2, canvas.height), min(int(centre[1] + radius) + 2, canvas.width)
     if bottom <= top or right <= left:
@@ -122,8 +119,6 @@ def _paint_round(canvas: Canvas, rgb: np.ndarray, ground: np.ndarray, standing, 
     sun = canvas.sun()
     light = (0.8 + 0.35 * np.clip(dr * sun[0] + dc * sun[1], -1, 1)).astype(F32)
     rgb[window] = np.where(inside[..., None], colour * light[..., None], rgb[window])
-    if standing is not None:
-        standing[window] |= inside
 
 
 def _wear_roads(canvas: Canvas, rgb: np.ndarray, road: np.ndarray) -> None:
@@ -140,7 +135,7 @@ def _wear_roads(canvas: Canvas, rgb: np.ndarray, road: np.ndarray) -> None:
     for row, col in zip(rng.uniform(0, canvas.height, count), rng.uniform(0, canvas.width, count)):
         if road[int(row), int(col)]:
             dark = np.array((60, 60, 62), F32) * F32(rng.uniform(0.8, 1.4))
-            _paint_round(canvas, rgb, road, None, (row, col), canvas.px(rng.uniform(0.35, 1.2)), dark)
+            _paint_round(canvas, rgb, road, (row, col), canvas.px(rng.uniform(0.35, 1.2)), dark)
 
 
 def _weather_roofs(canvas: Canvas, buildings: list[Building], rgb: np.ndarray) -> None:

@@ -18,7 +18,7 @@ from .scene import SENSORS, generate_scene
 POLAND_BOX_M = ((300_000.0, 740_000.0), (290_000.0, 690_000.0))
 SPLIT_FRACTIONS = (0.70, 0.15, 0.15)   # 7470 / 1602 / 1602 tiles in the real lists
 COARSE_EVERY = 5                       # 33 of the 41 real orthophotos are 25 cm/px, 8 are 50 cm/px
-GENERATOR_VERSION = 2                  # 2: the detail pass (clutter.py)
+GENERATOR_VERSION = 3                  # 2: the detail pass (clutter.py); 3: lobed crowns, leaf clumps
 MANIFEST = "synth.json"
 
 

@@ -11,8 +11,9 @@ from .villages import Building, Rect, inside_rect, rect_window
 
 _YARDS = np.array([(100, 128, 64), (118, 138, 82), (92, 116, 60), (138, 138, 112)], F32)
 _PAVING = np.array((150, 146, 136), F32)
-_LEAVES = np.array([(98, 118, 62), (58, 86, 46)], F32)    # bright and dark broadleaved crowns
-_NEEDLES = np.array([(62, 80, 52), (36, 54, 40)], F32)    # bright and dark conifer crowns
+# Bright and dark crowns, broadleaved and conifer: blue close to red, as leaves reflect both alike.
+_LEAVES = np.array([(104, 128, 84), (56, 80, 58)], F32)
+_NEEDLES = np.array([(66, 86, 66), (36, 54, 46)], F32)
 # Water: (deep, shallows, how far the shallows reach in m): murky ponds and rivers, then clear lakes.
 _WATERS = (((42, 56, 54), (80, 94, 70), 2.5), ((36, 50, 62), (80, 94, 70), 2.5), ((52, 66, 54), (80, 94, 70), 2.5),
            ((30, 62, 66), (64, 116, 106), 5.0), ((26, 54, 68), (80, 124, 114), 4.0))
@@ -121,5 +122,8 @@ def paint_trees(canvas: Canvas, wooded: np.ndarray, forest: np.ndarray, light: n
     bright = np.where(conifer, _NEEDLES[0], _LEAVES[0])
     dark = np.where(conifer, _NEEDLES[1], _LEAVES[1])
     variation = 1 + F32(0.08) * noise(canvas, 25.0, octaves=2)[wooded]
+    clumps = noise(canvas, 1.5, octaves=2)[wooded]                          # sunlit clumps of leaves, dark gaps
+    clumps = np.where(clumps < -0.9, F32(0.5), 1 + F32(0.22) * clumps)
     leaves = canvas.grain.uniform(0.88, 1.12, len(variation)).astype(F32)     # pixel-sized leaf clusters
-    rgb[wooded] = (dark + (bright - dark) * mix[wooded][:, None]) * (light[wooded] * variation * leaves)[:, None]
+    rgb[wooded] = (dark + (bright - dark) * mix[wooded][:, None]) * (light[wooded] * variation * clumps
+                                                                      * leaves)[:, None]

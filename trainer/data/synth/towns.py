@@ -24,7 +24,7 @@ from .villages import Building, Rect, inside_rect, rect_window
 _LAWN = np.array([(104, 132, 76), (118, 140, 84), (96, 122, 70)], F32)
 _GARDEN = np.array((92, 108, 66), F32)
 _PAVEMENT = np.array((172, 170, 164), F32)
-_ASPHALT = np.array([(108, 108, 110), (124, 122, 120), (92, 94, 98), (140, 138, 134)], F32)
+_ASPHALT = np.array([(108, 108, 110), (124, 122, 120), (92, 94, 98), (140, 138, 134), (152, 152, 148)], F32)
 _FOOTPATH = np.array((184, 178, 162), F32)
 _BALLAST = np.array((128, 118, 104), F32)
 _CARS = np.array([(228, 228, 226), (30, 32, 36), (120, 122, 126), (168, 40, 36), (40, 60, 120), (190, 190, 196)],

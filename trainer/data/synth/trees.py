@@ -10,6 +10,7 @@ from .primitives import F32, Canvas, CentreLine, nearby
 from .villages import Rect
 
 _CHUNK = 1 << 18                  # the same for long 1-D pixel lists
+_LOBES = 4                        # lobes round the main one of a garden or roadside crown
 
 
 def _crown_light(canvas: Canvas, dr: np.ndarray, dc: np.ndarray, distance2: np.ndarray) -> np.ndarray:
@@ -73,22 +74,44 @@ def _forest_crowns(canvas: Canvas, potential: np.ndarray, candidates: np.ndarray
 
 
 def _solitary_trees(canvas: Canvas, centres: np.ndarray, radii_px: np.ndarray):
-    """Round crowns (garden and roadside trees): (mask, brightness, colour mix) over the scene."""
+    """Garden and roadside trees: (mask, brightness, colour mix) over the scene.
+
+    A real crown is not a ball: each is a main lobe and `_LOBES` smaller ones round it, every pixel
+    lit as the highest lobe over it, so crowns have ragged outlines and a bright and a dark side per lobe.
+    """
+    rng = canvas.rng
+    count = len(centres)
+    angles = rng.uniform(0, 2 * math.pi, (count, _LOBES))
+    reach = rng.uniform(0.3, 0.6, (count, _LOBES))
+    sizes = rng.uniform(0.4, 0.7, (count, _LOBES))
+    tree_mix = rng.random(count, dtype=F32)
     mask = np.zeros(canvas.shape, bool)
     light = np.zeros(canvas.shape, F32)
     mix = np.zeros(canvas.shape, F32)
-    for (row, col), radius, tree_mix in zip(centres, radii_px, canvas.rng.random(len(centres), dtype=F32)):
-        top, left = max(int(row - radius), 0), max(int(col - radius), 0)
-        bottom, right = min(int(row + radius) + 2, canvas.height), min(int(col + radius) + 2, canvas.width)
+    for tree, ((row, col), radius) in enumerate(zip(centres, radii_px)):
+        extent = 1.1 * radius                              # the farthest a lobe reaches
+        top, left = max(int(row - extent), 0), max(int(col - extent), 0)
+        bottom, right = min(int(row + extent) + 2, canvas.height), min(int(col + extent) + 2, canvas.width)
         if bottom <= top or right <= left:
             continue
-        dr = (np.arange(top, bottom, dtype=F32)[:, None] - F32(row)) / F32(radius)
-        dc = (np.arange(left, right, dtype=F32)[None, :] - F32(col)) / F32(radius)
-        distance2 = dr ** 2 + dc ** 2
-        crown = distance2 < 1
+        r = (np.arange(top, bottom, dtype=F32)[:, None] - F32(row)) / F32(radius)
+        c = (np.arange(left, right, dtype=F32)[None, :] - F32(col)) / F32(radius)
+        lobes = [(F32(0.0), F32(0.0), F32(0.65))] + [
+            (F32(reach[tree, k] * math.sin(angles[tree, k])), F32(reach[tree, k] * math.cos(angles[tree, k])),
+             F32(sizes[tree, k] * 0.65)) for k in range(_LOBES)]
+        height = np.full(r.shape, -1.0, F32)
+        crown_light = np.zeros(r.shape, F32)
+        for lobe_r, lobe_c, size in lobes:
+            dr, dc = (r - lobe_r) / size, (c - lobe_c) / size
+            distance2 = dr ** 2 + dc ** 2
+            lobe_height = np.where(distance2 < 1, size * np.sqrt(np.clip(1 - distance2, 0, 1)), F32(-1.0))
+            higher = lobe_height > height
+            crown_light = np.where(higher, _crown_light(canvas, dr, dc, distance2), crown_light)
+            height = np.maximum(height, lobe_height)
+        crown = height >= 0
         window = (slice(top, bottom), slice(left, right))
-        light[window] = np.where(crown, _crown_light(canvas, dr, dc, distance2), light[window])
-        mix[window] = np.where(crown, tree_mix, mix[window])
+        light[window] = np.where(crown, crown_light, light[window])
+        mix[window] = np.where(crown, tree_mix[tree], mix[window])
         mask[window] |= crown
     return mask, light, mix
 
@@ -103,7 +126,7 @@ def _garden_tree_centres(canvas: Canvas, lots: list[Rect]) -> tuple[np.ndarray, 
         across = rng.uniform(-0.5, 0.5, count) * lot.width
         sin, cos = math.sin(lot.axis), math.cos(lot.axis)
         centres.append(lot.centre + along[:, None] * np.array([sin, cos]) + across[:, None] * np.array([-cos, sin]))
-        radii.append(canvas.px(rng.uniform(2.0, 4.0, count)))
+        radii.append(canvas.px(rng.uniform(2.5, 6.0, count)))
     return np.concatenate(centres), np.concatenate(radii)
 
 
@@ -122,7 +145,7 @@ def _roadside_tree_centres(canvas: Canvas, roads: list[CentreLine]) -> tuple[np.
             chosen = np.arange(0, len(road.points), int(rng.integers(2, 4)))
             chosen = chosen[rng.random(len(chosen)) < 0.85]
             centres.append(road.points[chosen] + side * offset * normal[chosen])
-            radii.append(canvas.px(rng.uniform(2.5, 4.5, len(chosen))))
+            radii.append(canvas.px(rng.uniform(3.0, 5.5, len(chosen))))
     return np.concatenate(centres), np.concatenate(radii)
 
 
