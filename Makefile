@@ -84,14 +84,15 @@ $(SAMPLE):
 # The bundled default model, made by the project's own trainer on synthetic data (see README).
 DEFAULT_RUN := runs/default-model
 default-model: setup
-	$(PY) -m trainer synth --out data/default-synth --seed 7 --images 24 --size 2048 --tile-size 256 --overwrite
+	$(PY) -m trainer synth --out data/default-synth --seed 7 --images 96 --size 2048 --tile-size 256 \
+		--towns 0.5 --sensor varied --overwrite
 	$(PY) -m trainer data --source data/default-synth --root data/default-tiles --tile-size 256
 	$(PY) -m trainer fit --config default_model --restart
 	$(PY) -m trainer evaluate --run $(DEFAULT_RUN) --split val
 	$(PY) -m trainer evaluate --run $(DEFAULT_RUN) --split test
 	$(PY) -m trainer export --run $(DEFAULT_RUN) --out $(DEFAULT_MODEL) --overwrite \
-		--description "Small DeepLabv3+ trained on synthetic LandCover.ai-like scenes (make default-model)" \
-		--training-data "synthetic LandCover.ai-like scenes: trainer synth --seed 7 --images 24 --size 2048, 256 px tiles"
+		--description "Small DeepLabv3+ trained on synthetic LandCover.ai-like scenes, half towns, varied cameras (make default-model)" \
+		--training-data "synthetic scenes: trainer synth --seed 7 --images 96 --size 2048 --towns 0.5 --sensor varied, 256 px tiles, augmentation wide"
 	$(PY) -m trainer export --model $(DEFAULT_MODEL) --onnx $(DEFAULT_ONNX_MODEL) --overwrite
 $(DEFAULT_MODEL):
 	$(MAKE) default-model
