@@ -188,6 +188,8 @@ class SegmentAlgorithm(QgsProcessingAlgorithm):
             raise QgsProcessingException(tr("Cancelled; nothing was written.")) from None
         except LandcoverError as error:  # the user can act on it; anything else keeps its traceback
             raise QgsProcessingException(str(error)) from None
+        for note in result.notes:   # e.g. a killed run's lock taken over
+            feedback.pushWarning(note)
         for class_name, area in result.area_ha.items():
             feedback.pushInfo(f"{class_label(class_name)}: {area:,.2f} ha")
         feedback.pushInfo(tr("Raster: {reading}").format(reading=result.reading))

@@ -135,6 +135,8 @@ class SegmentManyAlgorithm(SegmentAlgorithm):
                                             "on.").format(folder=run_folder)) from None
         except LandcoverError as error:
             raise QgsProcessingException(str(error)) from None
+        for note in result.notes:   # e.g. a killed run's lock taken over
+            feedback.pushWarning(note)
         feedback.pushInfo(tr("{blocks} blocks ({reused} finished before), {tiles} tiles").format(
             blocks=result.blocks, reused=result.reused, tiles=result.tiles))
         feedback.pushInfo(summary_text(result.vector_area_ha, result.area_ha, tr("{workers} workers").format(

@@ -1,7 +1,9 @@
 """`python -m trainer`: a user error is one line and exit status 2; a bug keeps its traceback."""
 import pytest
 
+from landcover_qgis_plugin.core.options import OPTIONS
 from trainer import cli
+from trainer.cli import COMMANDS, main
 from trainer.data.synth import cli as synth_cli
 
 
@@ -50,3 +52,21 @@ def test_a_truncated_weights_file_is_a_model_file_error(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "best.weights.h5 cannot be loaded" in err and "truncated" in err
     assert not (tmp_path / "m.keras").exists()
+
+
+@pytest.mark.parametrize("command", [name for name, _module in COMMANDS])
+def test_every_command_prints_its_help(command, capsys):
+    """--help of every sub-command: argparse formats each option's help text (a bare % breaks it)."""
+    with pytest.raises(SystemExit) as ended:
+        main([command, "--help"])
+    assert ended.value.code == 0
+    text = capsys.readouterr().out
+    assert text.startswith(f"usage: python -m trainer {command}") and "--help" in text
+
+
+def test_predict_help_names_every_option(capsys):
+    with pytest.raises(SystemExit):
+        main(["predict", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert all(spec.flag in text for spec in OPTIONS)
+    assert "99 % of its pixels" in text

@@ -67,12 +67,12 @@ def test_parameters_have_stable_ids_standard_types_and_expert_flags(provider):
         "CLASSES": "string", "NODATA": "number", "COLLARS": "boolean", "OVERLAP": "number", "BATCH_SIZE": "number",
         "DEVICE": "enum", "RUNTIME": "enum", "TTA": "boolean", "SIMPLIFY": "number", "MIN_AREA": "number",
         "FILL_HOLES": "number", "SQUARE_BUILDINGS": "boolean", "MAX_VERTICES": "number", "PRECISION": "enum",
-        "OUTPUT": "vectorDestination", "OUTPUT_RASTER": "rasterDestination",
+        "WAIT": "boolean", "OUTPUT": "vectorDestination", "OUTPUT_RASTER": "rasterDestination",
         "OUTPUT_PROBABILITIES": "rasterDestination"}
     advanced = {p.name() for p in algorithm.parameterDefinitions() if p.flags() & p.FlagAdvanced}
     assert advanced == {"BANDS", "CLASSES", "NODATA", "COLLARS", "OVERLAP", "BATCH_SIZE", "DEVICE", "RUNTIME", "TTA",
                         "SIMPLIFY", "MIN_AREA", "FILL_HOLES", "SQUARE_BUILDINGS", "MAX_VERTICES", "PRECISION",
-                        "OUTPUT_PROBABILITIES"}
+                        "WAIT", "OUTPUT_PROBABILITIES"}
     assert {o.name() for o in algorithm.outputDefinitions()} == {
         "OUTPUT", "OUTPUT_RASTER", "OUTPUT_PROBABILITIES", "LAYERS", "AREA_HA", "POLYGON_AREA_HA", "DEVICE_USED",
         "READING", "SECONDS", "TILES"}

@@ -12,7 +12,8 @@ import pytest
 
 import testkit
 from conftest import REPO
-from landcover_qgis_plugin.core.files import SCRATCH_PREFIX, _owner, atomic_output, temporary_folder
+from landcover_qgis_plugin.core.files import SCRATCH_PREFIX, atomic_output, temporary_folder
+from landcover_qgis_plugin.core.owners import host_name
 from landcover_qgis_plugin.core.geotiff import write_geotiff
 from landcover_qgis_plugin.core.modelfile import LANDCOVER_AI_CLASSES
 
@@ -52,7 +53,7 @@ def test_sigterm_stops_predict_and_leaves_nothing_half_written(tmp_path):
 
 
 def test_what_a_killed_run_left_is_removed_and_a_running_ones_kept(tmp_path):
-    host = _owner().rsplit("-", 1)[0]
+    host = host_name()
     dead, alive = _ended_pid(), os.getppid()
     stale = [tmp_path / f".out.{host}-{dead}.x1y2.part.gpkg", tmp_path / f".out.{host}-{dead}.x1y2.part.gpkg-journal",
              tmp_path / f"{SCRATCH_PREFIX}{host}-{dead}-abcd"]

@@ -46,7 +46,8 @@ _ARGUMENTS = {
 def _add_option(parser: argparse.ArgumentParser, spec: OptionSpec) -> None:
     unit = f" {spec.unit}" if spec.unit else ""
     default = f" [default: %(default)s{unit}]" if spec.default not in (None, False) else ""
-    parser.add_argument(spec.flag, dest=spec.name, default=spec.default, help=f"{spec.help}{default}",
+    text = spec.help.replace("%", "%%")   # argparse formats help with %: "99 %" would break --help
+    parser.add_argument(spec.flag, dest=spec.name, default=spec.default, help=f"{text}{default}",
                         **_ARGUMENTS[spec.kind](spec))
 
 
@@ -134,7 +135,7 @@ def scale_summary(input_label: str, result) -> str:
             f"on {result.workers} worker{'s' * (result.workers != 1)} in {result.seconds:.1f} s")
     return "\n".join([head, *_class_lines(result.area_ha, result.polygons, result.vector_area_ha),
                       *_written((("polygons", result.vector_path), ("class raster", result.raster_path),
-                                 ("blocks", result.class_vrt)))])
+                                 ("blocks", result.class_vrt))), *_notes(result.notes)])
 
 
 def summary(input_path: str, result: SegmentationResult) -> str:
@@ -147,7 +148,7 @@ def summary(input_path: str, result: SegmentationResult) -> str:
             f"raster {result.reading}"]
     return "\n".join([*head, *_class_lines(result.area_ha, result.polygons, result.vector_area_ha),
                       *_written((("polygons", result.vector_path), ("class raster", result.raster_path),
-                                 ("probabilities", result.probabilities_path)))])
+                                 ("probabilities", result.probabilities_path))), *_notes(result.notes)])
 
 
 def _class_lines(area_ha: dict[str, float], polygons: dict[str, int], polygon_ha: dict[str, float]) -> list[str]:
@@ -158,6 +159,10 @@ def _class_lines(area_ha: dict[str, float], polygons: dict[str, int], polygon_ha
         else:
             lines.append(f"{name:<14}{hectares:>12.4f}{'-':>10}{'-':>12}")
     return lines
+
+
+def _notes(notes: list[str]) -> list[str]:
+    return [f"note: {note}" for note in notes]
 
 
 def _written(outputs) -> list[str]:

@@ -15,7 +15,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Collection
 
 import numpy as np
 from osgeo import ogr
@@ -25,6 +25,7 @@ from .files import atomic_output, check_writable, temporary_folder
 from .gdalio import call_gdal
 from .grid import pixel_bounds, reflect_indices
 from .limits import StreamLimits
+from .locks import locked_outputs
 from .modelfile import ModelMetadata, read_metadata
 from .options import SegmentationOptions
 from .outputs import CLASS_NODATA, OutputRasters, StripWriter, atomic_raster, probabilities_to_percent
@@ -62,6 +63,7 @@ class SegmentationResult:
     height: int = 0
     timings: dict[str, float] = field(default_factory=dict)  # seconds: read, model, blend, write, vectorize
     reading: str = ""              # how the raster was read: its grid against the model's ground resolution
+    notes: list[str] = field(default_factory=list)   # what the user should know (a dead run's lock taken over)
 
 
 def segment(input_path: str, model_path: str, vector_path: str | None = None,
@@ -72,7 +74,8 @@ def segment(input_path: str, model_path: str, vector_path: str | None = None,
             metadata: ModelMetadata | None = None,
             limits: StreamLimits = StreamLimits(),
             predictor: Predictor | None = None,
-            scale_centre: tuple[float, float] | None = None) -> SegmentationResult:
+            scale_centre: tuple[float, float] | None = None,
+            lock: bool = True) -> SegmentationResult:
     """Classify `input_path` with the model file and write the requested outputs.
 
     `progress(percent, stage)` hears every stage ("Opening the raster", "Classifying tile 3 of
@@ -81,15 +84,32 @@ def segment(input_path: str, model_path: str, vector_path: str | None = None,
     classifying many blocks), loading the model again; `scale_centre`, where the ground resolution is
     measured (default: the area's centre), so that blocks of one run share its grid. `limits`: how
     much of the raster is held at a time (strip width for classifying, the rest for vectorising); the
-    defaults suit every raster, smaller ones only cut the work finer. Raises the errors of core.errors:
-    InputError, ModelFileError, OutputError (OutputExistsError), Cancelled; anything else is a bug.
+    defaults suit every raster, smaller ones only cut the work finer. `lock`: hold the outputs' locks
+    for the run (locks.py); False for a caller holding a lock over them already (a distributed run's
+    blocks in its folder). Raises the errors of core.errors: InputError, ModelFileError, OutputError
+    (OutputExistsError, OutputLockedError), Cancelled; anything else is a bug.
     """
-    started = time.perf_counter()
     report = progress or (lambda percent, message: None)
     cancelled = is_cancelled or (lambda: False)
     options.check()
-    vector_options = _vector_options(options)
+    outputs = [path for path in (vector_path, raster_path, probabilities_path) if path]
     check_outputs(input_path, vector_path, raster_path, probabilities_path, options.overwrite)
+    with locked_outputs(outputs if lock else [], wait=options.wait, report=lambda message: report(0.0, message),
+                        is_cancelled=cancelled) as held:
+        if held.waited:   # the other run may have written them meanwhile
+            check_outputs(input_path, vector_path, raster_path, probabilities_path, options.overwrite)
+        result = _segment(input_path, model_path, vector_path, raster_path, probabilities_path, options, report,
+                          cancelled, metadata, limits, predictor, scale_centre)
+    result.notes = held.notes
+    return result
+
+
+def _segment(input_path: str, model_path: str, vector_path: str | None, raster_path: str | None,
+             probabilities_path: str | None, options: SegmentationOptions, report: Callable[[float, str], None],
+             cancelled: Callable[[], bool], metadata: ModelMetadata | None, limits: StreamLimits,
+             predictor: Predictor | None, scale_centre: tuple[float, float] | None) -> SegmentationResult:
+    started = time.perf_counter()
+    vector_options = _vector_options(options)
     metadata = metadata or read_metadata(model_path)
     kept = kept_classes(metadata.classes, options.classes)
     requested = _requested_area(options)
@@ -156,8 +176,9 @@ def _vector_options(options: SegmentationOptions) -> VectorOptions:
 
 
 def check_outputs(input_path: str, vector_path, raster_path, probabilities_path, overwrite: bool,
-                  raster_suffixes: tuple[str, ...] = RASTER_SUFFIXES) -> None:
-    """All output problems surface before any work: wrong kind, clashes, existing files, folders."""
+                  raster_suffixes: tuple[str, ...] = RASTER_SUFFIXES, replaceable: Collection[Path] = ()) -> None:
+    """All output problems surface before any work: wrong kind, clashes, existing files, folders.
+    `replaceable`: resolved paths that may exist without `overwrite` (a resumed run's own outputs)."""
     named = [("vector", vector_path, VECTOR_SUFFIXES), ("class raster", raster_path, raster_suffixes),
              ("probability raster", probabilities_path, RASTER_SUFFIXES)]
     given = [(kind, Path(path), suffixes) for kind, path, suffixes in named if path]
@@ -172,7 +193,7 @@ def check_outputs(input_path: str, vector_path, raster_path, probabilities_path,
             raise OutputError(f"The {kind} output '{path}' is also used as another input or output; "
                               "give each output its own path.")
         seen.add(path.resolve())
-        check_writable(path, overwrite)
+        check_writable(path, overwrite or path.resolve() in replaceable)
         try:  # permissions alone do not tell (root, read-only mounts, network shares)
             with tempfile.TemporaryFile(dir=path.parent if str(path.parent) else "."):
                 pass

@@ -29,5 +29,9 @@ class OutputExistsError(OutputError, FileExistsError):
     """An output exists and the caller did not ask to overwrite it."""
 
 
+class OutputLockedError(OutputError):
+    """Another run is writing the same output (its lock file is there and its process runs)."""
+
+
 class Cancelled(LandcoverError):
     """The caller's is_cancelled() turned true; nothing was written."""

@@ -58,6 +58,8 @@ def write_geotiff(path: str | os.PathLike, array: np.ndarray, origin: Sequence[f
     """
     from osgeo import gdal, gdal_array
 
+    from .gdalio import WriteCheck
+
     array = np.asarray(array)
     if array.ndim == 2:
         array = array[..., np.newaxis]
@@ -78,20 +80,22 @@ def write_geotiff(path: str | os.PathLike, array: np.ndarray, origin: Sequence[f
         raise ValueError(f"GeoTIFF cannot hold {array.dtype} values; convert the array to a numeric type.")
     reference = _spatial_reference(crs) if crs else None
     options = _creation_options(array, colour_interpretation, creation_options)
-    with atomic_output(path, overwrite) as temporary:
-        dataset = gdal.GetDriverByName("GTiff").Create(str(temporary), cols, rows, bands, data_type, options)
-        if dataset is None:
-            raise OSError(f"Could not create '{path}': {gdal.GetLastErrorMsg()}")
-        dataset.SetGeoTransform(list(transform))
+    with atomic_output(path, overwrite, sidecars=(".aux.xml",)) as temporary:
+        check = WriteCheck(temporary)
+        dataset = check.made(gdal.GetDriverByName("GTiff").Create, str(temporary), cols, rows, bands, data_type,
+                             options)
+        check.ok(dataset.SetGeoTransform, list(transform))
         if reference is not None:
-            dataset.SetProjection(reference.ExportToWkt())
+            check.ok(dataset.SetProjection, reference.ExportToWkt())
         for index in range(bands):
             band = dataset.GetRasterBand(index + 1)
-            band.WriteArray(array[..., index])
+            check.ok(band.WriteArray, array[..., index])
             if nodata is not None:
-                band.SetNoDataValue(float(nodata))
+                check.ok(band.SetNoDataValue, float(nodata))
             if colour_interpretation is not None:
-                band.SetColorInterpretation(colour_interpretation[index])
-        dataset.FlushCache()
-        dataset = None
+                check.ok(band.SetColorInterpretation, colour_interpretation[index])
+        del band
+        with check:
+            dataset.FlushCache()
+            dataset = None   # the last reference: the file is closed here
     return Path(path)

@@ -24,7 +24,7 @@ from typing import Sequence
 from osgeo import gdal, ogr, osr
 
 from .errors import InputError
-from .gdalio import call_gdal, close_dataset, gdal_errors
+from .gdalio import WriteCheck, call_gdal, close_dataset, gdal_errors
 
 LIST_SUFFIXES = (".txt", ".lst")
 INDEX_SUFFIXES = (".gpkg", ".shp", ".geojson", ".fgb", ".sqlite")
@@ -112,7 +112,9 @@ def build_mosaic(sheets: Sequence[str], vrt_path: str | Path) -> Mosaic:
     options = gdal.BuildVRTOptions(resolution="highest", resampleAlg="bilinear")
     vrt = call_gdal(f"The sheets could not be put together as one mosaic (first '{sheets[0]}')", gdal.BuildVRT,
                     str(vrt_path), list(sheets), options=options)
-    close_dataset(vrt)
+    with WriteCheck(vrt_path, "the mosaic of the sheets"):   # written as it closes
+        close_dataset(vrt)
+        del vrt
     note = f"{len(sheets)} sheets as one mosaic"
     if len(sizes) > 1:
         finest = min(sizes, key=lambda size: size[0] * size[1])

@@ -187,6 +187,11 @@ class SegmentationOptions:
         False, FLAG, translatable("Overwrite existing files"),
         translatable("Replace outputs that exist; otherwise an existing file is never touched."),
         advanced=False, processing=False, remembered=False)
+    wait: bool = option(
+        False, FLAG, translatable("Wait for other runs writing the same outputs"),
+        translatable("When another run is writing one of the outputs, wait until it has finished instead of "
+                     "stopping; an output it wrote is then kept unless overwriting is allowed."),
+        remembered=False)
 
     def check(self) -> None:
         """Every typed option in its range; the area, bands and classes are checked against the inputs."""

@@ -10,10 +10,9 @@ then flushed, so written blocks do not pile up in GDAL's block cache as the rast
 """
 from __future__ import annotations
 
-import contextlib
 import os
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Sequence
 
 import numpy as np
 from osgeo import gdal
@@ -21,7 +20,7 @@ from osgeo import gdal
 from .errors import OutputError
 from .files import atomic_output
 from .modelfile import ClassInfo
-from .gdalio import call_gdal, close_dataset
+from .gdalio import WriteCheck, close_dataset, let_go
 from .grid import Grid
 
 BLOCK = 256
@@ -32,24 +31,9 @@ GTIFF_OPTIONS = ("TILED=YES", f"BLOCKXSIZE={BLOCK}", f"BLOCKYSIZE={BLOCK}", "COM
 SIDECAR = ".aux.xml"  # GDAL keeps category names (and band descriptions) of a GeoTIFF there
 
 
-@contextlib.contextmanager
-def atomic_raster(path: str | os.PathLike, overwrite: bool = False) -> Iterator[Path]:
+def atomic_raster(path: str | os.PathLike, overwrite: bool = False):
     """files.atomic_output for a GeoTIFF, moving GDAL's .aux.xml sidecar along with it."""
-    final = Path(path)
-    with atomic_output(final, overwrite) as tmp:
-        sidecar = Path(str(tmp) + SIDECAR)
-        try:
-            yield tmp
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                sidecar.unlink()
-            raise
-    final_sidecar = Path(str(final) + SIDECAR)
-    if sidecar.exists():
-        os.replace(sidecar, final_sidecar)
-    else:
-        with contextlib.suppress(FileNotFoundError):
-            final_sidecar.unlink()  # left by an overwritten older output
+    return atomic_output(path, overwrite, sidecars=(SIDECAR,))
 
 
 class OutputRasters:
@@ -57,34 +41,60 @@ class OutputRasters:
 
     This object holds the only references to the GDAL datasets, so closing it (on leaving the
     `with` block, error or not) closes them, before their temporary files are moved or removed.
+    Every write is checked (gdalio.WriteCheck); after a successful close each file is opened again
+    and its size and last blocks read, so a file that cannot be read back is never moved into place.
     """
 
     def __init__(self, class_path: str | os.PathLike | None, probability_path: str | os.PathLike | None,
                  grid: Grid, crs_wkt: str, classes: Sequence[ClassInfo]):
         self.has_classes = class_path is not None
         self.has_probabilities = probability_path is not None
-        self._paths = [str(p) for p in (class_path, probability_path) if p is not None]
-        self._datasets: list[gdal.Dataset] = []
-        if class_path is not None:
-            self._datasets.append(_class_raster(class_path, grid, crs_wkt, classes))
-        if probability_path is not None:
-            self._datasets.append(_probability_raster(probability_path, grid, crs_wkt, classes))
+        self._grid = grid
+        self._outputs: list[tuple[WriteCheck, gdal.Dataset]] = []
+        self._written: list[tuple[Path, int]] = []
+        try:
+            if class_path is not None:
+                self._open(class_path, 1, _class_raster, crs_wkt, classes)
+            if probability_path is not None:
+                self._open(probability_path, len(classes), _probability_raster, crs_wkt, classes)
+        except BaseException:
+            self.close(failed=True)
+            raise
+
+    def _open(self, path, bands: int, make, crs_wkt: str, classes: Sequence[ClassInfo]) -> None:
+        check = WriteCheck(path)
+        self._outputs.append((check, make(check, self._grid, crs_wkt, classes)))
+        self._written.append((Path(path), bands))
 
     def __enter__(self) -> "OutputRasters":
         return self
 
-    def __exit__(self, *exc) -> None:
-        self.close()
+    def __exit__(self, kind, error, trace) -> None:
+        let_go(trace)
+        self.close(failed=kind is not None)
 
-    def close(self) -> None:
-        for dataset in self._datasets:
-            close_dataset(dataset)
-        self._datasets = []
+    def close(self, failed: bool = False) -> None:
+        """Close the files (writing their last blocks and directories), then check them, unless the run
+        `failed` (the files are discarded: nothing more to report)."""
+        while self._outputs:
+            check, dataset = self._outputs.pop(0)
+            try:
+                with check:
+                    close_dataset(dataset)
+                    del dataset   # the last reference: GDAL before 3.8 closes the file here
+            except OutputError:
+                if not failed:
+                    self.close(failed=True)
+                    raise
+        if not failed:
+            for path, bands in self._written:
+                verify_raster(path, self._grid.width, self._grid.height, bands)
+        self._written = []
 
     @property
     def count(self) -> int:
         """How many rasters are written (class raster first)."""
-        return len(self._paths)
+        return len(self._written)
 
     def strip(self, x0: int) -> "StripWriter":
         """A writer for the vertical strip starting at output column x0."""
@@ -92,41 +102,54 @@ class OutputRasters:
 
     def write(self, index: int, array: np.ndarray, x0: int, y0: int) -> None:
         """(bands, h, w) rows into output `index` (classes first), then out of GDAL's block cache."""
-        if self._datasets[index].WriteArray(array, x0, y0):
-            raise OutputError(f"Writing '{self._paths[index]}' failed "
-                              f"({gdal.GetLastErrorMsg() or 'disk full?'}).")
-        self._datasets[index].FlushCache()  # these blocks are complete: to disk, out of the cache
+        check, dataset = self._outputs[index]
+        check.ok(dataset.WriteArray, array, x0, y0)
+        check.ok(dataset.FlushCache)  # these blocks are complete: to disk, out of the cache
 
 
-def _create(path: str | os.PathLike, grid: Grid, crs_wkt: str, bands: int, nodata: int,
-            interleave: str) -> gdal.Dataset:
+def verify_raster(path: str | os.PathLike, width: int, height: int, bands: int) -> None:
+    """Open a raster just written and read its first and last blocks: a file GDAL cannot read back whole is
+    a failed write, never an output."""
+    with WriteCheck(path) as check:
+        dataset = gdal.OpenEx(str(path), gdal.OF_RASTER)
+        if dataset is None:
+            check.fail("it cannot be opened again")
+        if (dataset.RasterXSize, dataset.RasterYSize, dataset.RasterCount) != (width, height, bands):
+            check.fail(f"it reads back as {dataset.RasterXSize} x {dataset.RasterYSize} px, {dataset.RasterCount} "
+                       f"bands instead of {width} x {height} px, {bands}")
+        for x, y in ((0, 0), (max(width - BLOCK, 0), max(height - BLOCK, 0))):
+            if dataset.ReadRaster(x, y, min(BLOCK, width), min(BLOCK, height)) is None:
+                check.fail("its blocks cannot be read back")
+        dataset = None
+
+
+def _create(check: WriteCheck, grid: Grid, crs_wkt: str, bands: int, nodata: int, interleave: str) -> gdal.Dataset:
     driver = gdal.GetDriverByName("GTiff")
-    dataset = call_gdal(f"Could not create '{path}'", driver.Create, str(path), grid.width, grid.height,
-                        bands, gdal.GDT_Byte, [*GTIFF_OPTIONS, f"INTERLEAVE={interleave}"], error=OutputError)
-    dataset.SetGeoTransform(grid.geotransform)
-    dataset.SetProjection(crs_wkt)
+    dataset = check.made(driver.Create, str(check.path), grid.width, grid.height, bands, gdal.GDT_Byte,
+                         [*GTIFF_OPTIONS, f"INTERLEAVE={interleave}"])
+    check.ok(dataset.SetGeoTransform, grid.geotransform)
+    check.ok(dataset.SetProjection, crs_wkt)
     for index in range(1, bands + 1):
-        dataset.GetRasterBand(index).SetNoDataValue(nodata)
+        check.ok(dataset.GetRasterBand(index).SetNoDataValue, nodata)
     return dataset
 
 
-def _class_raster(path: str | os.PathLike, grid: Grid, crs_wkt: str, classes: Sequence[ClassInfo]) -> gdal.Dataset:
-    dataset = _create(path, grid, crs_wkt, 1, CLASS_NODATA, "BAND")
+def _class_raster(check: WriteCheck, grid: Grid, crs_wkt: str, classes: Sequence[ClassInfo]) -> gdal.Dataset:
+    dataset = _create(check, grid, crs_wkt, 1, CLASS_NODATA, "BAND")
     band = dataset.GetRasterBand(1)
     band.SetDescription("class")
     table = gdal.ColorTable()
     for info in classes:
         table.SetColorEntry(info.value, (*info.rgb, 255))
     table.SetColorEntry(CLASS_NODATA, (0, 0, 0, 0))
-    band.SetColorTable(table)
-    band.SetColorInterpretation(gdal.GCI_PaletteIndex)
-    band.SetCategoryNames([info.name for info in classes])
+    check.ok(band.SetColorTable, table)
+    check.ok(band.SetColorInterpretation, gdal.GCI_PaletteIndex)
+    check.ok(band.SetCategoryNames, [info.name for info in classes])
     return dataset
 
 
-def _probability_raster(path: str | os.PathLike, grid: Grid, crs_wkt: str,
-                        classes: Sequence[ClassInfo]) -> gdal.Dataset:
-    dataset = _create(path, grid, crs_wkt, len(classes), PROBABILITY_NODATA, "PIXEL")
+def _probability_raster(check: WriteCheck, grid: Grid, crs_wkt: str, classes: Sequence[ClassInfo]) -> gdal.Dataset:
+    dataset = _create(check, grid, crs_wkt, len(classes), PROBABILITY_NODATA, "PIXEL")
     for info in classes:
         dataset.GetRasterBand(info.value + 1).SetDescription(f"{info.name} probability (%)")
     return dataset

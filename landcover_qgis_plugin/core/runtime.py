@@ -21,6 +21,7 @@ Decisions (quoted in the README):
 from __future__ import annotations
 
 import importlib.util
+import math
 import time
 from pathlib import Path
 from typing import Any
@@ -59,6 +60,7 @@ class Predictor:
                  threads: int | None = None):
         """`threads`: CPU threads ONNX Runtime may use (default: all cores), for several workers on one
         machine."""
+        self.model_path = Path(model_path)
         self.runtime = runtime_for(model_path, options.runtime)
         self._candidates = _runners(Path(model_path), metadata, options, self.runtime, threads)
         self.precision, self._runner = next(iter(self._candidates.items()))
@@ -82,6 +84,12 @@ class Predictor:
             for axes, back in (((cols,), (3,)), ((rows,), (2,)), ((rows, cols), (2, 3))):  # left-right, up-down, both
                 total += np.flip(self._runner(np.ascontiguousarray(np.flip(inputs, axes))), back)
             total /= 4.0
+        if not math.isfinite(float(total.sum(dtype=np.float64))):
+            bad = int(np.count_nonzero(~np.isfinite(total).all(axis=(1, 2, 3))))
+            raise ModelFileError(f"Model file '{self.model_path}' gave NaN or infinite values for {bad} of the "
+                                 f"{len(total)} tiles of a batch: its weights or graph are broken (or its input "
+                                 "normalisation does not fit it), so no class it gives can be trusted; nothing was "
+                                 "written. Export or download the model again.")
         return total
 
     def _inputs(self, tiles: np.ndarray) -> np.ndarray:
@@ -213,6 +221,11 @@ class _OnnxRunner:
             raise ModelFileError(f"Model file '{model_path}' takes inputs of shape {shape}; a segmentation model "
                                  f"takes (batch, {metadata.bands}, size, size) or (batch, size, size, "
                                  f"{metadata.bands}).")
+        tile = shape[2:4] if self.channels_first else shape[1:3]
+        if any(isinstance(side, int) and side != metadata.input_size for side in tile):
+            raise ModelFileError(f"Model file '{model_path}': its graph takes tiles of {tile[0]} x {tile[1]} px but "
+                                 f"its metadata says {metadata.input_size} px; correct the metadata's tile size "
+                                 "(or export the model again).")
         self._one_by_one = shape[0] == 1
         self._classes = len(metadata.classes)
         self._logits: bool | None = None   # told by the first batch's values

@@ -429,6 +429,16 @@
       <translation>Vorhandene Ausgaben ersetzen; sonst bleibt eine vorhandene Datei unberührt.</translation>
     </message>
     <message>
+      <location filename="../../landcover_qgis_plugin/core/options.py" line="191" />
+      <source>Wait for other runs writing the same outputs</source>
+      <translation>Auf andere Läufe warten, die dieselben Ausgaben schreiben</translation>
+    </message>
+    <message>
+      <location filename="../../landcover_qgis_plugin/core/options.py" line="192" />
+      <source>When another run is writing one of the outputs, wait until it has finished instead of stopping; an output it wrote is then kept unless overwriting is allowed.</source>
+      <translation>Schreibt ein anderer Lauf gerade eine der Ausgaben, warten, bis er fertig ist, statt abzubrechen; eine Ausgabe, die er geschrieben hat, bleibt dann erhalten, außer Überschreiben ist erlaubt.</translation>
+    </message>
+    <message>
       <location filename="../../landcover_qgis_plugin/dependencies.py" line="80" />
       <source>in the OSGeo4W Shell</source>
       <translation>in der OSGeo4W Shell</translation>

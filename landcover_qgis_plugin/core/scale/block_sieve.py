@@ -21,8 +21,8 @@ from osgeo import gdal
 from scipy import ndimage, sparse
 from scipy.sparse.csgraph import connected_components
 
-from ..gdalio import call_gdal, close_dataset
-from ..outputs import atomic_raster
+from ..gdalio import WriteCheck, call_gdal, close_dataset
+from ..outputs import atomic_raster, verify_raster
 from ..vectorize.sieve import UNDECIDED, adjacent_pairs, decide, first_pairs, label_regions
 
 Rect = tuple[int, int, int, int]   # x0, y0, x1, y1: pixels of the class raster, end exclusive
@@ -163,9 +163,12 @@ def apply_block(class_raster: str, rect: Rect, changes: Changes, out_path: str) 
         sieved[r0:r1, c0:c1][same == same[row - r0, col - c0]] = value
     x0, y0, x1, y1 = rect
     with atomic_raster(out_path, overwrite=True) as tmp:
-        dataset = call_gdal(f"The sieved block '{out_path}' could not be written", gdal.Translate, str(tmp),
-                            class_raster, srcWin=[x0, y0, x1 - x0, y1 - y0],
-                            creationOptions=["TILED=YES", "COMPRESS=DEFLATE"])
-        dataset.GetRasterBand(1).WriteArray(sieved)
-        close_dataset(dataset)
+        check = WriteCheck(tmp)
+        dataset = check.made(gdal.Translate, str(tmp), class_raster, srcWin=[x0, y0, x1 - x0, y1 - y0],
+                             creationOptions=["TILED=YES", "COMPRESS=DEFLATE"])
+        check.ok(dataset.GetRasterBand(1).WriteArray, sieved)
+        with check:
+            close_dataset(dataset)
+            del dataset
+        verify_raster(tmp, x1 - x0, y1 - y0, 1)
     return out_path

@@ -24,8 +24,8 @@ from typing import Callable, Sequence
 
 from osgeo import gdal, ogr
 
-from ..errors import Cancelled, OutputError
-from ..gdalio import call_gdal, close_dataset, gdal_errors
+from ..errors import Cancelled
+from ..gdalio import WriteCheck, call_gdal, close_dataset
 from ..grid import Grid
 from ..limits import StreamLimits
 from ..modelfile import ClassInfo
@@ -33,7 +33,7 @@ from ..vectorize.options import VectorOptions, VectorResult, kept_classes, layer
 from ..vectorize.pipeline import raster_ground, write_regions
 from ..vectorize.scratch import HoleMask, TracedRegions, open_traced
 from ..vectorize.trace import join_stripes, trace_regions
-from ..vectorize.writer import Writer
+from ..vectorize.writer import Writer, verify_geopackage
 
 # map(function, argument tuples) -> results in order: on Dask workers (runner.py) or in this process.
 RunMap = Callable[[Callable, Sequence[tuple]], list]
@@ -46,8 +46,11 @@ class StripeTrace:
     split_rows: set[int]
 
 
-def _stopped(stop_path: str | None) -> Callable[[], bool]:
-    return lambda: stop_path is not None and os.path.exists(stop_path)
+Stop = Callable[[], bool]   # whether a task should stop (stopping.StopSignal); None: never
+
+
+def _stopped(stop: Stop | None) -> Stop:
+    return stop or (lambda: False)
 
 
 def _open_classes(class_raster: str) -> gdal.Dataset:
@@ -59,7 +62,7 @@ def _fill_px(dataset: gdal.Dataset, options: VectorOptions) -> float:
 
 
 def trace_stripe(class_raster: str, rows: tuple[int, int], kept: set[int], options: VectorOptions, work: str,
-                 stop_path: str | None = None, limits: StreamLimits = StreamLimits()) -> StripeTrace:
+                 stop: Stop | None = None, limits: StreamLimits = StreamLimits()) -> StripeTrace:
     """A worker's trace of one stripe: its own polygons (and their small holes) into `work`."""
     dataset = _open_classes(class_raster)
     _empty_folder(Path(work))   # a stopped run may have left part of it
@@ -67,7 +70,7 @@ def trace_stripe(class_raster: str, rows: tuple[int, int], kept: set[int], optio
     held: list[tuple[int, bytes]] = []
     try:
         split_rows = trace_regions(dataset.GetRasterBand(1), kept, store.add, options.max_vertices,
-                                   limits.band_pixels, lambda fraction: None, _stopped(stop_path), rows=rows,
+                                   limits.band_pixels, lambda fraction: None, _stopped(stop), rows=rows,
                                    hold=lambda value, geometry: held.append((value, bytes(geometry.ExportToWkb()))))
         store.finish()
     finally:
@@ -95,7 +98,7 @@ def join_traces(class_raster: str, traces: Sequence[StripeTrace], options: Vecto
 
 def clean_part(class_raster: str, work: str, more_holes: Sequence[str], split_rows: set[int],
                kept: Sequence[ClassInfo], options: VectorOptions, out_path: str,
-               stop_path: str | None = None) -> dict:
+               stop: Stop | None = None) -> dict:
     """A worker's cleaning of the polygons traced into `work` (any hole of theirs or of the polygons
     in `more_holes` being filled), written to a new GeoPackage at `out_path`."""
     dataset = _open_classes(class_raster)
@@ -107,7 +110,7 @@ def clean_part(class_raster: str, work: str, more_holes: Sequence[str], split_ro
     try:
         collapsed = write_regions(regions.GetLayer(0), [HoleMask(m.GetRasterBand(1)) for m in masks if m is not None],
                                   dataset.GetRasterBand(1), split_rows, kept, options, writer, Grid.of(dataset),
-                                  options.fill_holes / pixel_area_m2, lambda fraction: None, _stopped(stop_path))
+                                  options.fill_holes / pixel_area_m2, lambda fraction: None, _stopped(stop))
         writer.close()
     finally:
         writer.release()
@@ -120,7 +123,7 @@ def clean_part(class_raster: str, work: str, more_holes: Sequence[str], split_ro
 def vectorize_stripes(class_raster: str, vector_path: str | os.PathLike, classes: Sequence[ClassInfo],
                       keep: Sequence[str] | None, options: VectorOptions, stripes: Sequence[tuple[int, int]],
                       work: Path, run_map: RunMap, report: Callable[[float, str], None] | None = None,
-                      stop_path: str | None = None) -> VectorResult:
+                      stop: Stop | None = None) -> VectorResult:
     """The sieved `class_raster` traced in `stripes` (row ranges covering it, top to bottom), joined,
     cleaned and written to a new GeoPackage at `vector_path`; `work` holds the parts (the caller's to remove)."""
     report = report or (lambda percent, message: None)
@@ -128,23 +131,23 @@ def vectorize_stripes(class_raster: str, vector_path: str | os.PathLike, classes
     timings, tick = {}, time.perf_counter()
     report(0.0, "Tracing polygons")
     folders = [work / f"stripe_{index:05d}" for index in range(len(stripes))]
-    traces = run_map(trace_stripe, [(class_raster, rows, {c.value for c in kept}, options, str(folder), stop_path)
+    traces = run_map(trace_stripe, [(class_raster, rows, {c.value for c in kept}, options, str(folder), stop)
                                     for rows, folder in zip(stripes, folders)])
     tick = _lap(timings, "trace", tick)
     report(45.0, "Joining polygons across stripes")
     joined = work / "joined"
     split_rows = join_traces(class_raster, traces, options, joined).union(*(trace.split_rows for trace in traces))
-    if _stopped(stop_path)():
+    if _stopped(stop)():
         raise Cancelled()
     tick = _lap(timings, "join", tick)
     report(55.0, "Writing polygons")
     parts = [*folders, joined]
     outputs = [str(work / f"{folder.name}.gpkg") for folder in parts]
     written = run_map(clean_part, [(class_raster, str(folder), [] if folder == joined else [str(joined)], split_rows,
-                                    kept, options, out, stop_path) for folder, out in zip(parts, outputs)])
+                                    kept, options, out, stop) for folder, out in zip(parts, outputs)])
     tick = _lap(timings, "clean", tick)
-    report(95.0, "Writing polygons")
-    _append(class_raster, vector_path, kept, outputs)
+    report(95.0, "Writing polygons (appending the parts)")
+    _append(class_raster, vector_path, kept, outputs, written)
     _lap(timings, "append", tick)
     report(100.0, "Polygons written")
     return VectorResult(layers={c.name: layer_name(c.name) for c in kept},
@@ -164,16 +167,18 @@ def _lap(timings: dict[str, float], step: str, tick: float) -> float:
     return now
 
 
-def _append(class_raster: str, vector_path: str | os.PathLike, kept: Sequence[ClassInfo], parts: Sequence[str]) -> None:
-    """The output's layers (every kept class, empty or not), then every part's polygons appended."""
+def _append(class_raster: str, vector_path: str | os.PathLike, kept: Sequence[ClassInfo], parts: Sequence[str],
+            written: Sequence[dict]) -> None:
+    """The output's layers (every kept class, empty or not), then every part's polygons appended, and the
+    whole read back (each layer with the polygons of its parts)."""
     dataset = _open_classes(class_raster)
     srs, measure, _ = raster_ground(dataset)
     close_dataset(dataset)
     Writer(vector_path, srs, kept, measure).close()
+    check = WriteCheck(vector_path)
     for part in parts:
-        with gdal_errors():
-            appended = gdal.VectorTranslate(str(vector_path), part, accessMode="append")
-            if appended is None:
-                raise OutputError(f"Writing the polygons of '{part}' into '{vector_path}' failed "
-                                  f"({gdal_errors.last()}).")
-        close_dataset(appended)
+        appended = check.made(gdal.VectorTranslate, str(vector_path), part, accessMode="append")
+        with check:
+            close_dataset(appended)
+            del appended
+    verify_geopackage(vector_path, {layer_name(c.name): sum(w["count"][c.value] for w in written) for c in kept})

@@ -25,15 +25,16 @@ from pathlib import Path
 from typing import Sequence
 
 from ..errors import InputError
-from ..files import atomic_output, atomic_write_text
+from ..files import atomic_output, atomic_write_text, make_folder
 from ..options import SegmentationOptions
 from .blocks import Block
 
 RUN_FILE = "run.json"
+OUTPUTS_FILE = "outputs.json"   # the outputs its runs put in place, with their size and time
 BLOCKS = "blocks"
 STEPS = "steps"   # what the sieving and vectorising tasks finished, per set of vector options
 # Options that do not change a block's classes: how fast it runs, and what the final vector pass does.
-NOT_CLASSIFYING = ("batch_size", "device", "overwrite", "classes", "simplify", "min_area", "fill_holes",
+NOT_CLASSIFYING = ("batch_size", "device", "overwrite", "wait", "classes", "simplify", "min_area", "fill_holes",
                    "square_buildings", "max_vertices")
 
 
@@ -56,6 +57,25 @@ def fingerprint(sheets: Sequence[str], model_path: str, options: SegmentationOpt
             "options": json.loads(json.dumps(classifying)), "block_px": block_px}
 
 
+def written_outputs(path: str | Path) -> set[Path]:
+    """The outputs (resolved paths) that runs of the run folder at `path` moved into place and that are
+    unchanged since: a run killed after writing its class raster, before its GeoPackage, goes on
+    and may replace them."""
+    try:
+        record = json.loads((Path(path) / OUTPUTS_FILE).read_text())
+    except (OSError, ValueError):
+        return set()
+    return {Path(name) for name, stat in record.items() if _stat_record(Path(name)) == stat}
+
+
+def _stat_record(path: Path) -> list[int] | None:
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return [stat.st_size, stat.st_mtime_ns]
+
+
 class RunFolder:
     def __init__(self, path: str | Path, identity: dict, restart: bool = False):
         self.path = Path(path)
@@ -65,6 +85,7 @@ class RunFolder:
             shutil.rmtree(self.blocks, ignore_errors=True)
             shutil.rmtree(self.path / STEPS, ignore_errors=True)
             record.unlink(missing_ok=True)
+            (self.path / OUTPUTS_FILE).unlink(missing_ok=True)
         if record.is_file():
             stored = json.loads(record.read_text())
             changed = _differences(stored, identity)
@@ -72,7 +93,7 @@ class RunFolder:
                 raise InputError(f"Run folder '{self.path}' holds a run with another {', '.join(changed)}; "
                                  "start the same command to continue it, or add --restart to start over "
                                  "(its finished blocks are then deleted).")
-        self.blocks.mkdir(parents=True, exist_ok=True)
+        make_folder(self.blocks)
         if not record.is_file():
             atomic_write_text(record, json.dumps(identity, indent=1), overwrite=True)
 
@@ -100,6 +121,13 @@ class RunFolder:
                     shutil.rmtree(other, ignore_errors=True)
         return Steps(root / name)
 
+    def written(self, output: str | Path) -> None:
+        """`output` was moved into place by this run (see written_outputs)."""
+        path = Path(output).resolve()
+        outputs = {str(p): _stat_record(p) for p in written_outputs(self.path)}
+        outputs[str(path)] = _stat_record(path)
+        atomic_write_text(self.path / OUTPUTS_FILE, json.dumps(outputs, indent=1), overwrite=True)
+
     def finish_steps(self) -> None:
         """The output is written: the steps' files go (a rerun, with --overwrite, vectorises again)."""
         shutil.rmtree(self.path / STEPS, ignore_errors=True)
@@ -112,7 +140,7 @@ class Steps:
 
     def __init__(self, path: Path):
         self.path = path
-        path.mkdir(parents=True, exist_ok=True)
+        make_folder(path)
         self.reused = 0
 
     def get(self, name: str):

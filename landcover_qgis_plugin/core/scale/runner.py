@@ -13,9 +13,8 @@ Decisions (quoted in the README):
   them is, pixel for pixel, that of a single run. The workers then apply the minimum area block by
   block, exactly as on the whole raster (block_sieve.py), and trace and clean the polygons stripe by
   stripe, regions crossing stripes joined exactly (block_vectors.py): the single run's polygons too.
-* **Stopping**: a cancel, Ctrl-C or SIGTERM writes `stop` in the run folder, which every worker looks
-  for between batches (remote ones too, through the shared file system), so running blocks stop at
-  once; finished blocks stay.
+* **Stopping**: a cancel, Ctrl-C or SIGTERM stops the running tasks at once, and so does the end of
+  this process on its host (stopping.py); finished blocks stay.
 * **Failures**: a block that fails is retried twice (on any worker), then reported with where it
   lies; the others go on, and the run ends with the list and the command that retries them.
 * **Collars** are searched once, on the whole mosaic; one that is found is refused (a block cannot
@@ -29,6 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import importlib.util
 import os
 import socket
@@ -42,12 +42,13 @@ from osgeo import gdal
 
 from ..engine import check_outputs, segment
 from ..errors import Cancelled, InputError, LandcoverError, NoValidPixelsError
-from ..files import atomic_output
-from ..gdalio import call_gdal, close_dataset
+from ..files import atomic_output, make_folder, remove_stale_temporaries, temporary_folder
+from ..gdalio import WriteCheck, call_gdal, close_dataset
 from ..grid import pixel_bounds
+from ..locks import locked_outputs
 from ..modelfile import ModelMetadata, read_metadata
 from ..options import SegmentationOptions
-from ..outputs import CLASS_NODATA, atomic_raster
+from ..outputs import CLASS_NODATA, atomic_raster, verify_raster
 from ..raster import RasterSource
 from ..runtime import Predictor
 from ..tiling import TileGrid
@@ -56,12 +57,13 @@ from ..mosaic import build_mosaic
 from .block_sieve import apply_block, decide_blocks, survey_block
 from .block_vectors import vectorize_stripes
 from .blocks import DEFAULT_BLOCK_PX, Block, plan_blocks
-from .run_folder import RunFolder, Steps, fingerprint
+from .run_folder import RunFolder, Steps, fingerprint, written_outputs
+from .stopping import StopSignal
 
 RETRIES = 2
-STOP_FILE = "stop"
 POLL_SECONDS = 0.02   # how often finished tasks and a cancel are looked for while tasks run
 CONNECT_TIMEOUT = "30s"   # for a scheduler to answer
+WORKER_DEATH_TIMEOUT = "10s"   # a local worker without its scheduler (this process, killed) closes after this
 WORKER_GDAL_CACHE_MB = 256   # a block streams windows: this is plenty (unless GDAL_CACHEMAX says otherwise)
 CLASS_VRT = "classes.vrt"
 SIEVED_VRT, SIEVED_FOLDER = "sieved.vrt", "sieved"   # the class raster after the minimum area (any min_area)
@@ -92,6 +94,7 @@ class ScaleResult:
     # wall seconds per step: classify, survey/decide/apply (the sieve), trace/join/clean/append (polygons);
     # decide, join and append run in this process, the others on the workers
     timings: dict[str, float] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)   # what the user should know (a dead run's lock taken over)
 
 
 def segment_many(sheets: Sequence[str], model_path: str, run_dir: str | Path,
@@ -106,14 +109,34 @@ def segment_many(sheets: Sequence[str], model_path: str, run_dir: str | Path,
     runs the local workers as threads of this process (inside QGIS, whose executable is no Python to
     start workers with; ONNX Runtime and GDAL release the GIL)."""
     started = time.perf_counter()
-    report = progress or (lambda percent, message: None)
+    report = _Progress(progress or (lambda percent, message: None))
     cancelled = is_cancelled or (lambda: False)
     options.check()
     if importlib.util.find_spec("distributed") is None:
         raise InputError("A distributed run needs Dask's distributed package: pip install distributed (Debian: "
                          "apt install python3-distributed).")
-    check_outputs(sheets[0], vector_path, raster_path, None, options.overwrite,
-                  raster_suffixes=(".tif", ".tiff", ".vrt"))
+    run_dir = Path(run_dir)
+    # outputs an earlier, killed run of this folder put in place are its own to replace (the run goes on)
+    owned = written_outputs(run_dir)
+    check = functools.partial(check_outputs, sheets[0], vector_path, raster_path, None, options.overwrite,
+                              raster_suffixes=(".tif", ".tiff", ".vrt"), replaceable=owned)
+    check()
+    make_folder(run_dir)
+    with locked_outputs([path for path in (vector_path, raster_path) if path], [run_dir], options.wait,
+                        lambda message: report(0.0, message), cancelled) as held:
+        if held.waited:
+            check()
+        result = _segment_many(sheets, model_path, run_dir, vector_path, raster_path, options, workers, scheduler,
+                               restart, block_px, report, cancelled, processes, owned)
+    result.notes = held.notes
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _segment_many(sheets: Sequence[str], model_path: str, run_dir: Path, vector_path: str | None,
+                  raster_path: str | None, options: SegmentationOptions, workers: int, scheduler: str | None,
+                  restart: bool, block_px: int, report: "_Progress", cancelled: Callable[[], bool],
+                  processes: bool, owned: set[Path]) -> ScaleResult:
     metadata = read_metadata(model_path)
     kept = kept_classes(metadata.classes, options.classes)
     report(0.0, "Planning the blocks")
@@ -149,16 +172,16 @@ def segment_many(sheets: Sequence[str], model_path: str, run_dir: str | Path,
     todo = [block for block, record in records.items() if record is None]
     reused = len(blocks) - len(todo)
     failed: list[str] = []
-    stop = folder.path / STOP_FILE   # workers check it between batches: a cancel stops running blocks too
-    stop.unlink(missing_ok=True)
-    with _Cluster(workers, scheduler, processes) as cluster:
+    stop = StopSignal.for_run(folder.path)   # tasks check it between batches: a cancel stops running blocks too
+    stop.clear()
+    with _Cluster(workers, scheduler, processes, folder.path) as cluster:
         tick = time.perf_counter()
         if todo:
             report(0.0, f"Starting {workers} Dask worker{'s' * (workers != 1)}" if not scheduler
                    else f"Connecting to {scheduler}")
             threads = max(1, (os.cpu_count() or 1) // cluster.workers) if not scheduler else None
             futures = {cluster.client.submit(classify_block, mosaic, model_path, metadata, block.bounds(grid),
-                                             options, str(folder.raster(block)), threads, str(stop), scale_centre,
+                                             options, str(folder.raster(block)), threads, stop, scale_centre,
                                              retries=RETRIES,
                                              pure=False, key=f"landcover-block-{block.name}-{os.getpid()}"): block
                        for block in todo}
@@ -192,29 +215,37 @@ def segment_many(sheets: Sequence[str], model_path: str, run_dir: str | Path,
                              class_vrt=str(class_vrt), mosaic=joined.note, timings={"classify": classify_seconds})
         if raster_path:
             report(90.0, "Writing the class raster")
-            _write_class_raster(class_vrt, raster_path, list(rasters.values()), grid, window, options.overwrite)
+            _write_class_raster(class_vrt, raster_path, list(rasters.values()), grid, window,
+                                options.overwrite or _resolved(raster_path) in owned)
+            folder.written(raster_path)
             result.raster_path = str(raster_path)
         if vector_path:
             vector_options = VectorOptions(options.simplify, options.min_area, options.fill_holes,
                                            options.square_buildings, options.max_vertices)
             steps = folder.steps({**dataclasses.asdict(vector_options), "classes": [c.name for c in kept]})
-            run_map = _dask_map(cluster, stop, cancelled, steps)
+            run_map = _dask_map(cluster, stop, cancelled, steps, report)
             sieved = _sieve_blocks(run_map, class_vrt, rasters, window, grid, steps.path, options.min_area, report,
                                    result.timings)
             stripes = sorted({(b.y0 - window[1], b.y1 - window[1]) for b in blocks})
-            with atomic_output(vector_path, options.overwrite) as tmp:
+            with atomic_output(vector_path, options.overwrite or _resolved(vector_path) in owned) as tmp:
                 vectors = vectorize_stripes(str(sieved), tmp, metadata.classes, [c.name for c in kept],
                                             vector_options, stripes, steps.path / VECTORS_FOLDER, run_map,
                                             lambda percent, message: report(93.0 + percent * 0.07, message),
-                                            str(stop))
+                                            stop)
             result.vector_path, result.layers = str(vector_path), vectors.layers
             result.polygons, result.vector_area_ha = vectors.polygons, vectors.area_ha
             result.timings.update(vectors.timings)
             result.reused_steps = steps.reused
+            folder.written(vector_path)
             folder.finish_steps()
+    for part in (folder.path, folder.blocks, folder.path / SIEVED_FOLDER):   # a killed run's workers may have
+        remove_stale_temporaries(part)                                      # outlived this run's first look
     report(100.0, "Done")
-    result.seconds = time.perf_counter() - started
     return result
+
+
+def _resolved(path: str) -> Path:
+    return Path(path).resolve()
 
 
 def _completed(futures, cancelled: Callable[[], bool]) -> Iterator:
@@ -237,17 +268,37 @@ def _completed(futures, cancelled: Callable[[], bool]) -> Iterator:
 
 
 @contextlib.contextmanager
-def _stopping_on_exit(cluster: "_Cluster", futures, stop: Path) -> Iterator[None]:
+def _stopping_on_exit(cluster: "_Cluster", futures, stop: StopSignal) -> Iterator[None]:
     """On Cancelled, Ctrl-C or SIGTERM the running tasks stop (the stop file) and the rest are dropped."""
     try:
         yield
     except BaseException:
-        stop.touch()
+        stop.request()
         cluster.client.cancel(list(futures))
         raise
 
 
-def _dask_map(cluster: "_Cluster", stop: Path, cancelled: Callable[[], bool], steps: Steps):
+class _Progress:
+    """The caller's progress(percent, stage), remembering the last stage so that the tasks of a step can be
+    counted under it: "Tracing polygons (stripe 3 of 8)"."""
+
+    def __init__(self, report: Callable[[float, str], None]):
+        self._report, self.percent, self.stage = report, 0.0, ""
+
+    def __call__(self, percent: float, stage: str) -> None:
+        self.percent, self.stage = percent, stage
+        self._report(percent, stage)
+
+    def task(self, kind: str, done: int, total: int) -> None:
+        self._report(self.percent, f"{self.stage} ({kind} {done} of {total})")
+
+
+# What the tasks of each sieving and vectorising step are called in the progress messages.
+TASK_NAMES = {"survey_block": "survey", "apply_block": "merge", "trace_stripe": "stripe", "clean_part": "part"}
+
+
+def _dask_map(cluster: "_Cluster", stop: StopSignal, cancelled: Callable[[], bool], steps: Steps,
+              progress: _Progress):
     """block_vectors.RunMap on the cluster: each call a task (retried) unless `steps` holds its result
     from an earlier, stopped run of the same command; results in order, kept in `steps` as they come."""
     def run_map(function: Callable, calls: Sequence[tuple]) -> list:
@@ -255,11 +306,14 @@ def _dask_map(cluster: "_Cluster", stop: Path, cancelled: Callable[[], bool], st
         results: list = [steps.get(name) for name in names]
         futures = {cluster.client.submit(function, *calls[index], retries=RETRIES, pure=False): index
                    for index, result in enumerate(results) if result is None}
+        done = len(calls) - len(futures)
         with _stopping_on_exit(cluster, futures, stop):
             for future in _completed(futures, cancelled):
                 index = futures[future]
                 results[index] = future.result()
                 steps.put(names[index], results[index])
+                done += 1
+                progress.task(TASK_NAMES.get(function.__name__, "task"), done, len(calls))
         return results
     return run_map
 
@@ -283,7 +337,7 @@ def _sieve_blocks(run_map, class_vrt: Path, rasters: dict[Block, str], window: t
     changes = decide_blocks(surveys, rects, width, threshold)
     timings["decide"], tick = time.perf_counter() - tick, time.perf_counter()
     sieved_folder = folder / SIEVED_FOLDER
-    sieved_folder.mkdir(exist_ok=True)
+    make_folder(sieved_folder)
     block_at = {(b.row, b.col): b for b in rasters}
     sieved = {key: rasters[block] for key, block in block_at.items()}   # as classified unless changed
     changed = list(changes)
@@ -300,9 +354,9 @@ _PREDICTORS: dict[tuple, Predictor] = {}   # per worker process: each model load
 
 def classify_block(mosaic: str, model_path: str, metadata: ModelMetadata,
                    bounds: tuple[float, float, float, float], options: SegmentationOptions, out_path: str,
-                   threads: int | None, stop_path: str, scale_centre: tuple[float, float]) -> dict:
+                   threads: int | None, stop: StopSignal, scale_centre: tuple[float, float]) -> dict:
     """One block on a worker (the model's `metadata` read once, by the run): its class GeoTIFF (moved
-    into place when whole) and what it found; stops (Cancelled) as soon as `stop_path` exists.
+    into place when whole) and what it found; stops (Cancelled) as soon as `stop` says so.
     `scale_centre`: the whole run's, so every block is read on its grid (warped alike where the mosaic
     is resampled)."""
     if "GDAL_CACHEMAX" not in os.environ:   # GDAL's default, 5 % of the memory, in every worker adds up
@@ -314,8 +368,8 @@ def classify_block(mosaic: str, model_path: str, metadata: ModelMetadata,
     block_options = dataclasses.replace(options, extent=bounds, overwrite=True)
     try:
         result = segment(mosaic, model_path, raster_path=out_path, options=block_options, metadata=metadata,
-                         predictor=_PREDICTORS[key], is_cancelled=lambda: os.path.exists(stop_path),
-                         scale_centre=scale_centre)
+                         predictor=_PREDICTORS[key], is_cancelled=stop,
+                         scale_centre=scale_centre, lock=False)   # the run holds its folder's lock
     except NoValidPixelsError:
         return {"empty": True, "tiles": 0, "area_ha": {}}
     return {"tiles": result.tiles, "skipped_tiles": result.skipped_tiles, "area_ha": result.area_ha,
@@ -355,12 +409,16 @@ def _class_vrt(path: Path, rasters: list[str], grid, window: tuple[int, int, int
                     options=options)
     first = call_gdal(f"Block '{rasters[0]}' could not be read", gdal.Open, rasters[0])
     band, source = vrt.GetRasterBand(1), first.GetRasterBand(1)
+    check = WriteCheck(path)
     if source.GetColorTable() is not None:
-        band.SetColorTable(source.GetColorTable())
+        check.ok(band.SetColorTable, source.GetColorTable())
     if source.GetCategoryNames():
-        band.SetCategoryNames(source.GetCategoryNames())
+        check.ok(band.SetCategoryNames, source.GetCategoryNames())
     close_dataset(first)
-    close_dataset(vrt)
+    del band, source, first
+    with check:   # a VRT is written as it closes
+        close_dataset(vrt)
+        del vrt
     return path
 
 
@@ -371,16 +429,25 @@ def _write_class_raster(class_vrt: Path, raster_path: str, rasters: list[str], g
             _class_vrt(tmp, [os.path.abspath(r) for r in rasters], grid, window)
         return
     with atomic_raster(raster_path, overwrite) as tmp:
-        dataset = call_gdal(f"The class raster '{raster_path}' could not be written", gdal.Translate, str(tmp),
-                            str(class_vrt), creationOptions=["TILED=YES", "COMPRESS=DEFLATE", "BIGTIFF=IF_SAFER"])
-        close_dataset(dataset)
+        check = WriteCheck(tmp)
+        dataset = check.made(gdal.Translate, str(tmp), str(class_vrt),
+                             creationOptions=["TILED=YES", "COMPRESS=DEFLATE", "BIGTIFF=IF_SAFER"])
+        size = dataset.RasterXSize, dataset.RasterYSize
+        with check:
+            close_dataset(dataset)
+            del dataset
+        verify_raster(tmp, *size, 1)
 
 
 class _Cluster:
     """A Dask client: on a LocalCluster of `workers` processes, or on the scheduler at `address`."""
 
-    def __init__(self, workers: int, address: str | None, processes: bool = True):
+    def __init__(self, workers: int, address: str | None, processes: bool = True, run_folder: Path | None = None):
+        """`run_folder`: where local workers keep their scratch space (removed with the cluster; a killed
+        run's is removed by the next run, as its other temporary files)."""
         self._workers, self._address, self._processes = workers, address, processes
+        self._run_folder = run_folder
+        self._scratch = contextlib.ExitStack()
         self.cluster = self._client = None
 
     def __enter__(self) -> "_Cluster":
@@ -410,8 +477,14 @@ class _Cluster:
         else:
             if self._workers < 1:
                 raise InputError(f"--workers must be at least 1, got {self._workers}.")
+            scratch = (self._scratch.enter_context(temporary_folder(self._run_folder / "workers"))
+                       if self._run_folder is not None else None)
+            if self._processes:   # a SIGKILL of this process leaves its semaphores to the tracker: no warning
+                os.environ.setdefault("PYTHONWARNINGS", "ignore::UserWarning:multiprocessing.resource_tracker")
+            # Workers whose scheduler (this process) is gone close within WORKER_DEATH_TIMEOUT, quietly.
             self.cluster = LocalCluster(n_workers=self._workers, threads_per_worker=1, processes=self._processes,
-                                        dashboard_address=None, silence_logs=logging.ERROR)
+                                        dashboard_address=None, silence_logs=logging.CRITICAL,
+                                        death_timeout=WORKER_DEATH_TIMEOUT, local_directory=scratch)
             self._client = Client(self.cluster)
 
     @property
@@ -422,3 +495,4 @@ class _Cluster:
         for part in (self._client, self.cluster):
             if part is not None:
                 part.close()
+        self._scratch.close()

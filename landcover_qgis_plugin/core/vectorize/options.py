@@ -48,6 +48,9 @@ def kept_classes(classes: Sequence[ClassInfo], keep: Sequence[str] | None) -> li
     if keep is None:
         return [c for c in classes if c.value != BACKGROUND]
     names = {c.name: c for c in classes}
+    if not keep:
+        raise InputError(f"No class to vectorise was named; give at least one of the model's classes {list(names)}, "
+                         "or leave the option out for every class but background.")
     unknown = [k for k in keep if k not in names]
     if unknown:
         raise InputError(f"Unknown class name(s) {unknown}; the model's classes are {list(names)}.")

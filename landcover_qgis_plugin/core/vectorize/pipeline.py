@@ -11,7 +11,7 @@ from osgeo import gdal, ogr
 
 from ..errors import Cancelled, InputError
 from ..files import atomic_output, temporary_folder
-from ..gdalio import call_gdal, close_dataset, gdal_errors
+from ..gdalio import WriteCheck, call_gdal, close_dataset, gdal_errors, let_go
 from ..grid import Grid
 from ..ground import GroundMeasure, spatial_reference
 from ..limits import StreamLimits
@@ -71,14 +71,16 @@ class _Passes:
     def __enter__(self) -> "_Passes":
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, kind, error, trace) -> None:
+        let_go(trace)
         for part in (self.writer, self.store):
             if part is not None:
                 part.release()
-        for dataset in (self.sieved, self.source):
-            if dataset is not None:
-                close_dataset(dataset)
-        self.writer = self.store = self.sieved = self.source = None
+        with gdal_errors():   # the input is read, the sieved raster scratch: nothing to report on closing
+            for dataset in (self.sieved, self.source):
+                if dataset is not None:
+                    close_dataset(dataset)
+            self.writer = self.store = self.sieved = self.source = None
 
     def run(self, vector_path: str | os.PathLike, kept: list[ClassInfo], options: VectorOptions,
             report: Callable[[float, str], None], cancelled: Callable[[], bool]) -> VectorResult:
@@ -91,10 +93,11 @@ class _Passes:
         band = self.source.GetRasterBand(1)
         if threshold >= 2:
             report(0.0, "Merging regions smaller than the minimum area")
-            self.sieved = scratch_raster(self.source, self.work / "sieved.tif")
+            check = WriteCheck(self.work / "sieved.tif", "its temporary sieved raster")
+            self.sieved = scratch_raster(self.source, check)
             sieve(band, self.sieved.GetRasterBand(1), threshold,
                   lambda f: report(10.0 * f, "Merging regions smaller than the minimum area"), cancelled,
-                  self.limits)
+                  self.limits, check)
             band = self.sieved.GetRasterBand(1)
         report(10.0, "Tracing polygons")
         fill_px = options.fill_holes / pixel_area_m2

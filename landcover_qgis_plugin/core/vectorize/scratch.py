@@ -9,7 +9,7 @@ from osgeo import gdal, ogr
 
 from ..errors import OutputError
 from ..limits import StreamLimits
-from ..gdalio import call_gdal, close_dataset, gdal_errors
+from ..gdalio import WriteCheck, call_gdal, close_dataset, gdal_errors
 from ..grid import Grid
 from .streaming import drop_cached, row_bands
 from .writer import Transactions
@@ -18,17 +18,16 @@ from .writer import Transactions
 REGIONS_FILE, HOLES_FILE = "regions.gpkg", "holes.tif"
 
 
-def scratch_raster(source: gdal.Dataset, path: Path) -> gdal.Dataset:
-    """An empty copy of `source`'s grid, CRS, type and nodata."""
+def scratch_raster(source: gdal.Dataset, check: WriteCheck) -> gdal.Dataset:
+    """An empty copy of `source`'s grid, CRS, type and nodata at `check.path`."""
     band = source.GetRasterBand(1)
-    target = call_gdal(f"Could not create the temporary file '{path}'", gdal.GetDriverByName("GTiff").Create,
-                       str(path), source.RasterXSize, source.RasterYSize, 1, band.DataType,
-                       ["TILED=YES", "COMPRESS=DEFLATE", "BIGTIFF=IF_SAFER"], error=OutputError)
-    target.SetGeoTransform(source.GetGeoTransform())
-    target.SetProjection(source.GetProjection())
+    target = check.made(gdal.GetDriverByName("GTiff").Create, str(check.path), source.RasterXSize,
+                        source.RasterYSize, 1, band.DataType, ["TILED=YES", "COMPRESS=DEFLATE", "BIGTIFF=IF_SAFER"])
+    check.ok(target.SetGeoTransform, source.GetGeoTransform())
+    check.ok(target.SetProjection, source.GetProjection())
     nodata = band.GetNoDataValue()
     if nodata is not None:
-        target.GetRasterBand(1).SetNoDataValue(nodata)
+        check.ok(target.GetRasterBand(1).SetNoDataValue, nodata)
     return target
 
 
@@ -39,12 +38,13 @@ class TracedRegions:
 
     def __init__(self, work: Path, grid: Grid, fill_px: float, limits: StreamLimits):
         self._work, self._grid, self._fill_px, self._limits = work, grid, fill_px, limits
-        path = work / REGIONS_FILE
-        self._dataset = call_gdal(f"Could not create the temporary file '{path}'",
-                                  ogr.GetDriverByName("GPKG").CreateDataSource, str(path), error=OutputError)
-        self._layer = self._dataset.CreateLayer("regions", geom_type=ogr.wkbPolygon, options=["SPATIAL_INDEX=NO"])
-        self._layer.CreateField(ogr.FieldDefn("value", ogr.OFTInteger))
-        self._transactions = Transactions(self._dataset, "a temporary polygon")
+        self._check = WriteCheck(work / REGIONS_FILE, "its temporary traced polygons")
+        self._dataset = self._check.made(ogr.GetDriverByName("GPKG").CreateDataSource, str(self._check.path))
+        self._layer = self._check.made(self._dataset.CreateLayer, "regions", geom_type=ogr.wkbPolygon,
+                                       options=["SPATIAL_INDEX=NO"])
+        self._check.ok(self._layer.CreateField, ogr.FieldDefn("value", ogr.OFTInteger))
+        self._transactions = Transactions(self._dataset, self._check)
+        self._mask_check = WriteCheck(work / HOLES_FILE, "its temporary mask of small holes")
         self._batch_dataset = ogr.GetDriverByName("Memory").CreateDataSource("holes")
         self._batch = self._batch_dataset.CreateLayer("holes", geom_type=ogr.wkbPolygon)
         self._mask: gdal.Dataset | None = None
@@ -69,13 +69,11 @@ class TracedRegions:
     def _rasterise_holes(self) -> None:
         """Burn the batch into the mask a band's worth of rows at a time (GDAL's rasterize would scan
         the whole mask for every batch, holding as much of it as its cache allows)."""
+        check = self._mask_check
         if self._mask is None:
-            path = self._work / HOLES_FILE
-            self._mask = call_gdal(f"Could not create the temporary file '{path}'",
-                                   gdal.GetDriverByName("GTiff").Create, str(path), self._grid.width,
-                                   self._grid.height, 1, gdal.GDT_Byte,
-                                   ["TILED=YES", "COMPRESS=DEFLATE", "SPARSE_OK=YES", "BIGTIFF=IF_SAFER"],
-                                   error=OutputError)
+            self._mask = check.made(gdal.GetDriverByName("GTiff").Create, str(check.path), self._grid.width,
+                                    self._grid.height, 1, gdal.GDT_Byte,
+                                    ["TILED=YES", "COMPRESS=DEFLATE", "SPARSE_OK=YES", "BIGTIFF=IF_SAFER"])
         mask = self._mask.GetRasterBand(1)
         _, _, first_row, last_row = (int(v) for v in self._batch.GetExtent())
         for top, bottom in row_bands(self._grid.width, last_row - first_row, self._limits.band_pixels):
@@ -91,8 +89,9 @@ class TracedRegions:
             if error:
                 raise OutputError(f"Filling small holes failed ({gdal_errors.last()}).")
             burnt = mask.ReadAsArray(left, top, right - left, bottom - top) | window.ReadAsArray()
-            mask.WriteArray(burnt, left, top)
-            drop_cached(mask)
+            check.ok(mask.WriteArray, burnt, left, top)
+            with check:
+                drop_cached(mask)
         self._batch_dataset.DeleteLayer(0)
         self._batch = self._batch_dataset.CreateLayer("holes", geom_type=ogr.wkbPolygon)
 
@@ -101,16 +100,21 @@ class TracedRegions:
         self._transactions.close()
         if self._batch.GetFeatureCount():
             self._rasterise_holes()
+        if self._mask is not None:
+            with self._mask_check:
+                self._mask.FlushCache()
         return self._layer, HoleMask(self._mask.GetRasterBand(1)) if self._mask is not None else None
 
     def release(self) -> None:
-        """Close the scratch files (this object holds the only references to them)."""
+        """Close the scratch files (this object holds the only references to them). Every write was
+        checked as it was made; what closing a scratch file reports changes nothing (it is deleted)."""
         self._transactions.release()
         self._layer = self._batch = None
         for name in ("_dataset", "_batch_dataset", "_mask"):
             if getattr(self, name) is not None:
-                close_dataset(getattr(self, name))
-                setattr(self, name, None)
+                with gdal_errors():
+                    close_dataset(getattr(self, name))
+                    setattr(self, name, None)
 
 
 def open_traced(work: Path) -> tuple[ogr.DataSource, gdal.Dataset | None]:

@@ -10,8 +10,8 @@ from osgeo import gdal
 from scipy import ndimage, sparse
 from scipy.sparse.csgraph import connected_components
 
-from ..errors import Cancelled, LandcoverError
-from ..gdalio import gdal_errors
+from ..errors import Cancelled, OutputError
+from ..gdalio import WriteCheck
 from ..limits import StreamLimits
 from .streaming import drop_cached, row_bands
 
@@ -20,14 +20,16 @@ UNDECIDED, UNCHANGED = -2, -1  # sieve outcomes besides the value a region takes
 
 def sieve(source: gdal.Band, target: gdal.Band, threshold: int,
           progress: Callable[[float], None] | None = None,
-          is_cancelled: Callable[[], bool] | None = None, limits: StreamLimits = StreamLimits()) -> None:
+          is_cancelled: Callable[[], bool] | None = None, limits: StreamLimits = StreamLimits(),
+          check: WriteCheck | None = None) -> None:
     """Write `source` to `target` (same size) with every region smaller than `threshold` pixels merged
     into its largest neighbour: GDAL's SieveFilter(source, its mask, target, threshold, 4) itself on
     rasters up to `limits.whole_sieve_pixels`, else streamed band by band (`limits.band_pixels`
-    each) in bounded memory (see the package docstring)."""
+    each) in bounded memory (see the package docstring). `check`: the writes to `target`'s file."""
+    check = check or WriteCheck("the sieved raster")
     width, height = source.XSize, source.YSize
     if width * height <= limits.whole_sieve_pixels:
-        _gdal_sieve(source, target, threshold, progress, is_cancelled)
+        _gdal_sieve(source, target, threshold, progress, is_cancelled, check)
         return
     mask = source.GetMaskBand()
     state = _SieveState(width, threshold)
@@ -38,15 +40,17 @@ def sieve(source: gdal.Band, target: gdal.Band, threshold: int,
         values = source.ReadAsArray(0, top, width, bottom - top)
         valid = mask.ReadAsArray(0, top, width, bottom - top) != 0
         for rows, cols, value in state.add_band(values, valid, top, last=bottom == height):
-            _rewrite_pixels(target, rows, cols, value)
-        target.WriteArray(values, 0, top)
-        drop_cached(source, target)
+            _rewrite_pixels(target, rows, cols, value, check)
+        check.ok(target.WriteArray, values, 0, top)
+        with check:
+            drop_cached(source, target)
         if progress is not None:
             progress((index + 1) / len(bands))
 
 
 def _gdal_sieve(source: gdal.Band, target: gdal.Band, threshold: int,
-                progress: Callable[[float], None] | None, is_cancelled: Callable[[], bool] | None) -> None:
+                progress: Callable[[float], None] | None, is_cancelled: Callable[[], bool] | None,
+                check: WriteCheck) -> None:
     def report(fraction, message, data):
         if is_cancelled is not None and is_cancelled():
             return 0      # GDAL stops and fails the call
@@ -54,22 +58,27 @@ def _gdal_sieve(source: gdal.Band, target: gdal.Band, threshold: int,
             progress(fraction)
         return 1
 
-    with gdal_errors():
-        try:
+    stopped = lambda: is_cancelled is not None and is_cancelled()   # noqa: E731
+    try:   # it reads a raster just written and writes another: any failure is a failed write
+        with check:
             failed = gdal.SieveFilter(source, source.GetMaskBand(), target, threshold, 4, callback=report)
-        except RuntimeError:
-            failed = True
-        if failed and is_cancelled is not None and is_cancelled():
+            if not failed:
+                target.FlushCache()
+    except OutputError:
+        if stopped():
+            raise Cancelled() from None
+        raise
+    if failed:
+        if stopped():
             raise Cancelled()
-        if failed:
-            raise LandcoverError(f"GDAL's sieve filter failed ({gdal_errors.last()}).")
+        check.fail("GDAL's sieve filter failed")
 
 
-def _rewrite_pixels(band: gdal.Band, rows: np.ndarray, cols: np.ndarray, value: int) -> None:
+def _rewrite_pixels(band: gdal.Band, rows: np.ndarray, cols: np.ndarray, value: int, check: WriteCheck) -> None:
     r0, c0 = int(rows.min()), int(cols.min())
     window = band.ReadAsArray(c0, r0, int(cols.max()) - c0 + 1, int(rows.max()) - r0 + 1)
     window[rows - r0, cols - c0] = value
-    band.WriteArray(window, c0, r0)
+    check.ok(band.WriteArray, window, c0, r0)
 
 
 def label_regions(values: np.ndarray, valid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
