@@ -95,7 +95,7 @@ def test_two_workers_give_the_single_process_result(job, tmp_path, capsys):
 def test_a_run_on_an_existing_scheduler_gives_the_same_result(job, tmp_path, capsys, monkeypatch):
     from distributed import LocalCluster
 
-    from landcover_qgis_plugin.core.scale import runner
+    from landcover_qgis_plugin.core.scale import cluster as cluster_module
 
     out = tmp_path / "remote"
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
@@ -103,7 +103,7 @@ def test_a_run_on_an_existing_scheduler_gives_the_same_result(job, tmp_path, cap
         assert len(cluster.scheduler_info["workers"]) == 2   # the cluster outlives the run: it is not ours
     assert "on 2 workers" in capsys.readouterr().out
     assert_same_result(out, job[2])
-    monkeypatch.setattr(runner, "CONNECT_TIMEOUT", "2s")
+    monkeypatch.setattr(cluster_module, "CONNECT_TIMEOUT", "2s")
     assert cli.main(predict_many(job, tmp_path / "none", "--scheduler", "tcp://127.0.0.1:9")) == 2
     assert "No Dask scheduler answered at tcp://127.0.0.1:9" in capsys.readouterr().err
 

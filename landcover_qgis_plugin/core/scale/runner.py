@@ -42,7 +42,7 @@ from osgeo import gdal
 
 from ..engine import check_outputs, segment
 from ..errors import Cancelled, InputError, LandcoverError, NoValidPixelsError
-from ..files import atomic_output, make_folder, remove_stale_temporaries, temporary_folder
+from ..files import atomic_output, make_folder, remove_stale_temporaries
 from ..gdalio import WriteCheck, call_gdal, close_dataset
 from ..grid import pixel_bounds
 from ..locks import locked_outputs
@@ -57,13 +57,12 @@ from ..mosaic import build_mosaic
 from .block_sieve import apply_block, decide_blocks, survey_block
 from .block_vectors import vectorize_stripes
 from .blocks import DEFAULT_BLOCK_PX, Block, plan_blocks
+from .cluster import Cluster
 from .run_folder import RunFolder, Steps, fingerprint, written_outputs
 from .stopping import StopSignal
 
 RETRIES = 2
 POLL_SECONDS = 0.02   # how often finished tasks and a cancel are looked for while tasks run
-CONNECT_TIMEOUT = "30s"   # for a scheduler to answer
-WORKER_DEATH_TIMEOUT = "10s"   # a local worker without its scheduler (this process, killed) closes after this
 WORKER_GDAL_CACHE_MB = 256   # a block streams windows: this is plenty (unless GDAL_CACHEMAX says otherwise)
 CLASS_VRT = "classes.vrt"
 SIEVED_VRT, SIEVED_FOLDER = "sieved.vrt", "sieved"   # the class raster after the minimum area (any min_area)
@@ -174,7 +173,7 @@ def _segment_many(sheets: Sequence[str], model_path: str, run_dir: Path, vector_
     failed: list[str] = []
     stop = StopSignal.for_run(folder.path)   # tasks check it between batches: a cancel stops running blocks too
     stop.clear()
-    with _Cluster(workers, scheduler, processes, folder.path) as cluster:
+    with Cluster(workers, scheduler, processes, folder.path) as cluster:
         tick = time.perf_counter()
         if todo:
             report(0.0, f"Starting {workers} Dask worker{'s' * (workers != 1)}" if not scheduler
@@ -268,7 +267,7 @@ def _completed(futures, cancelled: Callable[[], bool]) -> Iterator:
 
 
 @contextlib.contextmanager
-def _stopping_on_exit(cluster: "_Cluster", futures, stop: StopSignal) -> Iterator[None]:
+def _stopping_on_exit(cluster: Cluster, futures, stop: StopSignal) -> Iterator[None]:
     """On Cancelled, Ctrl-C or SIGTERM the running tasks stop (the stop file) and the rest are dropped."""
     try:
         yield
@@ -297,7 +296,7 @@ class _Progress:
 TASK_NAMES = {"survey_block": "survey", "apply_block": "merge", "trace_stripe": "stripe", "clean_part": "part"}
 
 
-def _dask_map(cluster: "_Cluster", stop: StopSignal, cancelled: Callable[[], bool], steps: Steps,
+def _dask_map(cluster: Cluster, stop: StopSignal, cancelled: Callable[[], bool], steps: Steps,
               progress: _Progress):
     """block_vectors.RunMap on the cluster: each call a task (retried) unless `steps` holds its result
     from an earlier, stopped run of the same command; results in order, kept in `steps` as they come."""
@@ -437,62 +436,3 @@ def _write_class_raster(class_vrt: Path, raster_path: str, rasters: list[str], g
             close_dataset(dataset)
             del dataset
         verify_raster(tmp, *size, 1)
-
-
-class _Cluster:
-    """A Dask client: on a LocalCluster of `workers` processes, or on the scheduler at `address`."""
-
-    def __init__(self, workers: int, address: str | None, processes: bool = True, run_folder: Path | None = None):
-        """`run_folder`: where local workers keep their scratch space (removed with the cluster; a killed
-        run's is removed by the next run, as its other temporary files)."""
-        self._workers, self._address, self._processes = workers, address, processes
-        self._run_folder = run_folder
-        self._scratch = contextlib.ExitStack()
-        self.cluster = self._client = None
-
-    def __enter__(self) -> "_Cluster":
-        return self
-
-    @property
-    def started(self) -> bool:
-        return self._client is not None
-
-    @property
-    def client(self):
-        """The client, connecting or starting the cluster on first use."""
-        if self._client is None:
-            self._start()
-        return self._client
-
-    def _start(self) -> None:
-        import logging
-
-        from distributed import Client, LocalCluster
-        if self._address:
-            try:
-                self._client = Client(self._address, timeout=CONNECT_TIMEOUT)
-            except OSError as error:
-                raise InputError(f"No Dask scheduler answered at {self._address} ({error}); start one (dask "
-                                 "scheduler) or leave --scheduler out to run on this machine.") from None
-        else:
-            if self._workers < 1:
-                raise InputError(f"--workers must be at least 1, got {self._workers}.")
-            scratch = (self._scratch.enter_context(temporary_folder(self._run_folder / "workers"))
-                       if self._run_folder is not None else None)
-            if self._processes:   # a SIGKILL of this process leaves its semaphores to the tracker: no warning
-                os.environ.setdefault("PYTHONWARNINGS", "ignore::UserWarning:multiprocessing.resource_tracker")
-            # Workers whose scheduler (this process) is gone close within WORKER_DEATH_TIMEOUT, quietly.
-            self.cluster = LocalCluster(n_workers=self._workers, threads_per_worker=1, processes=self._processes,
-                                        dashboard_address=None, silence_logs=logging.CRITICAL,
-                                        death_timeout=WORKER_DEATH_TIMEOUT, local_directory=scratch)
-            self._client = Client(self.cluster)
-
-    @property
-    def workers(self) -> int:
-        return max(1, len(self.client.scheduler_info().get("workers", {})))
-
-    def __exit__(self, *exc) -> None:
-        for part in (self._client, self.cluster):
-            if part is not None:
-                part.close()
-        self._scratch.close()
