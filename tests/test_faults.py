@@ -14,7 +14,8 @@ from osgeo import gdal
 from conftest import REPO
 from fault_support import SmallDisk, colour_onnx_model, speckled_raster
 from landcover_qgis_plugin.core.engine import SegmentationOptions, segment
-from landcover_qgis_plugin.core.errors import InputError, ModelFileError, OutputError
+from landcover_qgis_plugin.core.errors import Cancelled, InputError, ModelFileError, OutputError
+from landcover_qgis_plugin.core.limits import StreamLimits
 from landcover_qgis_plugin.paths import DEFAULT_MODEL_PATH
 
 # Where a run on the speckled raster can run out of space, as its error names the file written.
@@ -132,3 +133,73 @@ def test_a_folder_as_an_output_is_refused_even_with_overwrite(tmp_path, inputs):
         segment(str(inputs[0]), str(inputs[1]), raster_path=str(tmp_path / "o.tif"),
                 options=SegmentationOptions(overwrite=True))
     assert [p.name for p in tmp_path.iterdir()] == ["o.tif"] and not any((tmp_path / "o.tif").iterdir())
+
+
+# Messages that say what happened (one line each, the real cause first).
+
+def _predict_error(tmp_path, *inputs, model=None, extra=()):
+    model = model or DEFAULT_MODEL_PATH.with_suffix(".onnx")
+    done = subprocess.run([sys.executable, "-m", "trainer", "predict", *map(str, inputs), "--model", str(model),
+                           "--out", str(tmp_path / "o.gpkg"), "--quiet", *extra],
+                          cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
+    assert not (tmp_path / "o.gpkg").exists()
+    return done.stderr.strip()
+
+
+@pytest.fixture(scope="module")
+def sheet(inputs):
+    return str(inputs[0])
+
+
+def test_a_corrupt_sheet_is_named_first(tmp_path, sheet):
+    corrupt = tmp_path / "corrupt.tif"
+    corrupt.write_bytes(Path(sheet).read_bytes()[:5000])
+    for extra in ((), ("--workers", "1")):
+        message = _predict_error(tmp_path, sheet, corrupt, extra=extra)
+        assert message.startswith(f"error: '{corrupt}' could not be read ("), message
+        assert "part of the mosaic of the sheets" in message and "mosaic.vrt" not in message
+
+
+def test_a_vrt_whose_source_is_missing_names_the_missing_file(tmp_path, sheet):
+    source = tmp_path / "part.tif"
+    gdal.Translate(str(source), sheet, srcWin=[0, 0, 128, 128])
+    gdal.BuildVRT(str(tmp_path / "made.vrt"), [str(source)]).FlushCache()
+    source.unlink()
+    message = _predict_error(tmp_path, tmp_path / "made.vrt")
+    assert message == (f"error: '{source}' does not exist, and '{tmp_path / 'made.vrt'}' is made of it: restore that "
+                       f"file, or build '{tmp_path / 'made.vrt'}' again without it.")
+
+
+def test_an_empty_model_file_is_said_to_be_empty(tmp_path, sheet):
+    (tmp_path / "m.onnx").write_bytes(b"")
+    assert "is empty (0 bytes): its download or export did not finish" in _predict_error(
+        tmp_path, sheet, model=tmp_path / "m.onnx")
+
+
+def test_a_pixel_size_of_0_says_how_to_fix_it(tmp_path, sheet):
+    gdal.Translate(str(tmp_path / "zero.vrt"), sheet, format="VRT")
+    text = (tmp_path / "zero.vrt").read_text()
+    start = text.index("<GeoTransform>") + len("<GeoTransform>")
+    values = text[start:text.index("</GeoTransform>")].split(",")
+    (tmp_path / "zero.vrt").write_text(text[:start] + ",".join([values[0], " 0", *values[2:]])
+                                       + text[text.index("</GeoTransform>"):])
+    message = _predict_error(tmp_path, tmp_path / "zero.vrt")
+    assert "has a pixel size of 0" in message and "gdal_edit.py -a_ullr" in message
+
+
+def test_an_all_black_raster_says_so_after_a_search_it_reports(tmp_path, inputs):
+    black = tmp_path / "black.vrt"
+    black.write_text('<VRTDataset rasterXSize="3000" rasterYSize="3000"><SRS>EPSG:2056</SRS>'
+                     "<GeoTransform>2600000, 0.5, 0, 1200000, 0, -0.5</GeoTransform>"
+                     + "".join(f'<VRTRasterBand dataType="Byte" band="{band}"><ColorInterp>{colour}</ColorInterp>'
+                               "</VRTRasterBand>" for band, colour in enumerate(("Red", "Green", "Blue"), 1))
+                     + "</VRTDataset>")
+    heard = []
+    with pytest.raises(InputError, match="is black \\(or white\\) everywhere, out to its edges.*--no-collars"):
+        segment(str(black), str(inputs[1]), str(tmp_path / "o.gpkg"), progress=lambda _, stage: heard.append(stage),
+                limits=StreamLimits(band_pixels=300_000))
+    searching = [stage for stage in heard if stage.startswith("Looking for edge collars")]
+    assert len(searching) == 30 and searching[-1] == "Looking for edge collars (97%)"   # 30 bands of 100 rows
+    with pytest.raises(Cancelled):   # and a cancel stops the search
+        segment(str(black), str(inputs[1]), str(tmp_path / "o.gpkg"), is_cancelled=lambda: True)

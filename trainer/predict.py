@@ -86,7 +86,7 @@ def run(args: argparse.Namespace) -> int:
     from landcover_qgis_plugin.core.engine import segment
     from landcover_qgis_plugin.core.errors import OutputError
     from landcover_qgis_plugin.core.files import temporary_folder
-    from landcover_qgis_plugin.core.mosaic import build_mosaic, expand_inputs
+    from landcover_qgis_plugin.core.mosaic import MOSAIC_VRT, build_mosaic, expand_inputs
 
     outputs = [path for path in (args.out, args.raster, args.probabilities) if path]
     if not outputs:
@@ -119,7 +119,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     with contextlib.ExitStack() as stack:
         scratch = Path(stack.enter_context(temporary_folder(outputs[0]))) if len(sheets) > 1 else Path(".")
-        mosaic = build_mosaic(sheets, scratch / "mosaic.vrt")
+        mosaic = build_mosaic(sheets, scratch / MOSAIC_VRT)
         try:
             result = segment(mosaic.path, args.model, args.out, args.raster, args.probabilities, options, progress)
         finally:

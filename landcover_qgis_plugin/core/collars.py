@@ -13,11 +13,12 @@ resampled, so no blended seam survives at a collar's edge.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 from osgeo import gdal
 
+from .errors import Cancelled
 from .gdalio import call_gdal
 
 
@@ -29,6 +30,11 @@ class Collar:
     right: np.ndarray
     top: np.ndarray
     bottom: np.ndarray
+
+    @property
+    def everywhere(self) -> bool:
+        """Every pixel is collar: the raster is black (or white) to its edges throughout."""
+        return bool((self.left >= len(self.top)).all())
 
     @property
     def pixels(self) -> int:
@@ -53,13 +59,17 @@ class Collar:
 
 
 def find_collar(dataset: gdal.Dataset, bands: Sequence[int], full_scale: float, band_pixels: int,
-                path: str) -> Collar | None:
-    """The collar of an unmasked raster, or None when its border shows none."""
+                label: str, progress: Callable[[float], None] | None = None,
+                is_cancelled: Callable[[], bool] | None = None) -> Collar | None:
+    """The collar of an unmasked raster, or None when its border shows none. `label`: the raster as the
+    user knows it. On a raster whose border is collar the search reads it all: `progress(fraction)`
+    hears how far it is, and `is_cancelled` stops it (Cancelled)."""
     width, height = dataset.RasterXSize, dataset.RasterYSize
-    what = f"'{path}' could not be read (looking for edge collars); the file may be truncated or corrupt"
+    what = f"{label} could not be read (looking for edge collars); the file may be truncated or corrupt"
 
     def collar_pixels(x: int, y: int, w: int, h: int) -> np.ndarray:
-        data = call_gdal(what, dataset.ReadAsArray, x, y, w, h, band_list=list(bands)).reshape(len(bands), h, w)
+        data = call_gdal(what, dataset.ReadAsArray, x, y, w, h, band_list=list(bands),
+                         part_of=label).reshape(len(bands), h, w)
         return (data == 0).all(axis=0) | (data == full_scale).all(axis=0)
 
     border = [collar_pixels(0, 0, width, 1), collar_pixels(0, height - 1, width, 1),
@@ -71,6 +81,10 @@ def find_collar(dataset: gdal.Dataset, bands: Sequence[int], full_scale: float, 
     open_top = np.ones(width, bool)     # columns whose run from the top has not been broken yet
     rows_per_band = max(1, band_pixels // max(width, 1))
     for y in range(0, height, rows_per_band):
+        if is_cancelled is not None and is_cancelled():
+            raise Cancelled()
+        if progress is not None:
+            progress(y / height)
         block = collar_pixels(0, y, width, min(rows_per_band, height - y))
         left[y:y + len(block)] = _leading_run(block)
         right[y:y + len(block)] = _leading_run(block[:, ::-1])

@@ -116,7 +116,8 @@ def _segment(input_path: str, model_path: str, vector_path: str | None, raster_p
     report(0.0, "Opening the raster")
     area = requested.GetEnvelope() if requested is not None else None
     with RasterSource(input_path, metadata.resolution_m, options.bands, metadata.bands, area, options.nodata,
-                      options.collars, metadata.input_size // 2, limits.band_pixels, scale_centre) as source:
+                      options.collars, metadata.input_size // 2, limits.band_pixels, scale_centre,
+                      lambda stage: report(0.0, stage), cancelled) as source:
         if min(source.width, source.height) < MIN_RASTER_PX:
             raise InputError(
                 f"{source.label} is {source.width} x {source.height} px at the model's "

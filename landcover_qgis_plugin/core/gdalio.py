@@ -34,16 +34,37 @@ class gdal_errors:
         return gdal.GetLastErrorMsg().strip() or "no details from GDAL"
 
 
-def call_gdal(what: str, function, *args, error: type[LandcoverError] = InputError, **kwargs):
-    """Run a GDAL call that signals failure by None or by RuntimeError, as `error` about `what`."""
+def call_gdal(what: str, function, *args, error: type[LandcoverError] = InputError, part_of: str | None = None,
+              **kwargs):
+    """Run a GDAL call that signals failure by None or by RuntimeError, as `error` about `what`.
+    `part_of`: what is being read when it is made of other files (a VRT, a mosaic), so that a failure
+    of one of them names that file first."""
     with gdal_errors():
         try:
             result = function(*args, **kwargs)
         except RuntimeError as failure:
-            raise error(f"{what} ({_one_line(str(failure))}).") from None
-        if result is None:
-            raise error(f"{what} ({_one_line(gdal_errors.last())}).")
-        return result
+            detail = str(failure)
+        else:
+            if result is not None:
+                return result
+            detail = gdal_errors.last()
+    raise _failure(what, _one_line(detail), error, part_of) from None
+
+
+# GDAL's messages about one file of a dataset made of several: "PATH: ..." or "PATH, band N: ..."
+_SOURCE_FAILURE = re.compile(r"^(?P<path>(?:[A-Za-z]:)?[^,:]*[/\\][^,:]*?)(?:, band \d+)?: (?P<rest>.+)$")
+
+
+def _failure(what: str, detail: str, error: type[LandcoverError], part_of: str | None) -> LandcoverError:
+    source = _SOURCE_FAILURE.match(detail) if part_of else None
+    if source is None or source["path"] in part_of:
+        return error(f"{what} ({detail}).")
+    path, rest = source["path"], source["rest"]
+    if "No such file or directory" in rest:
+        return error(f"'{path}' does not exist, and {part_of} is made of it: restore that file, or build {part_of} "
+                     "again without it.")
+    return error(f"'{path}' could not be read ({rest}); the file may be truncated or corrupt. It is part of "
+                 f"{part_of}: replace or repair it, or leave it out.")
 
 
 def _one_line(detail: str) -> str:

@@ -26,6 +26,8 @@ from osgeo import gdal, ogr, osr
 from .errors import InputError
 from .gdalio import WriteCheck, call_gdal, close_dataset, gdal_errors
 
+MOSAIC_VRT = "mosaic.vrt"   # the name of the sheets' VRT (a scratch or run folder holds it)
+
 LIST_SUFFIXES = (".txt", ".lst")
 INDEX_SUFFIXES = (".gpkg", ".shp", ".geojson", ".fgb", ".sqlite")
 RASTER_SUFFIXES = (".tif", ".tiff", ".jp2", ".img", ".vrt", ".png", ".jpg", ".jpeg", ".ecw", ".sid", ".webp")

@@ -52,6 +52,9 @@ def metadata_props(path: Path) -> dict[str, str]:
         raise ModelFileError(f"{source} does not exist; check the path.")
     props: dict[str, str] = {}
     size = path.stat().st_size
+    if size == 0:
+        raise ModelFileError(f"{source} is empty (0 bytes): its download or export did not finish; export or "
+                             "download it again.")
     with open(path, "rb") as stream:
         while stream.tell() < size:
             key = _varint(stream, source)

@@ -38,15 +38,17 @@ from __future__ import annotations
 
 import math
 import os
-from typing import Sequence
+from pathlib import Path
+from typing import Callable, Sequence
 
 import numpy as np
 from osgeo import gdal, ogr, osr
 
 from .bands import choose_bands, white_point
 from .collars import Collar, find_collar
-from .errors import InputError
+from .errors import InputError, NoValidPixelsError
 from .gdalio import call_gdal, close_dataset
+from .mosaic import MOSAIC_VRT
 from . import web
 from .grid import Grid, pixel_bounds
 from .ground import GroundMeasure, spatial_reference
@@ -77,19 +79,23 @@ class RasterSource:
     def __init__(self, path: str, resolution_m: float, bands: Sequence[int] | None = None,
                  model_bands: int = 3, area: tuple[float, float, float, float] | None = None,
                  nodata: float | None = None, collars: bool = True, context_px: int = 0,
-                 band_pixels: int = StreamLimits().band_pixels, scale_centre: tuple[float, float] | None = None):
+                 band_pixels: int = StreamLimits().band_pixels, scale_centre: tuple[float, float] | None = None,
+                 progress: Callable[[str], None] | None = None, is_cancelled: Callable[[], bool] | None = None):
         """`path`: a file or any GDAL dataset name (a `<GDAL_WMS>` description, a `WMTS:` string).
         `area` (xmin, xmax, ymin, ymax in the raster's CRS): where the ground resolution is to be the
         model's (its centre; default the raster's) and, for a web service, what to read, with
         `context_px` model pixels around it. `nodata`: a value the raster does not declare.
         `collars`: look for edge collars (collars.py), reading `band_pixels` at a time. `scale_centre`
         (x, y): where to measure the ground resolution instead (a block of a larger run, which must
-        share the whole run's grid)."""
+        share the whole run's grid). `progress(stage)` hears a long search for collars, `is_cancelled`
+        stops it."""
         self.path = str(path)
         self._opened: list[gdal.Dataset] = [self._open()]
         first = self._opened[0]
         self.service = ""   # for a web service: what is read (web.describe)
         self.label = f"'{self.path}'"
+        # what a failing file is part of, for a dataset made of others (a VRT; the mosaic of the sheets)
+        self._part_of = "the mosaic of the sheets" if Path(self.path).name == MOSAIC_VRT else self.label
         self.crs_wkt = wkt = first.GetProjection()  # outputs keep it verbatim (a WKT without EPSG code too)
         if not wkt:
             raise InputError(f"{self.label} has no coordinate reference system; assign the right one "
@@ -99,6 +105,10 @@ class RasterSource:
         if geotransform is None:
             raise InputError(f"{self.label} has a CRS but no georeferencing (pixel-to-map transform); "
                              "georeference it first (e.g. gdalwarp with its GCPs).")
+        if geotransform[1] * geotransform[5] - geotransform[2] * geotransform[4] == 0:
+            raise InputError(f"{self.label} has a pixel size of 0 (geotransform {tuple(geotransform)}): its "
+                             "georeferencing is broken. Set it again, e.g. gdal_edit.py -a_ullr ULX ULY LRX LRY "
+                             "(the corners' coordinates) or -tr XRES YRES, or with QGIS's Georeferencer.")
         self.srs = spatial_reference(wkt)
         if not (self.srs.IsProjected() or self.srs.IsGeographic() or self.srs.IsLocal()):
             raise InputError(f"{self.label} uses a CRS that is neither projected nor geographic; "
@@ -134,7 +144,11 @@ class RasterSource:
         kx, ky = self.measure.scale()
         self.pixel_size_m = math.sqrt(self.grid.dx * kx * self.grid.dy * ky)
         self._source_grid = geotransform
-        self.collar = self._collar(band_pixels) if collars and not self.service else None
+        self.collar = self._collar(band_pixels, progress, is_cancelled) if collars and not self.service else None
+        if self.collar is not None and self.collar.everywhere:
+            raise NoValidPixelsError(
+                f"{self.label} is black (or white) everywhere, out to its edges: an empty raster, or a collar with "
+                "no image inside; nothing to classify. If those pixels are real data, run with --no-collars.")
         band = self._dataset.GetRasterBand(self.bands[0])
         self._mask_flags = band.GetMaskFlags()
         self._nodata = [self._dataset.GetRasterBand(b).GetNoDataValue() for b in self.bands]
@@ -185,14 +199,16 @@ class RasterSource:
                            options=options)
         return warped, Grid.of(warped)
 
-    def _collar(self, band_pixels: int) -> Collar | None:
+    def _collar(self, band_pixels: int, progress: Callable[[str], None] | None,
+                is_cancelled: Callable[[], bool] | None) -> Collar | None:
         """The edge collar of a raster that masks nothing itself, widened by the resampling kernel."""
         source, gt = self._source, self._source_grid
         band = source.GetRasterBand(self.bands[0])
         if band.GetMaskFlags() != gdal.GMF_ALL_VALID or gt[2] or gt[4]:
             return None
         full_scale = 255.0 if self.white_point is None else self.white_point
-        collar = find_collar(source, self.bands, full_scale, band_pixels, self.path)
+        heard = (lambda fraction: progress(f"Looking for edge collars ({fraction:.0%})")) if progress else None
+        collar = find_collar(source, self.bands, full_scale, band_pixels, self._part_of, heard, is_cancelled)
         if collar is None or not self.resampled:
             return collar
         # The bilinear kernel reaches some max(1, scale) input pixels from a pixel's centre, its weight
@@ -229,7 +245,7 @@ class RasterSource:
                 f"{self.label} could not be read at pixels {c0}..{c1} x {r0}..{r1}; the file may be truncated or "
                 "corrupt")
         data = call_gdal(what, self._dataset.ReadAsArray, c0, r0, c1 - c0, r1 - r0,
-                         band_list=list(self.bands))
+                         band_list=list(self.bands), part_of=self._part_of)
         data = data.reshape(len(self.bands), r1 - r0, c1 - c0)
         valid = self._validity(data, c0, r0, what)
         row_index, col_index = _index(rows, r0), _index(cols, c0)
@@ -269,7 +285,7 @@ class RasterSource:
         if self._mask_flags & gdal.GMF_ALL_VALID:
             return np.ones(data.shape[1:], bool)
         mask_band = self._dataset.GetRasterBand(self.bands[0]).GetMaskBand()
-        mask = call_gdal(what, mask_band.ReadAsArray, c0, r0, data.shape[2], data.shape[1])
+        mask = call_gdal(what, mask_band.ReadAsArray, c0, r0, data.shape[2], data.shape[1], part_of=self._part_of)
         return mask != 0
 
     def release_cache(self) -> None:

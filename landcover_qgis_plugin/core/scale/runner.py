@@ -53,7 +53,7 @@ from ..raster import RasterSource
 from ..runtime import Predictor
 from ..tiling import TileGrid
 from ..vectorize import VectorOptions, kept_classes, sieve_threshold
-from ..mosaic import build_mosaic
+from ..mosaic import MOSAIC_VRT, build_mosaic
 from .block_sieve import apply_block, decide_blocks, survey_block
 from .block_vectors import vectorize_stripes
 from .blocks import DEFAULT_BLOCK_PX, Block, plan_blocks
@@ -67,7 +67,6 @@ WORKER_GDAL_CACHE_MB = 256   # a block streams windows: this is plenty (unless G
 CLASS_VRT = "classes.vrt"
 SIEVED_VRT, SIEVED_FOLDER = "sieved.vrt", "sieved"   # the class raster after the minimum area (any min_area)
 VECTORS_FOLDER = "vectors"   # the stripes' polygons while they are vectorised
-MOSAIC_VRT = "mosaic.vrt"
 
 
 class BlocksFailed(LandcoverError):
@@ -147,7 +146,7 @@ def _segment_many(sheets: Sequence[str], model_path: str, run_dir: Path, vector_
         xmin, ymin, xmax, ymax = (float(v) for v in options.extent)
         area = (xmin, xmax, ymin, ymax)
     with RasterSource(mosaic, metadata.resolution_m, options.bands, metadata.bands, area, options.nodata,
-                      options.collars) as source:
+                      options.collars, progress=lambda stage: report(0.0, stage), is_cancelled=cancelled) as source:
         if source.service:
             raise InputError(f"{source.label} is a web service; a distributed run reads files (a web layer's tiles "
                              "would be fetched once per block): run it without --workers/--scheduler/--run-dir.")
