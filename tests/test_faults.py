@@ -2,6 +2,7 @@
 that selects nothing. Each is one error naming the real cause, and nothing is lost or half-written."""
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -203,3 +204,47 @@ def test_an_all_black_raster_says_so_after_a_search_it_reports(tmp_path, inputs)
     assert len(searching) == 30 and searching[-1] == "Looking for edge collars (97%)"   # 30 bands of 100 rows
     with pytest.raises(Cancelled):   # and a cancel stops the search
         segment(str(black), str(inputs[1]), str(tmp_path / "o.gpkg"), is_cancelled=lambda: True)
+
+
+def test_the_processing_algorithm_on_a_full_disk_fails_and_keeps_the_earlier_result(disk, inputs, provider):
+    """Processing replaces the files the user names: only by whole, read-back new ones."""
+    import processing
+    from qgis.core import QgsProcessingException, QgsProcessingFeedback
+
+    parameters = {"INPUT": str(inputs[0]), "MODEL": str(inputs[1]), "OUTPUT": str(disk.path / "o.gpkg"),
+                  "OUTPUT_RASTER": str(disk.path / "o.tif")}
+    disk.empty()
+    processing.run("landcover:segment", parameters, feedback=QgsProcessingFeedback())
+    before = {name: (disk.path / name).read_bytes() for name in disk.files()}
+    disk.leave(64, keep=True)
+    with pytest.raises(QgsProcessingException, match="No space left on the disk while writing '.*o.gpkg'"):
+        processing.run("landcover:segment", parameters, feedback=QgsProcessingFeedback())
+    assert {name: (disk.path / name).read_bytes() for name in disk.files()} == before
+    disk.empty()
+
+
+def test_a_full_disk_under_the_run_folder_is_one_error_at_every_step(disk, inputs, tmp_path):
+    """A distributed run whose run folder is on the small disk: blocks, records, steps, VRTs and the traced
+    stripes fail with the full disk named, the outputs elsewhere are never written, and with room the
+    same command finishes."""
+    from landcover_qgis_plugin.core.scale.runner import segment_many
+
+    pytest.importorskip("distributed")
+    raster = speckled_raster(tmp_path / "small.tif", size=160)
+    failed = set()
+    for free_kb in (0, 8, 24, 48, 96, 160, 320, 640, 1000, 2000):
+        disk.leave(free_kb)
+        try:
+            segment_many([str(raster)], str(inputs[1]), disk.path / "run", str(tmp_path / "o.gpkg"),
+                         options=SegmentationOptions(overwrite=True), block_px=112, processes=False)
+        except OutputError as error:
+            written = re.match(rf"No space left on the disk while writing '{disk.path}/run(/[^/']+)?", str(error))
+            assert written and "\n" not in str(error) and not (tmp_path / "o.gpkg").exists(), str(error)
+            failed.add((written.group(1) or "/ (its lock)")[1:])
+            continue
+        assert gdal.OpenEx(str(tmp_path / "o.gpkg")).GetLayerByName("road").GetFeatureCount() > 50
+        break
+    else:
+        pytest.fail("never enough room")
+    assert {" (its lock)", "blocks", "steps"} <= failed, failed
+    disk.empty()

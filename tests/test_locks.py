@@ -113,3 +113,16 @@ def test_a_file_appearing_while_the_output_is_written_is_never_replaced(tmp_path
             tmp.write_text("ours")
             out.write_text("theirs")
     assert out.read_text() == "theirs" and sorted(p.name for p in tmp_path.iterdir()) == ["o.txt"]
+
+
+def test_a_second_distributed_run_on_a_run_folder_is_refused(inputs, tmp_path):
+    from landcover_qgis_plugin.core.locks import lock_in
+    from landcover_qgis_plugin.core.scale.runner import segment_many
+
+    pytest.importorskip("distributed")
+    run_dir = tmp_path / "o.run"
+    with locked_outputs([], [run_dir]):   # another run holds the folder (writing other outputs)
+        with pytest.raises(OutputLockedError, match=rf"Output '{run_dir}' is being written by another run"):
+            segment_many([inputs[0]], inputs[1], run_dir, str(tmp_path / "other.gpkg"), processes=False)
+        assert lock_in(run_dir).exists()
+    assert not (tmp_path / "other.gpkg").exists()

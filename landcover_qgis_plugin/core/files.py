@@ -128,7 +128,7 @@ def write_failure(path: str | os.PathLike, cause: str, number: int | None = None
     final = destination(path)
     folder = final.parent if str(final.parent) else Path(".")
     cause = " ".join(cause.split()) or "no details"
-    kept = f"; the existing '{final.name}' is unchanged" if final.exists() else ""
+    kept = f"; the existing '{final.name}' is unchanged" if final.is_file() else ""
     if number in FULL_ERRNOS or _FULL_WORDING.search(cause) or _free_bytes(folder) < FULL_BELOW_BYTES:
         return OutputError(f"No space left on the disk while writing '{final}' ({cause}): free some space there or "
                            f"write the outputs to another disk. Nothing was written{kept}.")

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Callable, Iterator, Sequence
 
 from .errors import Cancelled, OutputLockedError
-from .files import WRITE_ERRNOS, write_failure
+from .files import WRITE_ERRNOS, make_folder, write_failure
 from .owners import alive, host_name, owner, process_started
 
 LOCK_SUFFIX = ".lock"
@@ -199,7 +199,9 @@ def _describe(holder: dict) -> str:
 def locked_outputs(outputs: Sequence[str | os.PathLike], folders: Sequence[str | os.PathLike] = (),
                    wait: bool = False, report: Callable[[str], None] | None = None,
                    is_cancelled: Callable[[], bool] | None = None) -> Iterator[OutputLocks]:
-    """Hold the locks of these output files and run folders for the block (see OutputLocks)."""
+    """Hold the locks of these output files and run folders (made if need be) for the block (see OutputLocks)."""
+    for folder in folders:
+        make_folder(folder)
     locks = {lock_beside(path): Path(path) for path in outputs}
     locks.update({lock_in(folder): Path(folder) for folder in folders})
     with OutputLocks(locks, wait, report or (lambda message: None), is_cancelled or (lambda: False)) as held:

@@ -16,7 +16,8 @@ Decisions (quoted in the README):
 * **Stopping**: a cancel, Ctrl-C or SIGTERM stops the running tasks at once, and so does the end of
   this process on its host (stopping.py); finished blocks stay.
 * **Failures**: a block that fails is retried twice (on any worker), then reported with where it
-  lies; the others go on, and the run ends with the list and the command that retries them.
+  lies; the others go on, and the run ends with the list and the command that retries them. A block
+  that cannot be written (the run folder's disk is full) stops the run at once with that one error.
 * **Collars** are searched once, on the whole mosaic; one that is found is refused (a block cannot
   mask it alone) with the options that deal with it.
 * **One grid**: the ground resolution is measured once, at the centre of the whole area, and every
@@ -41,7 +42,7 @@ from typing import Callable, Iterator, Sequence
 from osgeo import gdal
 
 from ..engine import check_outputs, segment
-from ..errors import Cancelled, InputError, LandcoverError, NoValidPixelsError
+from ..errors import Cancelled, InputError, LandcoverError, NoValidPixelsError, OutputError
 from ..files import atomic_output, make_folder, remove_stale_temporaries
 from ..gdalio import WriteCheck, call_gdal, close_dataset
 from ..grid import pixel_bounds
@@ -119,7 +120,6 @@ def segment_many(sheets: Sequence[str], model_path: str, run_dir: str | Path,
     check = functools.partial(check_outputs, sheets[0], vector_path, raster_path, None, options.overwrite,
                               raster_suffixes=(".tif", ".tiff", ".vrt"), replaceable=owned)
     check()
-    make_folder(run_dir)
     with locked_outputs([path for path in (vector_path, raster_path) if path], [run_dir], options.wait,
                         lambda message: report(0.0, message), cancelled) as held:
         if held.waited:
@@ -187,6 +187,8 @@ def _segment_many(sheets: Sequence[str], model_path: str, run_dir: Path, vector_
             with _stopping_on_exit(cluster, futures, stop):
                 for future in _completed(futures, cancelled):
                     block = futures[future]
+                    if future.status == "error" and isinstance(future.exception(), OutputError):
+                        raise future.exception()   # the run folder cannot be written (a full disk): no block can
                     if future.status == "error":
                         failed.append(_failure(block, grid, future.exception()))
                     else:
