@@ -1,4 +1,5 @@
-"""Tiny real models whose output is a known function of the input, and images to feed them.
+"""Tiny real models whose output is a known function of the input, images to feed them, and where the
+shared real data lies.
 
 For the tests and benchmarks only (not shipped in the plugin): the
 colour model is a real Keras network saved as a real model file, a 1x1 convolution + softmax that
@@ -16,6 +17,10 @@ from typing import Mapping, Sequence
 import numpy as np
 
 from landcover_qgis_plugin.core.modelfile import LANDCOVER_AI_CLASSES, ModelMetadata, Normalization, save_model
+
+# The real rasters and lists from outside the repository (../shared/data); a clone without them skips the
+# tests and benchmarks that need them (tests: the `shared_data` fixture).
+SHARED_DATA = Path(__file__).resolve().parent.parent / "shared" / "data"
 
 # Pure colours the colour model maps to LandCover.ai's classes (0 background .. 4 road).
 PALETTE: dict[str, tuple[int, int, int]] = {

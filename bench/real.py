@@ -17,9 +17,9 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from bench.inference import machine, save_results  # noqa: E402
+from testkit import SHARED_DATA  # noqa: E402
 
 GROUND_TRUTH = REPO / "bench" / "ground_truth"
-SHARED_DATA = REPO.parent / "shared" / "data"
 DEFAULT_MODEL = REPO / "resources" / "models" / "default.keras"
 RESULTS = REPO / "bench" / "results"
 

@@ -13,13 +13,21 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED_DATA = REPO.parent / "shared" / "data"
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 import pytest  # noqa: E402  (after the environment above)
 
 from plugin_support import Scene, make_scene  # noqa: E402
+from testkit import SHARED_DATA  # noqa: E402
+
+
+@pytest.fixture
+def shared_data() -> Path:
+    """../shared/data, or a skip of the test that needs it (a clone has no ../shared beside it)."""
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"the shared real data folder {SHARED_DATA} is absent")
+    return SHARED_DATA
 
 
 @pytest.fixture(scope="session")

@@ -21,11 +21,10 @@ from qgis.PyQt.QtCore import QCoreApplication, QEventLoop, QTimer
 
 from landcover_qgis_plugin.core.geotiff import write_geotiff
 from landcover_qgis_plugin.core.modelfile import save_model
-from testkit import colour_model, colour_onnx, paint
+from testkit import SHARED_DATA, colour_model, colour_onnx, paint
 from landcover_qgis_plugin.paths import DEFAULT_MODEL_PATH
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED_DATA = REPO.parent / "shared" / "data"
 RESOLUTION_M = 0.5
 ORIGIN = (2_600_000.0, 1_200_096.0)  # upper-left corner, EPSG:2056 (LV95)
 WIDTH, HEIGHT = 256, 192

@@ -13,7 +13,6 @@ import numpy as np
 import pytest
 from osgeo import gdal
 
-from conftest import SHARED_DATA
 from landcover_qgis_plugin.core.modelfile import LANDCOVER_AI_CLASSES, Normalization, metadata_for, save_model
 from trainer.cli import main
 from trainer.evaluate import ExtremeTiles
@@ -240,13 +239,13 @@ def test_the_score_without_curated_tiles_sums_only_the_other_tiles(tiles_root, m
     assert json.loads((out / "metrics.json").read_text())["without_curated"] is None
 
 
-def test_the_reference_curated_list_is_bundled_and_runs_can_name_it(tmp_path):
+def test_the_reference_curated_list_is_bundled_and_runs_can_name_it(tmp_path, shared_data):
     from trainer.config import load_config
     from trainer.data.curation import REFERENCE_LIST, reference_tiles
     from trainer.data.pipeline import read_split_ids
 
     assert [len(reference_tiles(split)) for split in ("train", "val", "test")] == [115, 35, 31]
-    shared = [line.split("\t")[::-1] for line in (SHARED_DATA / "seed_low_quality_tiles.tsv").read_text().splitlines()
+    shared = [line.split("\t")[::-1] for line in (shared_data / "seed_low_quality_tiles.tsv").read_text().splitlines()
               if line and not line.startswith("#")]
     bundled = [line.split("\t") for line in REFERENCE_LIST.read_text().splitlines() if not line.startswith("#")]
     assert bundled == shared   # the reference's list, id first

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import REPO, SHARED_DATA
+from conftest import REPO
 from osgeo import gdal
 
 from landcover_qgis_plugin.core.modelfile import LANDCOVER_AI_CLASSES
@@ -14,8 +14,6 @@ sys.path.insert(0, str(REPO / "tools"))
 import make_ground_truth  # noqa: E402
 
 from bench.real import GROUND_TRUTH, model_label, score_models, truth_pairs  # noqa: E402
-
-pytestmark = pytest.mark.skipif(not SHARED_DATA.is_dir(), reason=f"real data folder {SHARED_DATA} is absent")
 TRUTHS = sorted(GROUND_TRUTH.glob("*.truth.tif"))
 # The bundled model of commit 8e2880f (24 countryside scenes), per class present in each truth.
 SCORES_BEFORE_ISSUE_12 = {
@@ -30,8 +28,8 @@ def read(path):
 
 
 @pytest.mark.parametrize("truth", TRUTHS, ids=lambda path: path.name)
-def test_each_truth_is_rebuilt_from_its_labels_on_its_image_grid(truth, tmp_path):
-    image = SHARED_DATA / truth.name.replace(".truth.tif", ".tif")
+def test_each_truth_is_rebuilt_from_its_labels_on_its_image_grid(truth, tmp_path, shared_data):
+    image = shared_data / truth.name.replace(".truth.tif", ".tif")
     labels = truth.with_name(truth.name.replace(".truth.tif", ".labels.geojson"))
     assert make_ground_truth.main([str(image), str(labels), str(tmp_path / "rebuilt.tif")]) == 0
     committed, transform, projection = read(truth)
@@ -44,7 +42,7 @@ def test_each_truth_is_rebuilt_from_its_labels_on_its_image_grid(truth, tmp_path
     assert shares[1] > 0.02 and shares[4] > 0.02          # every truth has buildings and roads drawn
 
 
-def test_the_bundled_model_is_scored_on_every_truth(tmp_path):
+def test_the_bundled_model_is_scored_on_every_truth(tmp_path, shared_data):
     pairs = truth_pairs()
     assert [truth for _, truth in pairs] == TRUTHS
     scores = score_models([REPO / "resources" / "models" / "default.keras"], pairs)["default.keras"]

@@ -223,14 +223,12 @@ def test_keras_metric_accumulates_one_global_matrix_over_batches():
     assert float(metric.result()) == 0.0
 
 
-def test_confusion_matrix_on_a_real_mask_is_exact():
+def test_confusion_matrix_on_a_real_mask_is_exact(shared_data):
     """19.4 Mpx of real LandCover.ai labels against the same labels shifted 3 px: the edges disagree."""
 
     from osgeo import gdal
 
-    from conftest import SHARED_DATA
-
-    dataset = gdal.Open(str(SHARED_DATA / "landcoverai_mask_N-33-60-D-c-4-2.tif"))
+    dataset = gdal.Open(str(shared_data / "landcoverai_mask_N-33-60-D-c-4-2.tif"))
     truth = dataset.GetRasterBand(1).ReadAsArray()
     dataset = None
     prediction = np.roll(truth, 3, axis=1)

@@ -1,18 +1,17 @@
 """Real data from ../shared/data: the LandCover.ai ground-truth mask and SWISSIMAGE orthophotos."""
 import numpy as np
 import pytest
-from conftest import REPO, SHARED_DATA
+from conftest import REPO
 from osgeo import gdal, ogr, osr
 from shapely import wkb
 from shapely.ops import unary_union
 
 import testkit
+from testkit import SHARED_DATA
 from landcover_qgis_plugin.core.engine import segment
 from landcover_qgis_plugin.core.modelfile import LANDCOVER_AI_CLASSES
 from landcover_qgis_plugin.core.vectorize import VectorOptions, vectorize
 from trainer import cli
-
-pytestmark = pytest.mark.skipif(not SHARED_DATA.is_dir(), reason=f"real data folder {SHARED_DATA} is absent")
 
 MASK = SHARED_DATA / "landcoverai_mask_N-33-60-D-c-4-2.tif"
 ORTHOPHOTOS = sorted(SHARED_DATA.glob("swissimage_*.tif"))
@@ -20,8 +19,8 @@ ALL = [c.name for c in LANDCOVER_AI_CLASSES]
 SAME = ["IGNORE_DATA_AXIS_TO_SRS_AXIS_MAPPING=YES"]
 
 
-@pytest.fixture(scope="module")
-def mask_pixels():
+@pytest.fixture
+def mask_pixels(shared_data):
     dataset = gdal.Open(str(MASK))
     counts = np.bincount(dataset.ReadAsArray().ravel(), minlength=5)
     pixel_m2 = abs(dataset.GetGeoTransform()[1] * dataset.GetGeoTransform()[5])

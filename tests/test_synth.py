@@ -217,12 +217,8 @@ def test_a_layout_is_painted_with_its_own_classes_looking_like_themselves():
         paint_layout(np.full((4, 4), 7, np.uint8), 0.5, seed=0)
 
 
-def test_synth_layout_paints_a_real_mask_keeping_its_grid_crs_and_classes(tmp_path):
-    from conftest import SHARED_DATA
-
-    real = SHARED_DATA / "landcoverai_mask_N-33-60-D-c-4-2.tif"
-    if not real.is_file():
-        pytest.skip(f"the real mask {real} is absent")
+def test_synth_layout_paints_a_real_mask_keeping_its_grid_crs_and_classes(tmp_path, shared_data):
+    real = shared_data / "landcoverai_mask_N-33-60-D-c-4-2.tif"
     crop = tmp_path / "real_crop.tif"
     gdal.Translate(str(crop), str(real), srcWin=[1800, 2000, 1024, 768])
     args = argparse.Namespace(out=str(tmp_path / "painted"), seed=0, images=6, size=2048, tile_size=256, towns=0.0,
