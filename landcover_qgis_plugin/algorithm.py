@@ -28,7 +28,8 @@ from .i18n import tr
 from .parameters import INPUT, option_parameters, read_options
 from .paths import ICON_PATH
 from .layer_sources import layer_source
-from .results import add_result_layers, bounds, class_label, class_layer_uri, summary_text
+from .results import add_result_layers, bounds, class_layer_uri
+from .summary import RunSummary
 
 EXTENT = SPECS["extent"].parameter_name
 MASK = SPECS["mask_wkt"].parameter_name
@@ -184,16 +185,16 @@ class SegmentAlgorithm(QgsProcessingAlgorithm):
                              raster_path=job["raster_path"], probabilities_path=job["probabilities_path"],
                              options=SegmentationOptions(**job["options"]), progress=self._progress(feedback),
                              is_cancelled=feedback.isCanceled, metadata=job["metadata"])
-        except Cancelled:
-            raise QgsProcessingException(tr("Cancelled; nothing was written.")) from None
+        except Cancelled:   # QGIS's own convention: said once, nothing returned (the task then reports a cancel)
+            feedback.pushInfo(tr("Cancelled; nothing was written."))
+            return {}
         except LandcoverError as error:  # the user can act on it; anything else keeps its traceback
             raise QgsProcessingException(str(error)) from None
         for note in result.notes:   # e.g. a killed run's lock taken over
             feedback.pushWarning(note)
-        for class_name, area in result.area_ha.items():
-            feedback.pushInfo(f"{class_label(class_name)}: {area:,.2f} ha")
-        feedback.pushInfo(tr("Raster: {reading}").format(reading=result.reading))
-        feedback.pushInfo(summary_text(result.vector_area_ha, result.area_ha, result.device, result.seconds))
+        written = [path for path in (result.vector_path, result.raster_path, result.probabilities_path) if path]
+        feedback.pushInfo(RunSummary(job["input_name"], result.vector_area_ha, result.area_ha, result.device,
+                                     result.seconds, result.tiles, result.reading, written).text())
         job["layers"] = result.layers
         return {
             self.OUTPUT: result.vector_path,
@@ -244,6 +245,8 @@ class SegmentAlgorithm(QgsProcessingAlgorithm):
         for path in wanted:
             del to_load[path]
         context.setLayersToLoadOnCompletion(to_load)
+        if "layers" not in job:   # cancelled: nothing was written, nothing to open
+            return {}
         vector_path = job["vector_path"] if job["vector_path"] in wanted else None
         raster_path = job["raster_path"] if job["raster_path"] in wanted else None
         add_result_layers(project, tr("Land cover — {name}").format(name=job["input_name"]),

@@ -24,7 +24,8 @@ from .core.scale.blocks import DEFAULT_BLOCK_PX
 from .dependencies import default_model_path
 from .i18n import tr
 from .parameters import option_parameters, read_options
-from .results import class_layer_uri, summary_text
+from .results import class_layer_uri
+from .summary import RunSummary
 
 # The whole mosaic is classified, in its sheets' own bands: the options tied to one layer stay out.
 LAYER_OPTIONS = ("bands", "extent", "mask_wkt")
@@ -130,17 +131,21 @@ class SegmentManyAlgorithm(SegmentAlgorithm):
             result = segment_many(job["sheets"], job["model_path"], run_folder, job["vector_path"], job["raster_path"],
                                   SegmentationOptions(**job["options"]), job["workers"], None, job["restart"],
                                   job["block_px"], self._progress(feedback), feedback.isCanceled, processes=False)
-        except Cancelled:
-            raise QgsProcessingException(tr("Cancelled; the finished blocks are kept in {folder}: run again to go "
-                                            "on.").format(folder=run_folder)) from None
+        except Cancelled:   # said once, nothing returned, as in algorithm.py
+            feedback.pushInfo(tr("Cancelled; the finished blocks are kept in {folder}: run again to go on.").format(
+                folder=run_folder))
+            return {}
         except LandcoverError as error:
             raise QgsProcessingException(str(error)) from None
         for note in result.notes:   # e.g. a killed run's lock taken over
             feedback.pushWarning(note)
         feedback.pushInfo(tr("{blocks} blocks ({reused} finished before), {tiles} tiles").format(
             blocks=result.blocks, reused=result.reused, tiles=result.tiles))
-        feedback.pushInfo(summary_text(result.vector_area_ha, result.area_ha, tr("{workers} workers").format(
-            workers=result.workers), result.seconds))
+        written = [path for path in (result.vector_path, result.raster_path) if path]
+        feedback.pushInfo(RunSummary(tr("{count} sheets").format(count=len(job["sheets"])), result.vector_area_ha,
+                                     result.area_ha, tr("{workers} workers").format(workers=result.workers),
+                                     result.seconds, result.tiles, result.mosaic or tr("read as one mosaic"),
+                                     written).text())
         job["layers"] = result.layers
         return {
             self.OUTPUT: result.vector_path, self.OUTPUT_RASTER: result.raster_path,

@@ -12,7 +12,7 @@ import html
 from pathlib import Path
 from typing import Any
 
-from qgis.core import (Qgis, QgsApplication, QgsCoordinateTransform, QgsMapLayerProxyModel, QgsMessageLog,
+from qgis.core import (Qgis, QgsApplication, QgsCoordinateTransform, QgsMapLayerProxyModel,
                        QgsProcessing, QgsProcessingFeatureSourceDefinition, QgsProcessingOutputLayerDefinition,
                        QgsProject, QgsRasterLayer, QgsRectangle, QgsReferencedRectangle, QgsSettings, QgsVectorLayer)
 from qgis.gui import (QgisInterface, QgsCollapsibleGroupBox, QgsFileWidget, QgsMapLayerComboBox, QgsMessageBar,
@@ -30,7 +30,8 @@ from .core.options import SPECS
 from .dependencies import default_model_path, missing_keras_message, missing_runtime_message
 from .get_model import ReferenceModelTask, ask_source, downloads_folder, reference_model_path
 from .i18n import tr
-from .job import LOG_TAG, SegmentationJob, headline
+from .job import SegmentationJob, headline
+from .notify import log, push, tooltip
 from .option_widgets import SETTINGS_GROUP, option_widgets
 from .paths import ICON_PATH
 from .plan import LARGE_RUN_TILES, RunPlan, run_plan
@@ -58,7 +59,7 @@ class SegmentationDialog(QDialog):
         self._area_changed(self.area_combo.currentIndex())
         missing = missing_runtime_message()
         if missing:
-            self.message_bar.pushWarning(tr("Missing runtime"), missing)
+            push(self.message_bar, Qgis.MessageLevel.Warning, tr("Missing runtime"), missing)
 
     # -- layout ------------------------------------------------------------------------------------
     def _build(self) -> None:
@@ -80,15 +81,15 @@ class SegmentationDialog(QDialog):
         self.model_widget.setDialogTitle(tr("Model file"))
         self.model_widget.fileChanged.connect(self._model_changed)
         self.get_model_button = QPushButton(tr("Get a LandCover.ai model…"), self)
-        self.get_model_button.setToolTip(missing_keras_message() or tr(
-            "Download the reference work's published LandCover.ai weights and convert them into a model file"))
+        self.get_model_button.setToolTip(tooltip(missing_keras_message() or tr(
+            "Download the reference work's published LandCover.ai weights and convert them into a model file")))
         self.get_model_button.clicked.connect(self.get_reference_model)
         self.model_info = QLabel(self)
         self.model_info.setWordWrap(True)
         self.model_info.setTextFormat(Qt.TextFormat.RichText)
         self.classes_list = QListWidget(self)
         self.classes_list.setMaximumHeight(110)
-        self.classes_list.setToolTip(tr(SPECS["classes"].help))
+        self.classes_list.setToolTip(tooltip(tr(SPECS["classes"].help)))
 
         self.output_widget = QgsFileWidget(self)
         self.output_widget.setStorageMode(QgsFileWidget.StorageMode.SaveFile)
@@ -101,7 +102,7 @@ class SegmentationDialog(QDialog):
         self.band_combos = [QgsRasterBandComboBox(self) for _ in range(3)]
         for combo in self.band_combos:
             combo.setShowNotSetOption(True, tr("auto"))
-            combo.setToolTip(tr(SPECS["bands"].help))
+            combo.setToolTip(tooltip(tr(SPECS["bands"].help)))
         self.input_combo.layerChanged.connect(self._input_changed)
         self._input_changed(self.input_combo.currentLayer())
         for signal in (self.input_combo.layerChanged, self.mask_combo.layerChanged, self.area_combo.currentIndexChanged,
@@ -181,7 +182,7 @@ class SegmentationDialog(QDialog):
         """Explain what is fetched, then download and convert the reference's weights in the task manager."""
         missing = missing_keras_message()
         if missing:
-            self.message_bar.pushWarning(tr("Get a LandCover.ai model"), missing)
+            push(self.message_bar, Qgis.MessageLevel.Warning, tr("Get a LandCover.ai model"), missing)
             return
         target = reference_model_path()
         source = self.ask_reference_source(target)
@@ -191,8 +192,8 @@ class SegmentationDialog(QDialog):
         self.reference_task.done.connect(self._reference_done)
         self.get_model_button.setEnabled(False)
         QgsApplication.taskManager().addTask(self.reference_task)
-        self.message_bar.pushInfo(tr("Get a LandCover.ai model"),
-                                  tr("Started; progress and cancel are in the task manager."))
+        push(self.message_bar, Qgis.MessageLevel.Info, tr("Get a LandCover.ai model"),
+             tr("Started; progress and cancel are in the task manager."))
 
     def ask_reference_source(self, target: Path) -> str | None:
         """The published URL, a downloaded zip, or None: what the user chose after the explanation."""
@@ -207,13 +208,13 @@ class SegmentationDialog(QDialog):
         if ok:
             self.model_widget.setFilePath(str(task.target))
             text = tr("'{name}' is written to {path} and selected.").format(name=task.metadata.name, path=task.target)
-            bar.pushSuccess(title, text)
-            QgsMessageLog.logMessage(text, LOG_TAG, Qgis.MessageLevel.Success)
+            push(bar, Qgis.MessageLevel.Success, title, text)
+            log(text, Qgis.MessageLevel.Success)
         elif task.error:
-            bar.pushCritical(title, headline(task.error))
-            QgsMessageLog.logMessage(task.error, LOG_TAG, Qgis.MessageLevel.Critical)
+            push(bar, Qgis.MessageLevel.Critical, title, headline(task.error))
+            log(task.error, Qgis.MessageLevel.Critical)
         else:
-            bar.pushInfo(title, tr("Cancelled; nothing was written."))
+            push(bar, Qgis.MessageLevel.Info, title, tr("Cancelled; nothing was written."))
 
     # -- settings ----------------------------------------------------------------------------------
     def _restore_settings(self) -> None:
@@ -244,13 +245,13 @@ class SegmentationDialog(QDialog):
         try:
             parameters = self.build_parameters()
         except LandcoverError as error:
-            self.message_bar.pushWarning(tr("Check the settings"), str(error))
+            push(self.message_bar, Qgis.MessageLevel.Warning, tr("Check the settings"), str(error))
             return
         job = SegmentationJob(parameters, self.input_combo.currentLayer().name(), QgsProject.instance(),
                               self.iface.messageBar())
         if not job.prepared:
-            self.message_bar.pushWarning(tr("Check the settings"), job.headline)
-            QgsMessageLog.logMessage(job.error or job.headline, LOG_TAG, Qgis.MessageLevel.Warning)
+            push(self.message_bar, Qgis.MessageLevel.Warning, tr("Check the settings"), job.headline)
+            log(job.error or job.headline, Qgis.MessageLevel.Warning)
             return
         plan = self.update_plan()
         if plan is not None and plan.tiles > self.large_run_tiles and not self.confirm_large_run(plan):

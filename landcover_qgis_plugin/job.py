@@ -8,20 +8,18 @@ summary in the message bar, failures in the message bar and the log.
 """
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from qgis.core import (Qgis, QgsApplication, QgsMessageLog, QgsProcessingAlgRunnerTask, QgsProcessingContext,
+from qgis.core import (Qgis, QgsApplication, QgsProcessingAlgRunnerTask, QgsProcessingContext,
                        QgsProcessingFeedback, QgsProject)
 from qgis.gui import QgsMessageBar
 from qgis.PyQt.QtCore import pyqtSignal
 
-from .algorithm import SegmentAlgorithm
 from .i18n import tr
-from .results import summary_text
+from .notify import log, push
+from .summary import RunSummary
 
 ALGORITHM_ID = "landcover:segment"
-LOG_TAG = "Land cover"
 
 
 def headline(error: str) -> str:
@@ -99,20 +97,13 @@ class SegmentationJob:
         title = tr("Land cover")
         if ok:
             self.results = dict(results)
-            summary = summary_text(json.loads(results[SegmentAlgorithm.POLYGON_AREA_HA]),
-                                   json.loads(results[SegmentAlgorithm.AREA_HA])
-                                   if results.get(SegmentAlgorithm.OUTPUT_RASTER) else None,
-                                   results[SegmentAlgorithm.DEVICE_USED], results[SegmentAlgorithm.SECONDS])
-            reading = results[SegmentAlgorithm.READING]
-            if reading.startswith("web service"):   # name the service and its zoom level too
-                summary = f"{summary} ({reading.split(';')[0]})"
-            self.message_bar.pushSuccess(title, summary)
-            QgsMessageLog.logMessage(f"{self.input_name}: {summary}; {reading}", LOG_TAG, Qgis.MessageLevel.Success)
+            summary = RunSummary.of_outputs(self.input_name, results)
+            push(self.message_bar, Qgis.MessageLevel.Success, title, summary.headline(), duration=0,
+                 details=summary.text())   # stays until closed
+            log(summary.text(), Qgis.MessageLevel.Success)
         elif self.feedback.isCanceled():
-            self.message_bar.pushInfo(title, tr("Cancelled; nothing was written."))
-            QgsMessageLog.logMessage(tr("{name}: cancelled").format(name=self.input_name), LOG_TAG,
-                                     Qgis.MessageLevel.Info)
+            push(self.message_bar, Qgis.MessageLevel.Info, title, tr("Cancelled; nothing was written."))   # the log
+            # has the algorithm's own line
         else:
-            self.message_bar.pushCritical(title, self.headline)
-            QgsMessageLog.logMessage(f"{self.input_name}: {self.error or self.headline}", LOG_TAG,
-                                     Qgis.MessageLevel.Critical)
+            push(self.message_bar, Qgis.MessageLevel.Critical, title, self.headline)
+            log(f"{self.input_name}: {self.error or self.headline}", Qgis.MessageLevel.Critical)

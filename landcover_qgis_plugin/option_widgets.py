@@ -14,6 +14,7 @@ from qgis.PyQt.QtWidgets import QCheckBox, QComboBox, QWidget
 
 from .core.options import CHOICE, FLAG, INTEGER, NUMBER, OPTIONS, OptionSpec
 from .i18n import tr
+from .notify import tooltip
 
 SETTINGS_GROUP = "landcover"
 SCALAR_KINDS = (NUMBER, INTEGER, FLAG, CHOICE)
@@ -27,7 +28,7 @@ class OptionWidget:
     def __init__(self, spec: OptionSpec, parent: QWidget):
         self.spec = spec
         self.widget = self._create(parent)
-        self.widget.setToolTip(tr(spec.help))
+        self.widget.setToolTip(tooltip(tr(spec.help)))
         self.set_value(spec.default)
 
     @property

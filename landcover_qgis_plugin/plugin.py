@@ -5,13 +5,14 @@ TensorFlow is reported once in the message bar with the exact command that insta
 """
 from __future__ import annotations
 
-from qgis.core import QgsApplication
+from qgis.core import Qgis, QgsApplication
 from qgis.gui import QgisInterface
 from qgis.PyQt.QtGui import QIcon
 from qgis.PyQt.QtWidgets import QAction
 
 from .dependencies import missing_runtime_message
 from .i18n import install_translator, tr
+from .notify import push
 from .paths import ICON_PATH
 from .provider import LandCoverProvider
 
@@ -42,7 +43,7 @@ class LandCoverPlugin:
         self.iface.addPluginToRasterMenu(tr("Land cover"), self.action)
         missing = missing_runtime_message()
         if missing:
-            self.iface.messageBar().pushWarning(tr("Land cover"), missing)
+            push(self.iface.messageBar(), Qgis.MessageLevel.Warning, tr("Land cover"), missing)
 
     def unload(self) -> None:
         if self.provider is not None:
@@ -71,8 +72,8 @@ class LandCoverPlugin:
             try:
                 from .dialog import SegmentationDialog  # the engine, and with it shapely, loads here
             except ImportError:
-                self.iface.messageBar().pushWarning(tr("Land cover"), missing_runtime_message() or tr(
-                    "The plugin is incomplete; reinstall it."))
+                push(self.iface.messageBar(), Qgis.MessageLevel.Warning, tr("Land cover"),
+                     missing_runtime_message() or tr("The plugin is incomplete; reinstall it."))
                 return
             self.dialog = SegmentationDialog(self.iface, self.iface.mainWindow())
             self.dialog.accepted.connect(self.start_job)

@@ -1,11 +1,12 @@
 """Processing provider `landcover`: the plugin's algorithms in the toolbox, modeler, batch and qgis_process."""
 from __future__ import annotations
 
-from qgis.core import Qgis, QgsMessageLog, QgsProcessingProvider
+from qgis.core import Qgis, QgsProcessingProvider
 from qgis.PyQt.QtGui import QIcon
 
 from .dependencies import missing_runtime_message
 from .i18n import tr
+from .notify import log
 from .paths import ICON_PATH
 
 
@@ -31,8 +32,7 @@ class LandCoverProvider(QgsProcessingProvider):
             from .algorithm import SegmentAlgorithm
             from .algorithm_many import SegmentManyAlgorithm
         except ImportError as error:
-            QgsMessageLog.logMessage(missing_runtime_message() or str(error), tr("Land cover"),
-                                     Qgis.MessageLevel.Warning)
+            log(missing_runtime_message() or str(error), Qgis.MessageLevel.Warning)
             return
         self.addAlgorithm(SegmentAlgorithm())
         self.addAlgorithm(SegmentManyAlgorithm())

@@ -1,4 +1,4 @@
-"""Layers out of a segmentation: styled result layers and a summary.
+"""Layers out of a segmentation: styled result layers (the summary is summary.py's).
 
 Shared by the dialog and the Processing algorithm, so both behave alike.
 Everything here touches layers or the project, so it runs on the main thread only.
@@ -90,21 +90,3 @@ def add_result_layers(project: QgsProject, title: str, classes: Sequence[ClassIn
         project.addMapLayer(layer, False)
         group.addLayer(layer)
     return group
-
-
-def summary_text(polygon_ha: dict[str, float], raster_ha: dict[str, float] | None, device: str,
-                 seconds: float) -> str:
-    """Areas, device and time in one line, for the message bar, the log and Processing.
-
-    The polygons' areas are after cleaning (minimum area, filled holes, simplification), so they
-    differ slightly from the class raster's; each is labelled.
-    """
-    def areas(values: dict[str, float]) -> str:
-        return ", ".join(tr("{label} {area} ha").format(label=class_label(name), area=f"{area:,.2f}")
-                         for name, area in values.items()) or tr("no class found")
-
-    parts = [tr("Polygons: {areas}").format(areas=areas(polygon_ha))] if polygon_ha else []
-    if raster_ha is not None:
-        parts.append(tr("Class raster: {areas}").format(areas=areas(raster_ha)))
-    return tr("{areas} — on {device} in {seconds} s").format(
-        areas="; ".join(parts), device=device, seconds=f"{seconds:.1f}")

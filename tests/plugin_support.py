@@ -18,6 +18,7 @@ from pathlib import Path
 from osgeo import gdal
 from qgis.core import QgsApplication, QgsTask
 from qgis.PyQt.QtCore import QCoreApplication, QEventLoop, QTimer
+from qgis.PyQt.QtGui import QTextDocument
 
 from landcover_qgis_plugin.core.geotiff import write_geotiff
 from landcover_qgis_plugin.core.modelfile import save_model
@@ -85,6 +86,25 @@ def swissimage_grid(model: Path) -> tuple[int, int]:
     return round(875 * factor), round(600 * factor)
 
 
+
+
+def plain_text(rich: str) -> str:
+    """Rich text as the widget showing it renders it, in plain text."""
+    document = QTextDocument()
+    document.setHtml(rich)
+    return document.toPlainText()
+
+
+def open_details(item) -> str:
+    """Click a message bar item's Details… button: the plain text of the box it opens (closed again)."""
+    from qgis.PyQt.QtWidgets import QApplication, QMessageBox, QPushButton
+
+    item.findChild(QPushButton, "landcoverDetails").click()
+    [box] = [widget for widget in QApplication.topLevelWidgets()
+             if isinstance(widget, QMessageBox) and widget.objectName() == "landcoverDetailsBox" and widget.isVisible()]
+    text = plain_text(box.text())
+    box.close()
+    return text
 
 
 def wait_for_task(task: QgsTask, timeout_s: float = 120.0) -> None:

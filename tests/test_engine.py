@@ -314,16 +314,16 @@ def test_tta_reduced_precision_and_device(tmp_path, blur_model):
     path = str(write_geotiff(tmp_path / "smooth.tif", image, ORIGIN, RES))
     plain = segment(path, blur_model, raster_path=tmp_path / "plain.tif",
                     options=SegmentationOptions(device="cpu"))
-    assert plain.device == "cpu:0"
+    assert plain.device == "CPU"
     flips = segment(path, blur_model, raster_path=tmp_path / "tta.tif", options=SegmentationOptions(tta=True))
     bf16 = segment(path, blur_model, raster_path=tmp_path / "bf16.tif",
                    options=SegmentationOptions(precision="bfloat16"))
-    assert flips.tiles == plain.tiles and bf16.tiles == plain.tiles and bf16.device == "cpu:0 (bfloat16)"
+    assert flips.tiles == plain.tiles and bf16.tiles == plain.tiles and bf16.device == "CPU (bfloat16)"
     # A box filter is symmetric, so the flips agree with the plain run away from class borders.
     assert (read(tmp_path / "tta.tif") == read(tmp_path / "plain.tif")).mean() > 0.999
     assert (read(tmp_path / "bf16.tif") == read(tmp_path / "plain.tif")).mean() > 0.98
     auto = segment(path, blur_model, raster_path=tmp_path / "auto.tif", options=SegmentationOptions(precision="auto"))
-    assert auto.device in ("cpu:0", "cpu:0 (bfloat16)")   # whichever measured faster, if it agreed
+    assert auto.device in ("CPU", "CPU (bfloat16)")   # whichever measured faster, if it agreed
     assert (read(tmp_path / "auto.tif") == read(tmp_path / "plain.tif")).mean() > 0.98
     import keras
     if not keras.distribution.list_devices("gpu"):
@@ -380,6 +380,8 @@ def test_edge_collars_are_masked_and_black_inside_the_image_is_kept(tmp_path, co
     kept = segment(str(collared), colour_model, raster_path=tmp_path / "kept.tif",
                    options=dataclasses.replace(EXACT, collars=False))
     assert "an edge collar masked" in masked.reading and "collar" not in kept.reading
+    assert reference.reading == "read pixel for pixel, 50 cm on the ground"
+    assert kept.reading.startswith("read at 50 cm on the ground from its ") and "cm geographic pixels" in kept.reading
     # Within a seam of one pixel along the collar (the resampling kernel), 2 % of so small a scene.
     assert sum(masked.area_ha.values()) == pytest.approx(sum(reference.area_ha.values()), rel=0.02)
     assert sum(kept.area_ha.values()) > 1.05 * sum(reference.area_ha.values())   # the wedges counted too

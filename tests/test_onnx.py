@@ -48,7 +48,7 @@ def test_our_onnx_export_gives_the_keras_result(tmp_path, painted):
     assert read_metadata(onnx_file) == dataclasses.replace(read_metadata(keras_file), created="")
     by_keras = segment(painted, str(keras_file), raster_path=tmp_path / "keras.tif", options=EXACT)
     by_onnx = segment(painted, str(onnx_file), raster_path=tmp_path / "onnx.tif", options=EXACT)
-    assert by_onnx.device == "cpu" and by_keras.device.startswith("cpu")
+    assert by_onnx.device == "CPU" and by_keras.device.startswith("CPU")
     np.testing.assert_array_equal(classes_of(tmp_path / "onnx.tif"), classes_of(tmp_path / "keras.tif"))
 
 
@@ -118,7 +118,7 @@ def test_predict_runs_an_onnx_model_where_tensorflow_cannot_be_imported(tmp_path
               "sys.exit(code)\n")
     completed = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=300)
     assert completed.returncode == 0, completed.stderr[-3000:]
-    assert "on cpu" in completed.stdout
+    assert "on CPU" in completed.stdout
     dataset = ogr.Open(str(tmp_path / "noTF.gpkg"))
     assert sum(f.GetField("area_m2") for f in dataset.GetLayerByName("building")) == pytest.approx(600.0, rel=1e-3)
 
@@ -168,7 +168,7 @@ def test_processing_and_qgis_process_run_an_onnx_model_where_tensorflow_cannot_b
                             "FILL_HOLES=0"], env)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     outputs = json.loads(run.stdout[run.stdout.index("{"):])["results"]
-    assert outputs["DEVICE_USED"] == "cpu"
+    assert outputs["DEVICE_USED"] == "CPU"
     assert json.loads(outputs["POLYGON_AREA_HA"])["water"] == pytest.approx(EXPECTED_HA["water"], rel=1e-3)
 
 
@@ -185,7 +185,7 @@ def test_int8_and_automatic_precision_use_the_models_int8_copy(tmp_path, painted
                    options=dataclasses.replace(EXACT, precision="int8"))
     auto = segment(painted, str(model), raster_path=tmp_path / "auto.tif",
                    options=dataclasses.replace(EXACT, precision="auto"))
-    assert (reference.device, int8.device) == ("cpu", "cpu (int8)") and auto.device in ("cpu", "cpu (int8)")
+    assert (reference.device, int8.device) == ("CPU", "CPU (int8)") and auto.device in ("CPU", "CPU (int8)")
     for name in ("int8.tif", "auto.tif"):
         assert np.mean(classes_of(tmp_path / name) == classes_of(tmp_path / "float32.tif")) > 0.99
 

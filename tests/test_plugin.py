@@ -20,8 +20,8 @@ from conftest import REPO
 from landcover_qgis_plugin import dependencies
 from landcover_qgis_plugin.core import modelfile
 from landcover_qgis_plugin.job import SegmentationJob
-from plugin_support import (EXPECTED_HA, SWISSIMAGE, real_data_model, rectangle_bounds, swissimage_grid,
-                            wait_for_task)
+from plugin_support import (EXPECTED_HA, SWISSIMAGE, open_details, plain_text, real_data_model, rectangle_bounds,
+                            swissimage_grid, wait_for_task)
 
 PLUGIN = "landcover_qgis_plugin"
 COLORS = {info.name: info.color for info in modelfile.LANDCOVER_AI_CLASSES}
@@ -200,7 +200,7 @@ def _polygon_area_and_bounds(layer: QgsVectorLayer) -> tuple[int, float, tuple]:
 
 
 def test_job_runs_in_the_task_manager_and_adds_styled_layers(provider, scene, tmp_path, clean_project, qgis_iface):
-    qgis_iface.messageBar().clear_messages()
+    qgis_iface.messageBar().clearWidgets()
     job = SegmentationJob(_parameters(scene.raster, scene.model, tmp_path, clean_project), "scene", clean_project,
                           qgis_iface.messageBar())
     stages = []
@@ -235,10 +235,19 @@ def test_job_runs_in_the_task_manager_and_adds_styled_layers(provider, scene, tm
     assert isinstance(layers[-1], QgsRasterLayer)
     assert (raster.width(), raster.height()) == (256, 192)
 
-    [message] = qgis_iface.messageBar().get_messages(Qgis.Success)
-    polygons, raster_part = message.split("; Class raster: ")
-    assert "Polygons: Buildings 0.03 ha" in polygons and "Woodland 0.20 ha" in polygons
-    assert "Background 0.83 ha" in raster_part and raster_part.endswith(" s")
+    # The summary stays in the message bar, its Details… the whole of it.
+    [item] = [item for item in qgis_iface.messageBar().items() if item.level() == Qgis.Success]
+    assert item.duration() == 0
+    assert plain_text(item.text()).startswith("scene: Buildings 0.03 ha, Woodland 0.20 ha, Water 0.12 ha, Roads 0.05 ha "
+                                              "— 20 tiles on CPU in ")
+    details = open_details(item)
+    assert details.splitlines()[1:4] == [
+        "Raster: read pixel for pixel, 50 cm on the ground.",
+        "Area per class, as polygons after cleaning and in the class raster:",
+        "Background: – as polygons, 0.83 ha in the class raster"]
+    assert "Buildings: 0.03 ha as polygons, 0.03 ha in the class raster" in details
+    assert f"Written: {tmp_path / 'scene.gpkg'}" in details
+    qgis_iface.messageBar().clearWidgets()
     assert json.loads(job.results["AREA_HA"])["building"] == pytest.approx(EXPECTED_HA["building"], rel=0.01)
     # The engine's stages reached the task's description.
     assert stages[:2] == ["Opening the raster", "Loading the model"] and "Tracing polygons" in stages
@@ -247,6 +256,8 @@ def test_job_runs_in_the_task_manager_and_adds_styled_layers(provider, scene, tm
 
 def test_cancel_within_a_batch_leaves_no_file_and_no_layer(provider, scene, tmp_path, clean_project, qgis_iface):
     qgis_iface.messageBar().clear_messages()
+    logged = []
+    QgsApplication.messageLog().messageReceived.connect(lambda message, tag, level: logged.append(message))
     job = SegmentationJob(_parameters(scene.raster, scene.model, tmp_path, clean_project, BATCH_SIZE=1), "scene",
                           clean_project, qgis_iface.messageBar())
     task = job.task
@@ -264,6 +275,7 @@ def test_cancel_within_a_batch_leaves_no_file_and_no_layer(provider, scene, tmp_
     assert list(tmp_path.iterdir()) == []
     assert clean_project.count() == 0 and clean_project.layerTreeRoot().children() == []
     assert qgis_iface.messageBar().get_messages(Qgis.Info) == ["Land cover:Cancelled; nothing was written."]
+    assert [message for message in logged if "ancel" in message] == ["Cancelled; nothing was written."]   # once
 
 
 def test_failure_goes_to_the_message_bar_and_the_log(provider, scene, tmp_path, clean_project, qgis_iface):

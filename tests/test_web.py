@@ -63,7 +63,8 @@ def test_an_xyz_service_gives_the_file_s_areas_and_polygons(scene, xyz_server, t
     options = SegmentationOptions(min_area=0, fill_holes=0, extent=scene_in_web_mercator())
     result = segment(description, str(scene.model), tmp_path / "web.gpkg", options=options)
     # 0.5 m on the ground at 47° N is 0.73 Web Mercator metres: zoom 18 (0.6 m) is the coarsest fine enough.
-    assert "zoom level 18" in result.reading and xyz_server.replace("${", "{") in result.reading
+    assert result.reading.startswith(f"web service {xyz_server.replace('${', '{')}, zoom level 18, read at 50 cm on "
+                                     "the ground from its ")   # about 41 cm: Web Mercator's 0.6 m at 47° N
     assert result.pixel_size_m == pytest.approx(0.5, rel=0.01)
     for name in CLASSES:
         assert result.area_ha[name] == pytest.approx(EXPECTED_HA[name], rel=0.05), name
@@ -161,7 +162,7 @@ def test_the_dialog_s_job_on_a_web_layer_names_the_service_in_its_summary(provid
 
     layer = xyz_layer(xyz_server)
     clean_project.addMapLayer(layer)
-    qgis_iface.messageBar().clear_messages()
+    qgis_iface.messageBar().clearWidgets()
     xmin, ymin, xmax, ymax = scene_in_web_mercator()
     job = SegmentationJob({"INPUT": layer.id(), "MODEL": str(scene.model),
                            "EXTENT": QgsReferencedRectangle(QgsRectangle(xmin, ymin, xmax, ymax),
@@ -171,8 +172,11 @@ def test_the_dialog_s_job_on_a_web_layer_names_the_service_in_its_summary(provid
     assert job.prepared, job.error
     job.start()
     wait_for_task(job.task)
-    [message] = qgis_iface.messageBar().get_messages(Qgis.Success)
-    assert "web service http://127.0.0.1" in message and "zoom level 18" in message
+    from plugin_support import open_details
+    [item] = [item for item in qgis_iface.messageBar().items() if item.level() == Qgis.Success]
+    details = open_details(item)
+    qgis_iface.messageBar().clearWidgets()
+    assert details.count("web service http://127.0.0.1") == 1 and "zoom level 18, read at 50 cm on the" in details
     assert clean_project.layerTreeRoot().findGroup("Land cover — tiles") is not None
 
 

@@ -61,6 +61,11 @@ def _paletted(dataset: gdal.Dataset) -> bool:
     return dataset.RasterCount == 1 and dataset.GetRasterBand(1).GetColorInterpretation() == gdal.GCI_PaletteIndex
 
 
+def ground_length(metres: float) -> str:
+    """A length for an analyst: '25 cm', '1.2 m'."""
+    return f"{metres * 100:.3g} cm" if metres < 1.0 else f"{metres:.3g} m"
+
+
 def _centre(envelope: tuple[float, float, float, float]) -> tuple[float, float]:
     xmin, xmax, ymin, ymax = envelope
     return (xmin + xmax) / 2.0, (ymin + ymax) / 2.0
@@ -216,12 +221,20 @@ class RasterSource:
         return collar.widened(max(1, round(self.grid.dx / gt[1])), max(1, round(self.grid.dy / -gt[5])))
 
     def describe(self) -> str:
-        """How the raster is read, for summaries: its grid against the model's ground resolution."""
-        how = "resampled to" if self.resampled else "kept at"
+        """How the raster is read, in plain words for summaries: the model's ground resolution against the
+        ground size of the raster's own pixels (at the area's centre), e.g. "read at 25 cm on the ground
+        from its 50 cm pixels"."""
+        kx, ky = self.measure.scale()
+        gt = self._source_grid
+        own = math.sqrt(math.hypot(gt[1], gt[4]) * kx * math.hypot(gt[2], gt[5]) * ky)
+        if self.resampled:
+            kind = (" Web Mercator" if self.srs.GetAuthorityCode(None) == "3857" else
+                    " geographic" if self.srs.IsGeographic() else "")
+            how = f"read at {ground_length(self.pixel_size_m)} on the ground from its {ground_length(own)}{kind} pixels"
+        else:
+            how = f"read pixel for pixel, {ground_length(self.pixel_size_m)} on the ground"
         collar = "; an edge collar masked" if self.collar is not None else ""
-        service = f"{self.service}; " if self.service else ""
-        return (f"{service}{how} {self.grid.dx:.6g} x {self.grid.dy:.6g} CRS units per pixel = "
-                f"{self.pixel_size_m:.3g} m on the ground ({self.measure.describe()}){collar}")
+        return f"{self.service}, {how}{collar}" if self.service else f"{how}{collar}"
 
     @property
     def width(self) -> int:

@@ -34,6 +34,9 @@ from .onnxfile import ONNX_SUFFIX
 from .options import SegmentationOptions
 
 GPU_PROVIDERS = ("CUDAExecutionProvider", "DmlExecutionProvider", "CoreMLExecutionProvider")
+# How summaries name where an ONNX model runs (Keras: "CPU" or "GPU")
+ONNX_DEVICES = {"CPUExecutionProvider": "CPU", "CUDAExecutionProvider": "GPU (CUDA)",
+                "DmlExecutionProvider": "GPU (DirectML)", "CoreMLExecutionProvider": "GPU (Core ML)"}
 CONVERT_HINT = ("convert it to ONNX (python -m trainer export --model FILE.keras --onnx FILE.onnx) or install "
                 "TensorFlow with Keras")
 
@@ -69,8 +72,11 @@ class Predictor:
 
     @property
     def device(self) -> str:
-        """Where and, when not float32, at which precision the model runs, e.g. 'cpu (int8)'."""
-        return self._runner.device + ("" if self.precision == "float32" else f" ({self.precision})")
+        """Where and, when not float32, at which precision the model runs, as summaries name it: 'CPU',
+        'GPU (CUDA)', 'CPU (int8)'."""
+        name, *details = self._runner.device.split(" ")
+        details = [detail.strip("()") for detail in details] + ([] if self.precision == "float32" else [self.precision])
+        return name + (f" ({', '.join(details)})" if details else "")
 
     def __call__(self, tiles: np.ndarray) -> np.ndarray:
         """(n, S, S, bands) pixels on 0..255 -> (n, classes, S, S) float32 probabilities: one plane per
@@ -149,12 +155,13 @@ class _KerasRunner:
     def __init__(self, network: Any, device: str):
         import keras
         self._keras = keras
-        self.device = device
+        self._device = device
+        self.device = "GPU" if device.startswith("gpu") else "CPU"
         self._model = network
 
     def __call__(self, inputs: np.ndarray) -> np.ndarray:
         """A normalised NHWC batch -> (n, classes, S, S) float32 probabilities."""
-        with self._keras.device(self.device):
+        with self._keras.device(self._device):
             output = np.asarray(self._model.predict_on_batch(inputs), dtype=np.float32)
         return np.ascontiguousarray(np.moveaxis(output, -1, 1))
 
@@ -212,7 +219,7 @@ class _OnnxRunner:
         except Exception as error:  # onnx and ONNX Runtime raise their own kinds for a damaged or foreign file
             raise ModelFileError(f"Model file '{model_path}' could not be loaded by ONNX Runtime ({error}); "
                                  "export or download it again.") from None
-        self.device = self._session.get_providers()[0].replace("ExecutionProvider", "").lower()
+        self.device = ONNX_DEVICES.get(self._session.get_providers()[0], "CPU")
         model_input = self._session.get_inputs()[0]
         self._input = model_input.name
         shape = model_input.shape

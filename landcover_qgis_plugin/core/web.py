@@ -120,5 +120,5 @@ def describe(dataset: gdal.Dataset, url: str, level: int | None, web_mercator: b
         resolution *= dataset.RasterXSize / dataset.GetRasterBand(1).GetOverview(level).XSize
     if web_mercator:
         zoom = round(math.log2(WEB_MERCATOR_ZOOM0_RESOLUTION / resolution))
-        return f"web service {url}, zoom level {zoom} ({resolution:.3g} Web Mercator metres per pixel)"
-    return f"web service {url}, read at {resolution:.3g} CRS units per pixel"
+        return f"web service {url}, zoom level {zoom}"
+    return f"web service {url}"

@@ -4,224 +4,224 @@
   <context>
     <name>LandCover</name>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="38" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="39" />
       <source>Model files (*.onnx *.keras)</source>
       <translation>Modelldateien (*.onnx *.keras)</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="63" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="64" />
       <source>Segment land cover</source>
       <translation>Landbedeckung segmentieren</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="72" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="73" />
       <source>land cover,segmentation,deep learning,orthophoto,buildings,woodland,water,roads</source>
       <translation>Landbedeckung,Segmentierung,Deep Learning,Orthofoto,Gebäude,Wald,Gewässer,Straßen</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="78" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="79" />
       <source>Classifies an RGB orthophoto with a DeepLabv3+ model file and writes one polygon layer per class (area and class attributes) to a GeoPackage, plus a class raster and, optionally, a probability raster. The raster is read in overlapping tiles at the model's resolution and the tiles are blended, so there are no seams. Limit the work with an extent or polygons (the 'Selected features only' option applies).</source>
       <translation>Klassifiziert ein RGB-Orthofoto mit einer DeepLabv3+-Modelldatei und schreibt je Klasse einen Polygon-Layer (mit Fläche und Klasse als Attributen) in ein GeoPackage, dazu ein Klassenraster und auf Wunsch ein Wahrscheinlichkeitsraster. Das Raster wird in überlappenden Kacheln in der Auflösung des Modells gelesen und die Kacheln werden überblendet, sodass keine Nähte entstehen. Die Arbeit lässt sich auf eine Ausdehnung oder auf Polygone beschränken (die Option „Nur gewählte Objekte“ gilt).</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="88" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="89" />
       <source>Orthophoto (RGB raster)</source>
       <translation>Orthofoto (RGB-Raster)</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="91" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="92" />
       <source>Model file (default: the bundled model)</source>
       <translation>Modelldatei (Vorgabe: das mitgelieferte Modell)</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="96" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="97" />
       <source>Land-cover polygons (GeoPackage, one layer per class)</source>
       <translation>Landbedeckungs-Polygone (GeoPackage, ein Layer je Klasse)</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="98" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="99" />
       <source>Class raster</source>
       <translation>Klassenraster</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="101" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="102" />
       <source>Class probabilities</source>
       <translation>Klassenwahrscheinlichkeiten</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="107" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="108" />
       <source>Class layers</source>
       <translation>Klassen-Layer</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="108" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="109" />
       <source>Class raster area per class in hectares (JSON)</source>
       <translation>Fläche je Klasse im Klassenraster in Hektar (JSON)</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="110" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="111" />
       <source>Polygon area per class in hectares, after cleaning (JSON)</source>
       <translation>Polygonfläche je Klasse in Hektar, nach der Bereinigung (JSON)</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="111" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="112" />
       <source>Device used</source>
       <translation>Verwendetes Gerät</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="112" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="113" />
       <source>How the raster was read (grid and ground resolution)</source>
       <translation>Wie das Raster gelesen wurde (Raster und Bodenauflösung)</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="114" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="115" />
       <source>Seconds taken</source>
       <translation>Benötigte Sekunden</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="115" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="116" />
       <source>Tiles classified</source>
       <translation>Klassifizierte Kacheln</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="125" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="126" />
       <source>'{model}' is a Keras model file, and TensorFlow with Keras is not installed: use its ONNX copy (python -m trainer export --model FILE.keras --onnx FILE.onnx) or install them: {command}</source>
       <translation>'{model}' ist eine Keras-Modelldatei, und TensorFlow mit Keras ist nicht installiert: Verwenden Sie ihre ONNX-Kopie (python -m trainer export --model DATEI.keras --onnx DATEI.onnx) oder installieren Sie beide: {command}</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="137" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="138" />
       <source>'{name}' is a web layer: choose the area to classify (an extent, the map canvas or polygons).</source>
       <translation>'{name}' ist ein Web-Layer: Wählen Sie das zu klassifizierende Gebiet (eine Ausdehnung, den Kartenausschnitt oder Polygone).</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="156" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="157" />
       <source>The extent does not overlap '{name}'.</source>
       <translation>Die Ausdehnung überlappt „{name}“ nicht.</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="166" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="167" />
       <source>The mask layer has no polygon (or none is selected).</source>
       <translation>Der Masken-Layer enthält kein Polygon (oder keines ist gewählt).</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="169" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="170" />
       <source>The mask polygons do not overlap '{name}'.</source>
       <translation>Die Maskenpolygone überlappen „{name}“ nicht.</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="181" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="182" />
       <source>Segmenting {name} with {model}</source>
       <translation>Segmentiere {name} mit {model}</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="188" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="189" />
       <source>Cancelled; nothing was written.</source>
       <translation>Abgebrochen; es wurde nichts geschrieben.</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="193" />
-      <source>Raster: {reading}</source>
-      <translation>Raster: {reading}</translation>
-    </message>
-    <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="226" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="229" />
       <source>The polygons go to a GeoPackage file; name the output 'something.gpkg' (got '{path}').</source>
       <translation>Die Polygone werden in eine GeoPackage-Datei geschrieben; nennen Sie die Ausgabe „etwas.gpkg“ (angegeben: „{path}“).</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="247" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="252" />
       <source>Land cover — {name}</source>
       <translation>Landbedeckung — {name}</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm_many.py" line="47" />
+      <location filename="../../landcover_qgis_plugin/algorithm_many.py" line="48" />
       <source>Segment many orthophotos</source>
       <translation>Viele Orthofotos segmentieren</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm_many.py" line="50" />
+      <location filename="../../landcover_qgis_plugin/algorithm_many.py" line="51" />
       <source>Classifies many orthophoto sheets (layers, a folder, or a tile index or list file) as one seamless mosaic: blocks of it run on several workers and are kept in a run folder, so running it again after a crash or a cancel redoes only the unfinished blocks. Writes one GeoPackage with a polygon layer per class and a class raster (a VRT of the blocks, or a GeoTIFF).</source>
       <translation>Klassifiziert viele Orthofoto-Kacheln (Layer, ein Ordner oder ein Kachelindex bzw. eine Dateiliste) als ein nahtloses Mosaik: seine Blöcke laufen auf mehreren Workern und werden in einem Laufordner aufbewahrt, sodass ein erneuter Start nach einem Absturz oder Abbruch nur die unfertigen Blöcke wiederholt. Schreibt ein GeoPackage mit einem Polygonlayer je Klasse und ein Klassenraster (ein VRT der Blöcke oder ein GeoTIFF).</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm_many.py" line="60" />
+      <location filename="../../landcover_qgis_plugin/algorithm_many.py" line="61" />
       <source>Orthophoto sheets (raster layers)</source>
       <translation>Orthofoto-Kacheln (Rasterlayer)</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm_many.py" line="62" />
+      <location filename="../../landcover_qgis_plugin/algorithm_many.py" line="63" />
       <source>Folder of orthophoto sheets</source>
       <translation>Ordner mit Orthofoto-Kacheln</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm_many.py" line="64" />
+      <location filename="../../landcover_qgis_plugin/algorithm_many.py" line="65" />
       <source>Tile index (gdaltindex) or list of sheet files</source>
       <translation>Kachelindex (gdaltindex) oder Liste der Kacheldateien</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm_many.py" line="65" />
+      <location filename="../../landcover_qgis_plugin/algorithm_many.py" line="66" />
       <source>Tile indexes and lists (*.gpkg *.shp *.geojson *.fgb *.txt *.lst)</source>
       <translation>Kachelindizes und Listen (*.gpkg *.shp *.geojson *.fgb *.txt *.lst)</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm_many.py" line="70" />
+      <location filename="../../landcover_qgis_plugin/algorithm_many.py" line="71" />
       <source>Workers</source>
       <translation>Worker</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm_many.py" line="74" />
+      <location filename="../../landcover_qgis_plugin/algorithm_many.py" line="75" />
       <source>Block side (model pixels)</source>
       <translation>Blockseite (Modellpixel)</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm_many.py" line="79" />
+      <location filename="../../landcover_qgis_plugin/algorithm_many.py" line="80" />
       <source>Start over (delete finished blocks)</source>
       <translation>Neu beginnen (fertige Blöcke löschen)</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm_many.py" line="84" />
+      <location filename="../../landcover_qgis_plugin/algorithm_many.py" line="85" />
       <source>Class raster (.vrt or .tif)</source>
       <translation>Klassenraster (.vrt oder .tif)</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm_many.py" line="87" />
+      <location filename="../../landcover_qgis_plugin/algorithm_many.py" line="88" />
       <source>Run folder (finished blocks; default: beside the polygons)</source>
       <translation>Laufordner (fertige Blöcke; Vorgabe: neben den Polygonen)</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm_many.py" line="90" />
+      <location filename="../../landcover_qgis_plugin/algorithm_many.py" line="91" />
       <source>Blocks</source>
       <translation>Blöcke</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm_many.py" line="100" />
+      <location filename="../../landcover_qgis_plugin/algorithm_many.py" line="101" />
       <source>Give the sheets: raster layers, a folder, or a tile index or list file.</source>
       <translation>Geben Sie die Kacheln an: Rasterlayer, einen Ordner oder einen Kachelindex bzw. eine Dateiliste.</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm_many.py" line="108" />
+      <location filename="../../landcover_qgis_plugin/algorithm_many.py" line="109" />
       <source>{count} sheets</source>
       <translation>{count} Kacheln</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm_many.py" line="127" />
+      <location filename="../../landcover_qgis_plugin/algorithm_many.py" line="128" />
       <source>Segmenting {count} sheets with {model} on {workers} workers; run folder {folder}</source>
       <translation>Segmentiere {count} Kacheln mit {model} auf {workers} Workern; Laufordner {folder}</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm_many.py" line="134" />
+      <location filename="../../landcover_qgis_plugin/algorithm_many.py" line="135" />
       <source>Cancelled; the finished blocks are kept in {folder}: run again to go on.</source>
       <translation>Abgebrochen; die fertigen Blöcke bleiben in {folder}: erneut starten, um fortzufahren.</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm_many.py" line="138" />
+      <location filename="../../landcover_qgis_plugin/algorithm_many.py" line="142" />
       <source>{blocks} blocks ({reused} finished before), {tiles} tiles</source>
       <translation>{blocks} Blöcke ({reused} schon vorher fertig), {tiles} Kacheln</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm_many.py" line="140" />
+      <location filename="../../landcover_qgis_plugin/algorithm_many.py" line="146" />
       <source>{workers} workers</source>
       <translation>{workers} Worker</translation>
+    </message>
+    <message>
+      <location filename="../../landcover_qgis_plugin/algorithm_many.py" line="147" />
+      <source>read as one mosaic</source>
+      <translation>als ein Mosaik gelesen</translation>
     </message>
     <message>
       <location filename="../../landcover_qgis_plugin/core/options.py" line="114" />
@@ -459,202 +459,202 @@
       <translation>Das Umwandeln der Gewichte der Referenzarbeit braucht TensorFlow und Keras, die QGIS' Python nicht findet. Installieren Sie sie {where} mit: {command} — und starten Sie QGIS danach neu.</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="53" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="54" />
       <source>Land cover segmentation</source>
       <translation>Landbedeckungs-Segmentierung</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="61" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="62" />
       <source>Missing runtime</source>
       <translation>Laufzeitumgebung fehlt</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="71" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="72" />
       <source>Whole layer</source>
       <translation>Ganzer Layer</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="71" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="72" />
       <source>Map canvas extent</source>
       <translation>Ausdehnung des Kartenfensters</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="71" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="72" />
       <source>Selected features of</source>
       <translation>Gewählte Objekte von</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="80" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="81" />
       <source>Model file</source>
       <translation>Modelldatei</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="82" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="83" />
       <source>Get a LandCover.ai model…</source>
       <translation>LandCover.ai-Modell holen…</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="83" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="84" />
       <source>Download the reference work's published LandCover.ai weights and convert them into a model file</source>
       <translation>Die veröffentlichten LandCover.ai-Gewichte der Referenzarbeit herunterladen und in eine Modelldatei umwandeln</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="95" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="96" />
       <source>GeoPackage (*.gpkg)</source>
       <translation>GeoPackage (*.gpkg)</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="96" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="97" />
       <source>Output GeoPackage</source>
       <translation>Ausgabe-GeoPackage</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="97" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="98" />
       <source>[Save to a temporary file]</source>
       <translation>[In temporäre Datei speichern]</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="99" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="100" />
       <source>Also write the class probabilities (GeoTIFF, percent per class)</source>
       <translation>Auch die Klassenwahrscheinlichkeiten schreiben (GeoTIFF, Prozent je Klasse)</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="103" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="104" />
       <source>auto</source>
       <translation>automatisch</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="113" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="114" />
       <source>Raster layer</source>
       <translation>Raster-Layer</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="114" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="115" />
       <source>Area</source>
       <translation>Gebiet</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="115" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="116" />
       <source>Polygon layer</source>
       <translation>Polygon-Layer</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="120" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="121" />
       <source>Model</source>
       <translation>Modell</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="122" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="123" />
       <source>Classes to output</source>
       <translation>Auszugebende Klassen</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="125" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="126" />
       <source>Advanced settings</source>
       <translation>Erweiterte Einstellungen</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="138" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="139" />
       <source>Run</source>
       <translation>Starten</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="184" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="185" />
       <source>Get a LandCover.ai model</source>
       <translation>LandCover.ai-Modell holen</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="195" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="196" />
       <source>Started; progress and cancel are in the task manager.</source>
       <translation>Gestartet; Fortschritt und Abbrechen finden Sie im Aufgabenmanager.</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="209" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="210" />
       <source>'{name}' is written to {path} and selected.</source>
       <translation>'{name}' wurde nach {path} geschrieben und ist ausgewählt.</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="247" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="248" />
       <source>Check the settings</source>
       <translation>Einstellungen prüfen</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="264" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="265" />
       <source>A large run</source>
       <translation>Ein großer Lauf</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="264" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="265" />
       <source>{plan}. Start it?</source>
       <translation>{plan}. Starten?</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="276" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="277" />
       <source>A web layer: choose the area to classify (map canvas extent or selected features).</source>
       <translation>Ein Web-Layer: Wählen Sie das zu klassifizierende Gebiet (Kartenausschnitt oder gewählte Objekte).</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="311" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="312" />
       <source>Choose the raster layer to segment.</source>
       <translation>Wählen Sie den zu segmentierenden Raster-Layer.</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="316" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="317" />
       <source>Tick at least one class to output.</source>
       <translation>Haken Sie mindestens eine auszugebende Klasse an.</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="337" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="338" />
       <source>Choose all three bands (red, green, blue) or none of them.</source>
       <translation>Alle drei Kanäle (Rot, Grün, Blau) wählen oder keinen.</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="350" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="351" />
       <source>Choose the polygon layer whose selected features to segment.</source>
       <translation>Wählen Sie den Polygon-Layer, dessen gewählte Objekte segmentiert werden sollen.</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="352" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="353" />
       <source>No feature of '{name}' is selected; select the polygons to segment.</source>
       <translation>In „{name}“ ist kein Objekt gewählt; wählen Sie die zu segmentierenden Polygone.</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="367" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="368" />
       <source>The folder {folder} does not exist; choose another output file.</source>
       <translation>Der Ordner {folder} existiert nicht; wählen Sie eine andere Ausgabedatei.</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="373" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="374" />
       <source>{files} already exist(s); tick 'Overwrite existing files' or choose another name.</source>
       <translation>{files} existiert bereits; haken Sie „Vorhandene Dateien überschreiben“ an oder wählen Sie einen anderen Namen.</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="392" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="393" />
       <source>{cm} cm/px, tiles of {size} px</source>
       <translation>{cm} cm/px, Kacheln zu {size} px</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="396" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="397" />
       <source>Trained on: {data}</source>
       <translation>Trainiert mit: {data}</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="398" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="399" />
       <source>Licence: {licence}</source>
       <translation>Lizenz: {licence}</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="405" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="406" />
       <source>Scores: {scores}</source>
       <translation>Kennzahlen: {scores}</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="410" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="411" />
       <source>{split}: mIoU {miou}</source>
       <translation>{split}: mIoU {miou}</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="413" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="414" />
       <source>int8 copy: {agreement} % of pixels keep their float32 class</source>
       <translation>int8-Kopie: {agreement} % der Pixel behalten ihre float32-Klasse</translation>
     </message>
@@ -714,29 +714,24 @@
       <translation>das Archiv mit den Gewichten</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/job.py" line="31" />
+      <location filename="../../landcover_qgis_plugin/job.py" line="29" />
       <source>Unexpected error ({error}): this is a bug; the traceback is in the log (Land cover tab).</source>
       <translation>Unerwarteter Fehler ({error}): ein Programmfehler; die Fehlerverfolgung steht im Protokoll (Reiter Land cover).</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/job.py" line="69" />
+      <location filename="../../landcover_qgis_plugin/job.py" line="67" />
       <source>Land cover segmentation of {name}</source>
       <translation>Landbedeckungs-Segmentierung von {name}</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/job.py" line="82" />
+      <location filename="../../landcover_qgis_plugin/job.py" line="80" />
       <source>The segmentation failed.</source>
       <translation>Die Segmentierung ist fehlgeschlagen.</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/job.py" line="99" />
+      <location filename="../../landcover_qgis_plugin/job.py" line="97" />
       <source>Land cover</source>
       <translation>Landbedeckung</translation>
-    </message>
-    <message>
-      <location filename="../../landcover_qgis_plugin/job.py" line="113" />
-      <source>{name}: cancelled</source>
-      <translation>{name}: abgebrochen</translation>
     </message>
     <message>
       <location filename="../../landcover_qgis_plugin/layer_sources.py" line="43" />
@@ -744,7 +739,12 @@
       <translation>'{name}' stammt vom Datenanbieter '{provider}', den die Segmentierung nicht lesen kann; speichern Sie ihn zuerst als GeoTIFF (Exportieren ▸ Speichern als…) und segmentieren Sie dieses.</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/option_widgets.py" line="56" />
+      <location filename="../../landcover_qgis_plugin/notify.py" line="38" />
+      <source>Details…</source>
+      <translation>Details…</translation>
+    </message>
+    <message>
+      <location filename="../../landcover_qgis_plugin/option_widgets.py" line="57" />
       <source>not set</source>
       <translation>nicht gesetzt</translation>
     </message>
@@ -774,22 +774,22 @@
       <translation>Webdienst {url}</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/plugin.py" line="35" />
+      <location filename="../../landcover_qgis_plugin/plugin.py" line="36" />
       <source>Segment land cover…</source>
       <translation>Landbedeckung segmentieren…</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/plugin.py" line="37" />
+      <location filename="../../landcover_qgis_plugin/plugin.py" line="38" />
       <source>Classify an orthophoto into buildings, woodland, water and roads</source>
       <translation>Ein Orthofoto in Gebäude, Wald, Gewässer und Straßen klassifizieren</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/plugin.py" line="74" />
+      <location filename="../../landcover_qgis_plugin/plugin.py" line="76" />
       <source>The plugin is incomplete; reinstall it.</source>
       <translation>Das Plugin ist unvollständig; installieren Sie es neu.</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/provider.py" line="20" />
+      <location filename="../../landcover_qgis_plugin/provider.py" line="21" />
       <source>Land cover segmentation (DeepLabv3+)</source>
       <translation>Landbedeckungs-Segmentierung (DeepLabv3+)</translation>
     </message>
@@ -839,29 +839,39 @@
       <translation>Das Klassenraster {path} konnte nicht geöffnet werden.</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/results.py" line="103" />
+      <location filename="../../landcover_qgis_plugin/summary.py" line="41" />
       <source>{label} {area} ha</source>
       <translation>{label} {area} ha</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/results.py" line="104" />
+      <location filename="../../landcover_qgis_plugin/summary.py" line="42" />
       <source>no class found</source>
       <translation>keine Klasse gefunden</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/results.py" line="106" />
-      <source>Polygons: {areas}</source>
-      <translation>Polygone: {areas}</translation>
+      <location filename="../../landcover_qgis_plugin/summary.py" line="43" />
+      <source>{name}: {areas} — {tiles} tiles on {device} in {seconds} s</source>
+      <translation>{name}: {areas} — {tiles} Kacheln auf {device} in {seconds} s</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/results.py" line="108" />
-      <source>Class raster: {areas}</source>
-      <translation>Klassenraster: {areas}</translation>
+      <location filename="../../landcover_qgis_plugin/summary.py" line="48" />
+      <source>Raster: {reading}.</source>
+      <translation>Raster: {reading}.</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/results.py" line="109" />
-      <source>{areas} — on {device} in {seconds} s</source>
-      <translation>{areas} — auf {device} in {seconds} s</translation>
+      <location filename="../../landcover_qgis_plugin/summary.py" line="49" />
+      <source>Area per class, as polygons after cleaning and in the class raster:</source>
+      <translation>Fläche je Klasse, als Polygone nach der Bereinigung und im Klassenraster:</translation>
+    </message>
+    <message>
+      <location filename="../../landcover_qgis_plugin/summary.py" line="52" />
+      <source>{label}: {polygons} as polygons, {raster} ha in the class raster</source>
+      <translation>{label}: {polygons} als Polygone, {raster} ha im Klassenraster</translation>
+    </message>
+    <message>
+      <location filename="../../landcover_qgis_plugin/summary.py" line="54" />
+      <source>Written: {path}</source>
+      <translation>Geschrieben: {path}</translation>
     </message>
   </context>
 </TS>
