@@ -15,13 +15,12 @@ from typing import Any
 from qgis.core import (Qgis, QgsApplication, QgsCoordinateTransform, QgsMapLayerProxyModel,
                        QgsProcessing, QgsProcessingFeatureSourceDefinition, QgsProcessingOutputLayerDefinition,
                        QgsProject, QgsRasterLayer, QgsRectangle, QgsReferencedRectangle, QgsSettings, QgsVectorLayer)
-from qgis.gui import (QgisInterface, QgsCollapsibleGroupBox, QgsFileWidget, QgsMapLayerComboBox, QgsMessageBar,
-                      QgsRasterBandComboBox)
+from qgis.gui import QgisInterface, QgsCollapsibleGroupBox, QgsFileWidget, QgsMapLayerComboBox, QgsRasterBandComboBox
 from qgis.PyQt.QtCore import Qt
 from qgis.PyQt.QtGui import QColor, QIcon, QPixmap
-from qgis.PyQt.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFormLayout, QHBoxLayout, QLabel,
-                                 QListWidget, QListWidgetItem, QMessageBox, QPushButton, QSizePolicy, QVBoxLayout,
-                                 QWidget)
+from qgis.PyQt.QtWidgets import (QApplication, QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFormLayout, QFrame,
+                                 QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QMessageBox, QPushButton,
+                                 QScrollArea, QVBoxLayout, QWidget)
 
 from .algorithm import SegmentAlgorithm, model_file_filter
 from .core.errors import InputError, LandcoverError, ModelFileError
@@ -31,13 +30,15 @@ from .dependencies import default_model_path, missing_keras_message, missing_run
 from .get_model import ReferenceModelTask, ask_source, downloads_folder, reference_model_path
 from .i18n import tr
 from .job import SegmentationJob, headline
-from .notify import log, push, tooltip
+from .notify import Notice, log, push, tooltip
 from .option_widgets import SETTINGS_GROUP, option_widgets
 from .paths import ICON_PATH
 from .plan import LARGE_RUN_TILES, RunPlan, run_plan
-from .results import class_label
+from .results import class_label, is_landcover_output
 
 AREA_WHOLE_LAYER, AREA_CANVAS, AREA_SELECTION = range(3)
+WIDTH_PX = 600
+SCREEN_MARGIN_PX = 60   # the window frame and title bar
 CHECKED, UNCHECKED = Qt.CheckState.Checked, Qt.CheckState.Unchecked
 CLASS_NAME_ROLE = Qt.ItemDataRole.UserRole
 
@@ -59,12 +60,11 @@ class SegmentationDialog(QDialog):
         self._area_changed(self.area_combo.currentIndex())
         missing = missing_runtime_message()
         if missing:
-            push(self.message_bar, Qgis.MessageLevel.Warning, tr("Missing runtime"), missing)
+            self.notice.show_message(Qgis.MessageLevel.Warning, tr("Missing runtime"), missing)
 
     # -- layout ------------------------------------------------------------------------------------
     def _build(self) -> None:
-        self.message_bar = QgsMessageBar(self)
-        self.message_bar.setSizePolicy(QSizePolicy.Policy.Minimum, QSizePolicy.Policy.Fixed)
+        self.notice = Notice(self)
 
         self.input_combo = QgsMapLayerComboBox(self)
         self.input_combo.setFilters(QgsMapLayerProxyModel.Filter.RasterLayer)
@@ -123,8 +123,10 @@ class SegmentationDialog(QDialog):
         form.addRow(tr("Classes to output"), self.classes_list)
         form.addRow(tr("Output GeoPackage"), self.output_widget)
 
-        self.advanced_box = QgsCollapsibleGroupBox(tr("Advanced settings"), self)
+        content = QWidget(self)
+        self.advanced_box = QgsCollapsibleGroupBox(tr("Advanced settings"), content)
         self.advanced_box.setCollapsed(True)
+        self.advanced_box.collapsedStateChanged.connect(lambda _: self.fit_to_screen())
         advanced = QFormLayout(self.advanced_box)
         bands = QHBoxLayout()
         for combo in self.band_combos:
@@ -140,13 +142,42 @@ class SegmentationDialog(QDialog):
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
 
+        # The choices scroll, the notice and the buttons stay: the dialog fits any screen (1366 x 768 included)
+        # whatever is open or shown.
+        inner = QVBoxLayout(content)
+        inner.setContentsMargins(0, 0, 0, 0)
+        inner.addLayout(form)
+        inner.addWidget(self.advanced_box)
+        inner.addStretch(1)
+        self.scroll = QScrollArea(self)
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll.setWidget(content)
         layout = QVBoxLayout(self)
-        layout.addWidget(self.message_bar)
-        layout.addLayout(form)
-        layout.addWidget(self.advanced_box)
-        layout.addStretch(1)
+        layout.addWidget(self.notice)
+        layout.addWidget(self.scroll, 1)
         layout.addWidget(self.buttons)
-        self.resize(580, 660)
+        self.resize(WIDTH_PX, 0)
+        self.fit_to_screen()
+
+    def fit_to_screen(self) -> None:
+        """As tall as the choices (and the notice) need, never taller than the screen's free height."""
+        screen = (self.screen() or QApplication.primaryScreen()).availableGeometry()
+        content = self.scroll.widget()
+        content.adjustSize()
+        frame = self.sizeHint().height() - self.scroll.sizeHint().height()   # notice, buttons, margins
+        wanted = frame + content.sizeHint().height() + 2 * self.scroll.frameWidth()
+        self.resize(min(self.width(), screen.width()), max(min(wanted, screen.height() - SCREEN_MARGIN_PX), 200))
+
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        """Offer every raster layer but this plugin's own outputs, the active one first."""
+        super().showEvent(event)
+        outputs = [layer for layer in QgsProject.instance().mapLayers().values() if is_landcover_output(layer)]
+        self.input_combo.setExceptedLayerList(outputs)
+        active = self.iface.activeLayer()
+        if isinstance(active, QgsRasterLayer) and active not in outputs:
+            self.input_combo.setLayer(active)
+        self.fit_to_screen()
 
     # -- reactions ---------------------------------------------------------------------------------
     def _area_changed(self, index: int) -> None:
@@ -182,7 +213,7 @@ class SegmentationDialog(QDialog):
         """Explain what is fetched, then download and convert the reference's weights in the task manager."""
         missing = missing_keras_message()
         if missing:
-            push(self.message_bar, Qgis.MessageLevel.Warning, tr("Get a LandCover.ai model"), missing)
+            self.notice.show_message(Qgis.MessageLevel.Warning, tr("Get a LandCover.ai model"), missing)
             return
         target = reference_model_path()
         source = self.ask_reference_source(target)
@@ -192,8 +223,8 @@ class SegmentationDialog(QDialog):
         self.reference_task.done.connect(self._reference_done)
         self.get_model_button.setEnabled(False)
         QgsApplication.taskManager().addTask(self.reference_task)
-        push(self.message_bar, Qgis.MessageLevel.Info, tr("Get a LandCover.ai model"),
-             tr("Started; progress and cancel are in the task manager."))
+        self.notice.show_message(Qgis.MessageLevel.Info, tr("Get a LandCover.ai model"),
+                                 tr("Started; progress and cancel are in the task manager."))
 
     def ask_reference_source(self, target: Path) -> str | None:
         """The published URL, a downloaded zip, or None: what the user chose after the explanation."""
@@ -203,18 +234,25 @@ class SegmentationDialog(QDialog):
         """Main thread: select the new model, or say why there is none (in QGIS's bar once the dialog is closed)."""
         task, self.reference_task = self.reference_task, None
         self.get_model_button.setEnabled(True)
-        bar = self.message_bar if self.isVisible() else self.iface.messageBar()
         title = tr("Get a LandCover.ai model")
         if ok:
             self.model_widget.setFilePath(str(task.target))
             text = tr("'{name}' is written to {path} and selected.").format(name=task.metadata.name, path=task.target)
-            push(bar, Qgis.MessageLevel.Success, title, text)
+            self._tell(Qgis.MessageLevel.Success, title, text)
             log(text, Qgis.MessageLevel.Success)
         elif task.error:
-            push(bar, Qgis.MessageLevel.Critical, title, headline(task.error))
+            self._tell(Qgis.MessageLevel.Critical, title, headline(task.error))
             log(task.error, Qgis.MessageLevel.Critical)
         else:
-            push(bar, Qgis.MessageLevel.Info, title, tr("Cancelled; nothing was written."))
+            self._tell(Qgis.MessageLevel.Info, title, tr("Cancelled; nothing was written."))
+
+    def _tell(self, level: Qgis.MessageLevel, title: str, text: str) -> None:
+        """In the dialog while it is open, else in QGIS's message bar."""
+        if self.isVisible():
+            self.notice.show_message(level, title, text)
+            self.fit_to_screen()
+        else:
+            push(self.iface.messageBar(), level, title, text, details=text)
 
     # -- settings ----------------------------------------------------------------------------------
     def _restore_settings(self) -> None:
@@ -241,16 +279,16 @@ class SegmentationDialog(QDialog):
     # -- the job -----------------------------------------------------------------------------------
     def accept(self) -> None:
         """Close only with a job the algorithm accepted; otherwise say what to fix."""
-        self.message_bar.clearWidgets()
+        self.notice.clear()
         try:
             parameters = self.build_parameters()
         except LandcoverError as error:
-            push(self.message_bar, Qgis.MessageLevel.Warning, tr("Check the settings"), str(error))
+            self._tell(Qgis.MessageLevel.Warning, tr("Check the settings"), str(error))
             return
         job = SegmentationJob(parameters, self.input_combo.currentLayer().name(), QgsProject.instance(),
                               self.iface.messageBar())
         if not job.prepared:
-            push(self.message_bar, Qgis.MessageLevel.Warning, tr("Check the settings"), job.headline)
+            self._tell(Qgis.MessageLevel.Warning, tr("Check the settings"), job.headline)
             log(job.error or job.headline, Qgis.MessageLevel.Warning)
             return
         plan = self.update_plan()

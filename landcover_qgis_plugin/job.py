@@ -105,5 +105,6 @@ class SegmentationJob:
             push(self.message_bar, Qgis.MessageLevel.Info, title, tr("Cancelled; nothing was written."))   # the log
             # has the algorithm's own line
         else:
-            push(self.message_bar, Qgis.MessageLevel.Critical, title, self.headline)
+            push(self.message_bar, Qgis.MessageLevel.Critical, title, self.headline,
+                 details=self.error or self.headline)
             log(f"{self.input_name}: {self.error or self.headline}", Qgis.MessageLevel.Critical)

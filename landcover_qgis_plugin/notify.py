@@ -1,4 +1,4 @@
-"""Messages to the analyst through QGIS's message bars, log panel and tooltips.
+"""Messages to the analyst through QGIS's message bars, log panel, tooltips and the dialog's notice.
 
 All of them render rich text: a plain message holding `<` or `&` (the install command's `"numpy<2"`)
 would lose everything after it. Every message goes through here and is escaped once.
@@ -10,7 +10,7 @@ import html
 from qgis.core import Qgis, QgsMessageLog
 from qgis.gui import QgsMessageBar
 from qgis.PyQt.QtCore import Qt
-from qgis.PyQt.QtWidgets import QMessageBox, QPushButton
+from qgis.PyQt.QtWidgets import QFrame, QLabel, QMessageBox, QPushButton, QVBoxLayout, QWidget
 
 from .i18n import tr
 
@@ -61,3 +61,41 @@ def show_details(bar: QgsMessageBar, level: Qgis.MessageLevel, title: str, detai
 def log(text: str, level: Qgis.MessageLevel) -> None:
     """A line in the log panel's Land cover tab."""
     QgsMessageLog.logMessage(rich(text), LOG_TAG, level)
+
+
+# The message bar's colours, as a frame behind the dialog's notice
+_NOTICE_COLOURS = {Qgis.MessageLevel.Info: "#dbe9f7", Qgis.MessageLevel.Success: "#dcf0d8",
+                   Qgis.MessageLevel.Warning: "#fdf1c4", Qgis.MessageLevel.Critical: "#f8d7da"}
+
+
+class Notice(QFrame):
+    """A dialog's own message: wrapped over as many lines as it needs (a message bar item shows two) and
+    selectable, so an install command can be read and copied whole; hidden while there is nothing to say."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("landcoverNotice")
+        self.label = QLabel(self)
+        self.label.setWordWrap(True)
+        self.label.setTextFormat(Qt.TextFormat.RichText)
+        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 6, 8, 6)
+        layout.addWidget(self.label)
+        self._plain = ""
+        self.hide()
+
+    def show_message(self, level: Qgis.MessageLevel, title: str, text: str) -> None:
+        self._plain = text
+        self.setStyleSheet(f"QFrame#landcoverNotice {{ background: {_NOTICE_COLOURS[level]}; border-radius: 4px; }}")
+        self.label.setText(f"<b>{rich(title)}</b>: {rich(text)}")
+        self.show()
+
+    def clear(self) -> None:
+        self._plain = ""
+        self.label.clear()
+        self.hide()
+
+    def text(self) -> str:
+        """The message shown, as plain text ("" when none)."""
+        return self._plain

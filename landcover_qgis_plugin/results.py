@@ -11,7 +11,11 @@ from qgis.core import (QgsLayerTreeGroup, QgsMapLayer, QgsPalettedRasterRenderer
                        QgsRectangle, QgsSimpleFillSymbolLayer, QgsVectorLayer)
 from qgis.PyQt.QtGui import QColor
 
+from osgeo import gdal
+
+from .core.gdalio import gdal_errors
 from .core.modelfile import BACKGROUND, ClassInfo
+from .core.outputs import OUTPUT_KIND
 from .i18n import tr
 from .paths import CLASS_POLYGONS_QML
 
@@ -62,6 +66,21 @@ def style_class_raster(layer: QgsRasterLayer, classes: Sequence[ClassInfo]) -> N
     layer.triggerRepaint()
 
 
+OUTPUT_PROPERTY = "landcover/output"   # a layer this plugin added: never offered as an input
+
+
+def is_landcover_output(layer: QgsMapLayer) -> bool:
+    """A class or probability raster (or polygon layer) this plugin wrote, whether it added the layer or the
+    analyst opened the file."""
+    if layer.customProperty(OUTPUT_PROPERTY):
+        return True
+    if not isinstance(layer, QgsRasterLayer) or layer.providerType() != "gdal":
+        return False
+    with gdal_errors():
+        dataset = gdal.OpenEx(layer.source(), gdal.OF_RASTER | gdal.OF_READONLY)
+        return dataset is not None and bool(dataset.GetMetadataItem(OUTPUT_KIND))
+
+
 def class_layer_uri(vector_path: str, layer_name: str) -> str:
     return f"{vector_path}|layername={layer_name}"
 
@@ -87,6 +106,7 @@ def add_result_layers(project: QgsProject, title: str, classes: Sequence[ClassIn
         map_layers.append(raster)
     group = project.layerTreeRoot().insertGroup(0, title)
     for layer in map_layers:
+        layer.setCustomProperty(OUTPUT_PROPERTY, True)
         project.addMapLayer(layer, False)
         group.addLayer(layer)
     return group

@@ -95,6 +95,11 @@ def plain_text(rich: str) -> str:
     return document.toPlainText()
 
 
+def bar_texts(bar, level) -> list[str]:
+    """The plain text of a message bar's items of one level (those pushed as widgets too)."""
+    return [plain_text(item.text()) for item in bar.items() if item.level() == level]
+
+
 def open_details(item) -> str:
     """Click a message bar item's Details… button: the plain text of the box it opens (closed again)."""
     from qgis.PyQt.QtWidgets import QApplication, QMessageBox, QPushButton
@@ -107,22 +112,34 @@ def open_details(item) -> str:
     return text
 
 
+class TaskWatch:
+    """Hears a task's end from the moment it is made: a task cancelled while still queued ends at once,
+    before anyone could start waiting for it."""
+
+    def __init__(self, task: QgsTask):
+        self.description = task.description()
+        self.done: list[bool] = []
+        task.taskCompleted.connect(lambda: self.done.append(True))
+        task.taskTerminated.connect(lambda: self.done.append(False))
+
+    def wait(self, timeout_s: float = 120.0) -> None:
+        """Spin the event loop until the task manager has finished the task (finished() included)."""
+        loop = QEventLoop()
+        timer = QTimer()
+        timer.setSingleShot(True)
+        timer.timeout.connect(loop.quit)
+        timer.start(int(timeout_s * 1000))
+        while not self.done and timer.isActive():
+            loop.processEvents(QEventLoop.AllEvents, 50)
+        assert self.done, f"task '{self.description}' did not finish within {timeout_s} s"
+        for _ in range(5):  # let queued deletions and layer-tree signals run
+            QCoreApplication.processEvents()
+        assert QgsApplication.taskManager().countActiveTasks() == 0
+
+
 def wait_for_task(task: QgsTask, timeout_s: float = 120.0) -> None:
     """Spin the event loop until the task manager has finished the task (finished() included)."""
-    loop = QEventLoop()
-    done = []
-    task.taskCompleted.connect(lambda: done.append(True))
-    task.taskTerminated.connect(lambda: done.append(False))
-    timer = QTimer()
-    timer.setSingleShot(True)
-    timer.timeout.connect(loop.quit)
-    timer.start(int(timeout_s * 1000))
-    while not done and timer.isActive():
-        loop.processEvents(QEventLoop.AllEvents, 50)
-    assert done, f"task '{task.description()}' did not finish within {timeout_s} s"
-    for _ in range(5):  # let queued deletions and layer-tree signals run
-        QCoreApplication.processEvents()
-    assert QgsApplication.taskManager().countActiveTasks() == 0
+    TaskWatch(task).wait(timeout_s)
 
 
 def qgis_process_env(config_dir: Path, plugin_path: Path | None = REPO) -> dict[str, str]:

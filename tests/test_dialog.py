@@ -77,7 +77,7 @@ def test_widgets_drive_a_real_run_and_settings_are_remembered(plugin, scene, tmp
     assert "EXTENT" not in parameters and "MASK" not in parameters
 
     QTest.mouseClick(dialog.buttons.button(QDialogButtonBox.StandardButton.Ok), Qt.MouseButton.LeftButton)
-    assert not dialog.isVisible(), dialog.message_bar.currentItem() and dialog.message_bar.currentItem().text()
+    assert not dialog.isVisible(), dialog.notice.text()
     wait_for_task(plugin.job.task)
 
     assert (tmp_path / "result.gpkg").exists() and (tmp_path / "result_classes.tif").exists()
@@ -131,12 +131,12 @@ def test_run_is_refused_with_the_install_command_while_the_runtime_is_missing(sc
     monkeypatch.setattr(dialog_module, "missing_runtime_message", lambda: message)
     dialog = SegmentationDialog(qgis_iface)
     dialog.show()
-    assert dialog.message_bar.currentItem().text() == message  # said as soon as the dialog opens
+    assert dialog.notice.text() == message  # said as soon as the dialog opens
     dialog.input_combo.setLayer(_add_scene_layer(clean_project, scene))
     dialog.model_widget.setFilePath(str(scene.model))
     QTest.mouseClick(dialog.buttons.button(QDialogButtonBox.StandardButton.Ok), Qt.MouseButton.LeftButton)
     assert dialog.isVisible() and dialog.job is None
-    assert dialog.message_bar.currentItem().text() == message
+    assert dialog.notice.text() == message
 
 
 def test_an_existing_output_keeps_the_dialog_open_until_overwrite_is_ticked(plugin, scene, tmp_path, clean_project,
@@ -150,7 +150,7 @@ def test_an_existing_output_keeps_the_dialog_open_until_overwrite_is_ticked(plug
     _type_into(dialog.output_widget.lineEdit(), str(tmp_path / "taken.gpkg"))
     QTest.mouseClick(dialog.buttons.button(QDialogButtonBox.StandardButton.Ok), Qt.MouseButton.LeftButton)
     assert dialog.isVisible() and dialog.job is None
-    assert "taken.gpkg" in dialog.message_bar.currentItem().text()
+    assert "taken.gpkg" in dialog.notice.text()
     overwrite = dialog.options["overwrite"].widget
     QTest.mouseClick(overwrite, Qt.MouseButton.LeftButton, pos=QPoint(6, overwrite.height() // 2))
     QTest.mouseClick(dialog.buttons.button(QDialogButtonBox.StandardButton.Ok), Qt.MouseButton.LeftButton)
@@ -255,7 +255,7 @@ def test_a_choice_the_algorithm_refuses_keeps_the_dialog_open_with_its_reason(pl
     dialog.area_combo.setCurrentIndex(AREA_CANVAS)
     QTest.mouseClick(dialog.buttons.button(QDialogButtonBox.StandardButton.Ok), Qt.MouseButton.LeftButton)
     assert dialog.isVisible() and dialog.job is None
-    assert "The extent does not overlap 'scene'" in dialog.message_bar.currentItem().text()
+    assert "The extent does not overlap 'scene'" in dialog.notice.text()
 
 
 def test_the_dialog_tells_what_the_run_will_do_and_asks_before_a_large_one(plugin, scene, clean_project, qgis_iface):
@@ -275,3 +275,43 @@ def test_the_dialog_tells_what_the_run_will_do_and_asks_before_a_large_one(plugi
     dialog.large_run_tiles = 1000
     QTest.mouseClick(dialog.buttons.button(QDialogButtonBox.StandardButton.Ok), Qt.MouseButton.LeftButton)
     assert asked == [12] and not dialog.isVisible() and dialog.job is not None
+
+
+def test_the_dialog_fits_the_screen_open_or_closed_and_wraps_a_long_notice(qgis_iface, fresh_settings):
+    from qgis.core import Qgis
+
+    dialog = SegmentationDialog(qgis_iface)
+    dialog.show()
+    screen = dialog.screen().availableGeometry()
+    closed = dialog.height()
+    dialog.advanced_box.setCollapsed(False)
+    text = "; ".join(f"/a/long/path/number/{n}/landcover.gpkg already exists" for n in range(12))
+    dialog._tell(Qgis.MessageLevel.Warning, "Check the settings", text)
+    QgsApplication.processEvents()
+    assert closed <= dialog.height() <= screen.height()
+    assert dialog.rect().contains(dialog.buttons.geometry())   # Run is never cut off
+    label = dialog.notice.label
+    assert label.height() >= label.heightForWidth(label.width()) > 3 * label.fontMetrics().height()   # wrapped
+    dialog.notice.clear()
+    dialog.advanced_box.setCollapsed(True)
+    assert dialog.height() == closed   # shrinks back when Advanced closes
+
+
+def test_the_active_raster_is_preselected_and_the_plugins_own_outputs_never_offered(
+        plugin, scene, tmp_path, clean_project, qgis_iface):
+    first, second = _add_scene_layer(clean_project, scene), _add_scene_layer(clean_project, scene)
+    classes = tmp_path / "classes.tif"
+    from landcover_qgis_plugin.core.engine import segment
+    segment(str(scene.raster), str(scene.onnx_model), raster_path=str(classes))
+    opened = QgsRasterLayer(str(classes), "classes opened by hand")
+    clean_project.addMapLayer(opened)
+    qgis_iface.setActiveLayer(second)
+    plugin.action.trigger()
+    dialog = plugin.dialog
+    assert dialog.input_combo.currentLayer() == second
+    offered = [dialog.input_combo.layer(row) for row in range(dialog.input_combo.count())]
+    assert first in offered and second in offered and opened not in offered
+    dialog.close()
+    qgis_iface.setActiveLayer(opened)   # our own output active: the choice stays a real orthophoto
+    plugin.action.trigger()
+    assert plugin.dialog.input_combo.currentLayer() in (first, second)

@@ -12,7 +12,7 @@ from landcover_qgis_plugin import dependencies, get_model
 from landcover_qgis_plugin.core.modelfile import load_model
 from landcover_qgis_plugin.core.reference import DEFAULT_REVISION, reference_url
 from landcover_qgis_plugin.dialog import SegmentationDialog
-from plugin_support import plain_text
+from plugin_support import TaskWatch, plain_text
 from landcover_qgis_plugin.plugin import LandCoverPlugin
 from plugin_support import wait_for_task
 from reference_support import ATOL, TINY
@@ -54,7 +54,7 @@ def test_the_model_is_converted_in_a_task_and_selected(origin, profile, checkpoi
     assert dialog.metadata.licence.startswith("CC BY-NC-SA 4.0")
     assert "Licence: CC BY-NC-SA 4.0" in dialog.model_info.text()
     assert dialog.classes_list.count() == 4
-    assert dialog.message_bar.currentItem().text() == f"'{MODEL_NAME}' is written to {target} and selected."
+    assert dialog.notice.text() == f"'{MODEL_NAME}' is written to {target} and selected."
     network, _ = load_model(target)
     np.testing.assert_allclose(np.asarray(network(checkpoints.tiles, training=False)), checkpoints.expected["miou"],
                                atol=ATOL)
@@ -76,7 +76,7 @@ def test_a_cancel_during_the_download_leaves_no_file(profile, checkpoints, serve
 
     monkeypatch.setattr(get_model.ReferenceModelTask, "_progress", cancel_after_the_first_chunk)
     dialog = _run(qgis_iface, f"{server.base}/Weights/{DEFAULT_REVISION}.zip")
-    assert dialog.message_bar.currentItem().text() == "Cancelled; nothing was written."
+    assert dialog.notice.text() == "Cancelled; nothing was written."
     assert not profile.joinpath("downloads").exists() and list(profile.joinpath("models").iterdir()) == []
     assert dialog.model_widget.filePath() != str(get_model.reference_model_path())
 
@@ -87,16 +87,16 @@ def test_unloading_the_plugin_cancels_a_running_conversion(profile, checkpoints,
     plugin.show_dialog()
     plugin.dialog.ask_reference_source = lambda target: str(checkpoints.archive)
     QTest.mouseClick(plugin.dialog.get_model_button, Qt.MouseButton.LeftButton)
-    task = plugin.dialog.reference_task
-    plugin.unload()                                      # long before the conversion is done
-    wait_for_task(task)
+    watch = TaskWatch(plugin.dialog.reference_task)
+    plugin.unload()                                      # long before the conversion is done (maybe still queued)
+    watch.wait()
     assert not get_model.reference_model_path().exists() and not (profile / "downloads").exists()
 
 
 def test_offline_the_message_bar_names_the_url_and_where_to_put_the_file(profile, unused_port, qgis_iface):
     url = f"http://127.0.0.1:{unused_port}/Weights/{DEFAULT_REVISION}.zip"
     dialog = _run(qgis_iface, url)
-    message = dialog.message_bar.currentItem().text()
+    message = dialog.notice.text()
     assert message.startswith(f"Cannot download {url} (") and "\n" not in message
     assert "download the weights archive on another machine and choose it with 'Choose a downloaded zip…' under " \
            "'Get a LandCover.ai model…'" in message
@@ -113,7 +113,7 @@ def test_without_tensorflow_the_button_gives_the_install_command_and_starts_noth
     command = dependencies.install_command(keras=True)
     assert command in plain_text(dialog.get_model_button.toolTip())   # as the tooltip shows it
     QTest.mouseClick(dialog.get_model_button, Qt.MouseButton.LeftButton)
-    message = dialog.message_bar.currentItem().text()
+    message = dialog.notice.text()
     assert message.startswith("Converting the reference's weights needs TensorFlow and Keras") and command in message
     assert dialog.reference_task is None and not profile.exists()
 

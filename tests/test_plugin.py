@@ -20,7 +20,7 @@ from conftest import REPO
 from landcover_qgis_plugin import dependencies
 from landcover_qgis_plugin.core import modelfile
 from landcover_qgis_plugin.job import SegmentationJob
-from plugin_support import (EXPECTED_HA, SWISSIMAGE, open_details, plain_text, real_data_model, rectangle_bounds,
+from plugin_support import (EXPECTED_HA, SWISSIMAGE, bar_texts, open_details, plain_text, real_data_model, rectangle_bounds,
                             swissimage_grid, wait_for_task)
 
 PLUGIN = "landcover_qgis_plugin"
@@ -279,7 +279,7 @@ def test_cancel_within_a_batch_leaves_no_file_and_no_layer(provider, scene, tmp_
 
 
 def test_failure_goes_to_the_message_bar_and_the_log(provider, scene, tmp_path, clean_project, qgis_iface):
-    qgis_iface.messageBar().clear_messages()
+    qgis_iface.messageBar().clearWidgets()
     logged = []
     QgsApplication.messageLog().messageReceived.connect(
         lambda message, tag, level: logged.append((message, tag, level)))
@@ -289,7 +289,7 @@ def test_failure_goes_to_the_message_bar_and_the_log(provider, scene, tmp_path, 
     job = _start(_parameters(not_a_raster, scene.model, tmp_path, clean_project, stem="out"), "notes",
                  clean_project, qgis_iface)
     wait_for_task(job.task)
-    [critical] = qgis_iface.messageBar().get_messages(Qgis.Critical)
+    [critical] = bar_texts(qgis_iface.messageBar(), Qgis.Critical)
     assert "notes.tif" in critical
     assert any(tag == "Land cover" and level == Qgis.Critical and "notes.tif" in message
                for message, tag, level in logged)
@@ -305,13 +305,13 @@ def test_a_bug_keeps_its_traceback_in_the_log(provider, scene, tmp_path, clean_p
         return {}["no such key"]
 
     monkeypatch.setattr(engine, "segment", broken)
-    qgis_iface.messageBar().clear_messages()
+    qgis_iface.messageBar().clearWidgets()
     logged = []
     QgsApplication.messageLog().messageReceived.connect(
         lambda message, tag, level: logged.append((message, tag, level)))
     job = _start(_parameters(scene.raster, scene.model, tmp_path, clean_project), "scene", clean_project, qgis_iface)
     wait_for_task(job.task)
-    [critical] = qgis_iface.messageBar().get_messages(Qgis.Critical)
+    [critical] = bar_texts(qgis_iface.messageBar(), Qgis.Critical)
     assert "Unexpected error (KeyError: 'no such key')" in critical and "log" in critical
     [(message, _, _)] = [entry for entry in logged if entry[1] == "Land cover"]
     assert "KeyError" in message and "Traceback" in message and "in broken" in message

@@ -29,6 +29,9 @@ PROBABILITY_NODATA = 255
 GTIFF_OPTIONS = ("TILED=YES", f"BLOCKXSIZE={BLOCK}", f"BLOCKYSIZE={BLOCK}", "COMPRESS=DEFLATE",
                  "BIGTIFF=IF_SAFER")
 SIDECAR = ".aux.xml"  # GDAL keeps category names (and band descriptions) of a GeoTIFF there
+# GDAL metadata item naming what an output raster is, so that the plugin never offers its own class or
+# probability raster as an orthophoto to classify
+OUTPUT_KIND = "LANDCOVER_OUTPUT"
 
 
 def atomic_raster(path: str | os.PathLike, overwrite: bool = False):
@@ -136,6 +139,7 @@ def _create(check: WriteCheck, grid: Grid, crs_wkt: str, bands: int, nodata: int
 
 def _class_raster(check: WriteCheck, grid: Grid, crs_wkt: str, classes: Sequence[ClassInfo]) -> gdal.Dataset:
     dataset = _create(check, grid, crs_wkt, 1, CLASS_NODATA, "BAND")
+    check.ok(dataset.SetMetadataItem, OUTPUT_KIND, "classes")
     band = dataset.GetRasterBand(1)
     band.SetDescription("class")
     table = gdal.ColorTable()
@@ -150,6 +154,7 @@ def _class_raster(check: WriteCheck, grid: Grid, crs_wkt: str, classes: Sequence
 
 def _probability_raster(check: WriteCheck, grid: Grid, crs_wkt: str, classes: Sequence[ClassInfo]) -> gdal.Dataset:
     dataset = _create(check, grid, crs_wkt, len(classes), PROBABILITY_NODATA, "PIXEL")
+    check.ok(dataset.SetMetadataItem, OUTPUT_KIND, "probabilities")
     for info in classes:
         dataset.GetRasterBand(info.value + 1).SetDescription(f"{info.name} probability (%)")
     return dataset

@@ -459,12 +459,12 @@
       <translation>Das Umwandeln der Gewichte der Referenzarbeit braucht TensorFlow und Keras, die QGIS' Python nicht findet. Installieren Sie sie {where} mit: {command} — und starten Sie QGIS danach neu.</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="54" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="55" />
       <source>Land cover segmentation</source>
       <translation>Landbedeckungs-Segmentierung</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="62" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="63" />
       <source>Missing runtime</source>
       <translation>Laufzeitumgebung fehlt</translation>
     </message>
@@ -549,112 +549,112 @@
       <translation>Auszugebende Klassen</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="126" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="127" />
       <source>Advanced settings</source>
       <translation>Erweiterte Einstellungen</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="139" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="141" />
       <source>Run</source>
       <translation>Starten</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="185" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="216" />
       <source>Get a LandCover.ai model</source>
       <translation>LandCover.ai-Modell holen</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="196" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="227" />
       <source>Started; progress and cancel are in the task manager.</source>
       <translation>Gestartet; Fortschritt und Abbrechen finden Sie im Aufgabenmanager.</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="210" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="240" />
       <source>'{name}' is written to {path} and selected.</source>
       <translation>'{name}' wurde nach {path} geschrieben und ist ausgewählt.</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="248" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="286" />
       <source>Check the settings</source>
       <translation>Einstellungen prüfen</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="265" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="303" />
       <source>A large run</source>
       <translation>Ein großer Lauf</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="265" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="303" />
       <source>{plan}. Start it?</source>
       <translation>{plan}. Starten?</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="277" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="315" />
       <source>A web layer: choose the area to classify (map canvas extent or selected features).</source>
       <translation>Ein Web-Layer: Wählen Sie das zu klassifizierende Gebiet (Kartenausschnitt oder gewählte Objekte).</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="312" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="350" />
       <source>Choose the raster layer to segment.</source>
       <translation>Wählen Sie den zu segmentierenden Raster-Layer.</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="317" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="355" />
       <source>Tick at least one class to output.</source>
       <translation>Haken Sie mindestens eine auszugebende Klasse an.</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="338" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="376" />
       <source>Choose all three bands (red, green, blue) or none of them.</source>
       <translation>Alle drei Kanäle (Rot, Grün, Blau) wählen oder keinen.</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="351" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="389" />
       <source>Choose the polygon layer whose selected features to segment.</source>
       <translation>Wählen Sie den Polygon-Layer, dessen gewählte Objekte segmentiert werden sollen.</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="353" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="391" />
       <source>No feature of '{name}' is selected; select the polygons to segment.</source>
       <translation>In „{name}“ ist kein Objekt gewählt; wählen Sie die zu segmentierenden Polygone.</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="368" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="406" />
       <source>The folder {folder} does not exist; choose another output file.</source>
       <translation>Der Ordner {folder} existiert nicht; wählen Sie eine andere Ausgabedatei.</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="374" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="412" />
       <source>{files} already exist(s); tick 'Overwrite existing files' or choose another name.</source>
       <translation>{files} existiert bereits; haken Sie „Vorhandene Dateien überschreiben“ an oder wählen Sie einen anderen Namen.</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="393" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="431" />
       <source>{cm} cm/px, tiles of {size} px</source>
       <translation>{cm} cm/px, Kacheln zu {size} px</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="397" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="435" />
       <source>Trained on: {data}</source>
       <translation>Trainiert mit: {data}</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="399" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="437" />
       <source>Licence: {licence}</source>
       <translation>Lizenz: {licence}</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="406" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="444" />
       <source>Scores: {scores}</source>
       <translation>Kennzahlen: {scores}</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="411" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="449" />
       <source>{split}: mIoU {miou}</source>
       <translation>{split}: mIoU {miou}</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="414" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="452" />
       <source>int8 copy: {agreement} % of pixels keep their float32 class</source>
       <translation>int8-Kopie: {agreement} % der Pixel behalten ihre float32-Klasse</translation>
     </message>
@@ -794,47 +794,47 @@
       <translation>Landbedeckungs-Segmentierung (DeepLabv3+)</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/results.py" line="26" />
+      <location filename="../../landcover_qgis_plugin/results.py" line="30" />
       <source>Background</source>
       <translation>Hintergrund</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/results.py" line="26" />
+      <location filename="../../landcover_qgis_plugin/results.py" line="30" />
       <source>Buildings</source>
       <translation>Gebäude</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/results.py" line="26" />
+      <location filename="../../landcover_qgis_plugin/results.py" line="30" />
       <source>Woodland</source>
       <translation>Wald</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/results.py" line="27" />
+      <location filename="../../landcover_qgis_plugin/results.py" line="31" />
       <source>Water</source>
       <translation>Gewässer</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/results.py" line="27" />
+      <location filename="../../landcover_qgis_plugin/results.py" line="31" />
       <source>Roads</source>
       <translation>Straßen</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/results.py" line="35" />
+      <location filename="../../landcover_qgis_plugin/results.py" line="39" />
       <source>The style {path} could not be applied: {message}</source>
       <translation>Der Stil {path} konnte nicht angewendet werden: {message}</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/results.py" line="78" />
+      <location filename="../../landcover_qgis_plugin/results.py" line="97" />
       <source>Layer '{layer}' of {path} could not be opened.</source>
       <translation>Layer „{layer}“ von {path} konnte nicht geöffnet werden.</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/results.py" line="83" />
+      <location filename="../../landcover_qgis_plugin/results.py" line="102" />
       <source>Land-cover classes (raster)</source>
       <translation>Landbedeckungsklassen (Raster)</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/results.py" line="85" />
+      <location filename="../../landcover_qgis_plugin/results.py" line="104" />
       <source>The class raster {path} could not be opened.</source>
       <translation>Das Klassenraster {path} konnte nicht geöffnet werden.</translation>
     </message>
