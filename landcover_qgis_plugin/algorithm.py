@@ -26,7 +26,7 @@ from .dependencies import (default_model_path, install_command, keras_available,
                            missing_runtime_message)
 from .i18n import tr
 from .parameters import INPUT, option_parameters, read_options
-from .paths import ICON_PATH
+from .paths import ICON_PATH, help_url
 from .layer_sources import layer_source
 from .results import add_result_layers, bounds, class_layer_uri
 from .summary import RunSummary
@@ -76,11 +76,20 @@ class SegmentAlgorithm(QgsProcessingAlgorithm):
         return QIcon(str(ICON_PATH))
 
     def shortHelpString(self) -> str:
-        return tr("Classifies an RGB orthophoto with a DeepLabv3+ model file and writes one polygon layer per "
-                  "class (area and class attributes) to a GeoPackage, plus a class raster and, optionally, a "
-                  "probability raster. The raster is read in overlapping tiles at the model's resolution and the "
-                  "tiles are blended, so there are no seams. Limit the work with an extent or polygons (the "
-                  "'Selected features only' option applies).")
+        return "\n\n".join((
+            tr("Classifies an RGB orthophoto with a DeepLabv3+ model file and writes one polygon layer per "
+               "class (area and class attributes) to a GeoPackage, plus a class raster and, optionally, a "
+               "probability raster. The raster is read in overlapping tiles at the model's resolution and the "
+               "tiles are blended, so there are no seams. Limit the work with an extent or polygons (the "
+               "'Selected features only' option applies)."),
+            tr("A web layer (XYZ, WMS, WMTS) covers the whole world: give it an extent or polygons. Its tiles are "
+               "fetched at the zoom level of the model's resolution, for that area only."),
+            tr("Example, from a shell: qgis_process run landcover:segment -- INPUT=ortho.tif "
+               "OUTPUT=landcover.gpkg OUTPUT_RASTER=classes.tif CLASSES=building CLASSES=road"),
+        ))
+
+    def helpUrl(self) -> str:  # noqa: N802 (QGIS's name)
+        return help_url()
 
     def createInstance(self) -> "SegmentAlgorithm":
         return SegmentAlgorithm()

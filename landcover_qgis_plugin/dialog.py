@@ -356,7 +356,7 @@ class SegmentationDialog(QDialog):
         parameters: dict[str, Any] = {
             SegmentAlgorithm.INPUT: layer.id(),
             SegmentAlgorithm.MODEL: self.model_widget.filePath(),
-            SPECS["classes"].parameter_name: ",".join(classes),
+            SPECS["classes"].parameter_name: list(classes),
             SPECS["bands"].parameter_name: self._bands(),
             **self._area(),
             **self._outputs(),

@@ -11,10 +11,11 @@ from typing import Any, Callable
 from qgis.core import (QgsProcessing, QgsProcessingAlgorithm, QgsProcessingContext, QgsProcessingException,
                        QgsProcessingParameterBand, QgsProcessingParameterBoolean, QgsProcessingParameterDefinition,
                        QgsProcessingParameterEnum, QgsProcessingParameterExtent,
-                       QgsProcessingParameterFeatureSource, QgsProcessingParameterNumber,
-                       QgsProcessingParameterString)
+                       QgsProcessingParameterFeatureSource, QgsProcessingParameterNumber)
 
-from .core.modelfile import ClassInfo
+from .core.errors import ModelFileError
+from .core.modelfile import LANDCOVER_AI_CLASSES, ClassInfo, read_metadata
+from .dependencies import default_model_path
 from .core.options import (BANDS, CHOICE, CLASSES, EXTENT, FLAG, INTEGER, NUMBER, OPTIONS, POLYGON,
                            OptionSpec)
 from .i18n import tr
@@ -54,7 +55,9 @@ _BUILDERS: dict[str, Callable[[OptionSpec], QgsProcessingParameterDefinition]] =
         defaultValue=spec.values.index(spec.default)),
     BANDS: lambda spec: QgsProcessingParameterBand(spec.parameter_name, describe(spec), parentLayerParameterName=INPUT,
                                                    optional=True, allowMultiple=True),
-    CLASSES: lambda spec: QgsProcessingParameterString(spec.parameter_name, describe(spec), optional=True),
+    # By name (static strings: qgis_process takes CLASSES=building CLASSES=road), of the bundled model's classes
+    CLASSES: lambda spec: QgsProcessingParameterEnum(spec.parameter_name, describe(spec), list(class_set()),
+                                                     allowMultiple=True, optional=True, usesStaticStrings=True),
     EXTENT: lambda spec: QgsProcessingParameterExtent(spec.parameter_name, describe(spec), optional=True),
     POLYGON: lambda spec: QgsProcessingParameterFeatureSource(
         spec.parameter_name, describe(spec), [QgsProcessing.SourceType.TypeVectorPolygon], optional=True),
@@ -65,7 +68,8 @@ def option_parameters(leave_out: tuple[str, ...] = ()) -> list[QgsProcessingPara
     parameters = []
     for spec in processing_options(leave_out):
         parameter = _BUILDERS[spec.kind](spec)
-        parameter.setHelp(tr(spec.help))
+        parameter.setHelp(tr(spec.help) + (tr(" Classes: {names}.").format(names=", ".join(class_set()))
+                                           if spec.kind == CLASSES else ""))
         if spec.advanced:
             parameter.setFlags(parameter.flags() | QgsProcessingParameterDefinition.Flag.FlagAdvanced)
         parameters.append(parameter)
@@ -86,15 +90,23 @@ def read_options(algorithm: QgsProcessingAlgorithm, parameters: dict, context: Q
         FLAG: lambda spec, name: algorithm.parameterAsBoolean(parameters, name, context),
         CHOICE: lambda spec, name: spec.values[algorithm.parameterAsEnum(parameters, name, context)],
         BANDS: lambda spec, name: tuple(algorithm.parameterAsInts(parameters, name, context)) or None,
-        CLASSES: lambda spec, name: class_names(algorithm.parameterAsString(parameters, name, context), classes),
+        CLASSES: lambda spec, name: class_names(algorithm.parameterAsEnumStrings(parameters, name, context), classes),
     }
     return {spec.name: readers[spec.kind](spec, spec.parameter_name)
             for spec in processing_options(leave_out) if spec.kind in readers}
 
 
-def class_names(text: str, classes: tuple[ClassInfo, ...]) -> tuple[str, ...] | None:
-    """Parse 'building, water'; unknown names are refused with the model's list."""
-    names = tuple(name.strip() for name in (text or "").split(",") if name.strip())
+def class_set() -> tuple[str, ...]:
+    """The class names CLASSES offers: the bundled model's (LandCover.ai's), read without loading it."""
+    try:
+        return tuple(read_metadata(default_model_path()).class_names)
+    except ModelFileError:   # a damaged installation: the class set it was made for
+        return tuple(info.name for info in LANDCOVER_AI_CLASSES)
+
+
+def class_names(chosen: list[str], classes: tuple[ClassInfo, ...]) -> tuple[str, ...] | None:
+    """The chosen names (None: every class but background); one the model lacks is refused with its list."""
+    names = tuple(name.strip() for name in chosen if name.strip())
     if not names:
         return None
     known = [info.name for info in classes]

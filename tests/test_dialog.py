@@ -72,7 +72,7 @@ def test_widgets_drive_a_real_run_and_settings_are_remembered(plugin, scene, tmp
     _type_into(options["batch_size"].widget.lineEdit(), "6")
     options["device"].widget.setCurrentIndex(options["device"].widget.findData("cpu"))
     parameters = dialog.build_parameters()
-    assert parameters["CLASSES"] == "building,woodland,water" and parameters["DEVICE"] == 1
+    assert parameters["CLASSES"] == ["building", "woodland", "water"] and parameters["DEVICE"] == 1
     assert parameters["OVERLAP"] == pytest.approx(0.3) and parameters["BATCH_SIZE"] == 6
     assert "EXTENT" not in parameters and "MASK" not in parameters
 

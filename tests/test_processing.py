@@ -64,7 +64,7 @@ def test_parameters_have_stable_ids_standard_types_and_expert_flags(provider):
     types = {p.name(): p.type() for p in algorithm.parameterDefinitions()}
     assert types == {
         "INPUT": "raster", "MODEL": "file", "EXTENT": "extent", "MASK": "source", "BANDS": "band",
-        "CLASSES": "string", "NODATA": "number", "COLLARS": "boolean", "OVERLAP": "number", "BATCH_SIZE": "number",
+        "CLASSES": "enum", "NODATA": "number", "COLLARS": "boolean", "OVERLAP": "number", "BATCH_SIZE": "number",
         "DEVICE": "enum", "RUNTIME": "enum", "TTA": "boolean", "SIMPLIFY": "number", "MIN_AREA": "number",
         "FILL_HOLES": "number", "SQUARE_BUILDINGS": "boolean", "MAX_VERTICES": "number", "PRECISION": "enum",
         "WAIT": "boolean", "OUTPUT": "vectorDestination", "OUTPUT_RASTER": "rasterDestination",
@@ -87,7 +87,7 @@ def test_option_parameters_come_from_the_declarations_with_their_defaults(provid
         if not spec.processing:  # Processing replaces the outputs the user names
             assert parameter is None
             continue
-        assert parameter.help() == spec.help, spec.name
+        assert parameter.help().startswith(spec.help), spec.name   # CLASSES adds the names it takes
         default = parameter.defaultValue()
         if spec.choices:
             default = spec.values[default]
@@ -115,7 +115,7 @@ def test_the_model_metadata_is_read_once_per_run(provider, scene, tmp_path, monk
 def test_processing_run_writes_every_output(provider, scene, tmp_path):
     gpkg, tif, probabilities = (str(tmp_path / name) for name in ("out.gpkg", "classes.tif", "p.tif"))
     result = _run({"INPUT": str(scene.raster), "MODEL": str(scene.model), "OUTPUT": gpkg, "OUTPUT_RASTER": tif,
-                   "OUTPUT_PROBABILITIES": probabilities, "CLASSES": "building, water", **FAST})
+                   "OUTPUT_PROBABILITIES": probabilities, "CLASSES": ["building", "water"], **FAST})
     assert (result["OUTPUT"], result["OUTPUT_RASTER"], result["OUTPUT_PROBABILITIES"]) == (gpkg, tif, probabilities)
     areas = _layer_areas(gpkg, result)
     assert len(areas) == 2
@@ -184,7 +184,13 @@ def test_extent_and_selected_mask_features_limit_the_work(provider, scene, tmp_p
 
 
 def test_bad_parameters_fail_with_a_clear_message(provider, scene, tmp_path):
-    cases = [({"CLASSES": "meadow"}, "Unknown class(es) meadow; this model knows background, building"),
+    import testkit
+    roads = testkit.colour_onnx(tmp_path.parent / "roads.onnx", {"model_type": "Segmentor", "resolution": 50,
+                                                                  "tile_size": 64, "class_names": ["background", "road"]},
+                                classes=["background", "road"])
+    cases = [({"CLASSES": "meadow"}, "Incorrect parameter value for CLASSES"),   # not one of the names offered
+             ({"CLASSES": ["building"], "MODEL": str(roads)}, "Unknown class(es) building; this model knows "
+                                                              "background, road"),
              ({"MODEL": str(tmp_path / "missing.keras")}, "missing.keras' does not exist"),
              ({"OUTPUT": str(tmp_path / "o.shp")}, "GeoPackage")]
     for bad, message in cases:
@@ -269,7 +275,7 @@ def test_qgis_process_runs_the_algorithm_from_the_repository(scene, tmp_path):
     gpkg, tif = tmp_path / "cli.gpkg", tmp_path / "cli.tif"
     completed = run_qgis_process(["--json", "run", ALGORITHM, "--", f"INPUT={scene.raster}",
                                   f"MODEL={scene.model}", f"OUTPUT={gpkg}", f"OUTPUT_RASTER={tif}",
-                                  "MIN_AREA=0", "FILL_HOLES=0", "DEVICE=1"], env)
+                                  "MIN_AREA=0", "FILL_HOLES=0", "DEVICE=1", "CLASSES=building", "CLASSES=road"], env)
     assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
     outputs = json.loads(completed.stdout[completed.stdout.index("{"):])["results"]
     assert outputs["OUTPUT"] == str(gpkg) and outputs["OUTPUT_RASTER"] == str(tif)
@@ -277,5 +283,20 @@ def test_qgis_process_runs_the_algorithm_from_the_repository(scene, tmp_path):
     area_ha = json.loads(outputs["AREA_HA"])
     for name, expected in EXPECTED_HA.items():
         assert area_ha[name] == pytest.approx(expected, rel=0.01), name
-    assert sorted(_layer_areas(str(gpkg), outputs).values()) == pytest.approx(
-        sorted(area * 10_000 for area in EXPECTED_HA.values()), rel=0.01)
+    assert _layer_areas(str(gpkg), outputs) == pytest.approx(   # the classes asked for, by name
+        {"building": EXPECTED_HA["building"] * 10_000, "road": EXPECTED_HA["road"] * 10_000}, rel=0.01)
+
+
+def test_the_algorithm_explains_itself(provider):
+    from landcover_qgis_plugin.paths import README_PLUGIN_SECTION
+
+    algorithm = QgsApplication.processingRegistry().algorithmById(ALGORITHM)
+    help_text = algorithm.shortHelpString()
+    assert "A web layer (XYZ, WMS, WMTS) covers the whole world: give it an extent or polygons." in help_text
+    assert "qgis_process run landcover:segment -- INPUT=ortho.tif OUTPUT=landcover.gpkg" in help_text
+    assert algorithm.helpUrl() == "https://github.com/r-seed-40e32d85/landcover#the-plugin"
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    assert "\n## The plugin\n" in readme and README_PLUGIN_SECTION == "#the-plugin"   # where the link leads
+    classes = algorithm.parameterDefinition("CLASSES")
+    assert classes.options() == ["background", "building", "woodland", "water", "road"] and classes.allowMultiple()
+    assert classes.help().endswith("Classes: background, building, woodland, water, road.")

@@ -19,112 +19,122 @@
       <translation>Landbedeckung,Segmentierung,Deep Learning,Orthofoto,Gebäude,Wald,Gewässer,Straßen</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="79" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="80" />
       <source>Classifies an RGB orthophoto with a DeepLabv3+ model file and writes one polygon layer per class (area and class attributes) to a GeoPackage, plus a class raster and, optionally, a probability raster. The raster is read in overlapping tiles at the model's resolution and the tiles are blended, so there are no seams. Limit the work with an extent or polygons (the 'Selected features only' option applies).</source>
       <translation>Klassifiziert ein RGB-Orthofoto mit einer DeepLabv3+-Modelldatei und schreibt je Klasse einen Polygon-Layer (mit Fläche und Klasse als Attributen) in ein GeoPackage, dazu ein Klassenraster und auf Wunsch ein Wahrscheinlichkeitsraster. Das Raster wird in überlappenden Kacheln in der Auflösung des Modells gelesen und die Kacheln werden überblendet, sodass keine Nähte entstehen. Die Arbeit lässt sich auf eine Ausdehnung oder auf Polygone beschränken (die Option „Nur gewählte Objekte“ gilt).</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="89" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="85" />
+      <source>A web layer (XYZ, WMS, WMTS) covers the whole world: give it an extent or polygons. Its tiles are fetched at the zoom level of the model's resolution, for that area only.</source>
+      <translation>Ein Web-Layer (XYZ, WMS, WMTS) deckt die ganze Welt ab: Geben Sie ihm eine Ausdehnung oder Polygone. Seine Kacheln werden in der Zoomstufe der Auflösung des Modells geladen, nur für diesen Bereich.</translation>
+    </message>
+    <message>
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="87" />
+      <source>Example, from a shell: qgis_process run landcover:segment -- INPUT=ortho.tif OUTPUT=landcover.gpkg OUTPUT_RASTER=classes.tif CLASSES=building CLASSES=road</source>
+      <translation>Beispiel, in einer Shell: qgis_process run landcover:segment -- INPUT=ortho.tif OUTPUT=landcover.gpkg OUTPUT_RASTER=classes.tif CLASSES=building CLASSES=road</translation>
+    </message>
+    <message>
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="98" />
       <source>Orthophoto (RGB raster)</source>
       <translation>Orthofoto (RGB-Raster)</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="92" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="101" />
       <source>Model file (default: the bundled model)</source>
       <translation>Modelldatei (Vorgabe: das mitgelieferte Modell)</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="97" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="106" />
       <source>Land-cover polygons (GeoPackage, one layer per class)</source>
       <translation>Landbedeckungs-Polygone (GeoPackage, ein Layer je Klasse)</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="99" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="108" />
       <source>Class raster</source>
       <translation>Klassenraster</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="102" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="111" />
       <source>Class probabilities</source>
       <translation>Klassenwahrscheinlichkeiten</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="108" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="117" />
       <source>Class layers</source>
       <translation>Klassen-Layer</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="109" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="118" />
       <source>Class raster area per class in hectares (JSON)</source>
       <translation>Fläche je Klasse im Klassenraster in Hektar (JSON)</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="111" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="120" />
       <source>Polygon area per class in hectares, after cleaning (JSON)</source>
       <translation>Polygonfläche je Klasse in Hektar, nach der Bereinigung (JSON)</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="112" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="121" />
       <source>Device used</source>
       <translation>Verwendetes Gerät</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="113" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="122" />
       <source>How the raster was read (grid and ground resolution)</source>
       <translation>Wie das Raster gelesen wurde (Raster und Bodenauflösung)</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="115" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="124" />
       <source>Seconds taken</source>
       <translation>Benötigte Sekunden</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="116" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="125" />
       <source>Tiles classified</source>
       <translation>Klassifizierte Kacheln</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="126" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="135" />
       <source>'{model}' is a Keras model file, and TensorFlow with Keras is not installed: use its ONNX copy (python -m trainer export --model FILE.keras --onnx FILE.onnx) or install them: {command}</source>
       <translation>'{model}' ist eine Keras-Modelldatei, und TensorFlow mit Keras ist nicht installiert: Verwenden Sie ihre ONNX-Kopie (python -m trainer export --model DATEI.keras --onnx DATEI.onnx) oder installieren Sie beide: {command}</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="138" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="147" />
       <source>'{name}' is a web layer: choose the area to classify (an extent, the map canvas or polygons).</source>
       <translation>'{name}' ist ein Web-Layer: Wählen Sie das zu klassifizierende Gebiet (eine Ausdehnung, den Kartenausschnitt oder Polygone).</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="157" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="166" />
       <source>The extent does not overlap '{name}'.</source>
       <translation>Die Ausdehnung überlappt „{name}“ nicht.</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="167" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="176" />
       <source>The mask layer has no polygon (or none is selected).</source>
       <translation>Der Masken-Layer enthält kein Polygon (oder keines ist gewählt).</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="170" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="179" />
       <source>The mask polygons do not overlap '{name}'.</source>
       <translation>Die Maskenpolygone überlappen „{name}“ nicht.</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="182" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="191" />
       <source>Segmenting {name} with {model}</source>
       <translation>Segmentiere {name} mit {model}</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="189" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="198" />
       <source>Cancelled; nothing was written.</source>
       <translation>Abgebrochen; es wurde nichts geschrieben.</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="229" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="238" />
       <source>The polygons go to a GeoPackage file; name the output 'something.gpkg' (got '{path}').</source>
       <translation>Die Polygone werden in eine GeoPackage-Datei geschrieben; nennen Sie die Ausgabe „etwas.gpkg“ (angegeben: „{path}“).</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/algorithm.py" line="252" />
+      <location filename="../../landcover_qgis_plugin/algorithm.py" line="261" />
       <source>Land cover — {name}</source>
       <translation>Landbedeckung — {name}</translation>
     </message>
@@ -749,7 +759,12 @@
       <translation>nicht gesetzt</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/parameters.py" line="103" />
+      <location filename="../../landcover_qgis_plugin/parameters.py" line="71" />
+      <source> Classes: {names}.</source>
+      <translation> Klassen: {names}.</translation>
+    </message>
+    <message>
+      <location filename="../../landcover_qgis_plugin/parameters.py" line="115" />
       <source>Unknown class(es) {unknown}; this model knows {known}.</source>
       <translation>Unbekannte Klasse(n) {unknown}; dieses Modell kennt {known}.</translation>
     </message>
