@@ -3,7 +3,9 @@
 The truths in bench/ground_truth/ (how they were made: its README) label the shared SWISSIMAGE
 orthophotos (../shared/data); each model goes through `trainer evaluate --raster --truth`, the
 plugin's own engine at the model's resolution, and its per-class IoU is reported side by side.
-Without models named, the bundled default. Results: bench/results/real.{json,md}.
+Without models named, the bundled default. Results: bench/results/real.{json,md}. `--record` also writes
+each `.keras` model's real check into its own metadata (`scores["real_check"]`), which the plugin's
+model panel shows as such.
 """
 from __future__ import annotations
 
@@ -22,6 +24,10 @@ from testkit import SHARED_DATA  # noqa: E402
 GROUND_TRUTH = REPO / "bench" / "ground_truth"
 DEFAULT_MODEL = REPO / "resources" / "models" / "default.keras"
 RESULTS = REPO / "bench" / "results"
+# What each truth shows, in the words the model panel and README use
+IMAGE_NAMES = {"swissimage_1091-322_00": "a housing estate", "swissimage_ref-img": "a lake shore"}
+TRUTH = ("two SWISSIMAGE orthophotos of one Swiss town (50 cm pixels, read at the model's resolution) with hand-drawn "
+         "buildings, roads and water and trees by a colour rule; bench/results/real.md")
 
 
 def truth_pairs(images: Path = SHARED_DATA) -> list[tuple[Path, Path]]:
@@ -73,6 +79,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", action="append", type=Path, metavar="FILE",
                         help="a model file to score (repeat for several; default: the bundled default)")
     parser.add_argument("--out", type=Path, default=RESULTS, help="results folder (default bench/results)")
+    parser.add_argument("--record", action="store_true",
+                        help="write each .keras model's scores into its own metadata (scores.real_check)")
     args = parser.parse_args(argv)
     pairs = truth_pairs()
     models = args.model or [DEFAULT_MODEL]
@@ -81,7 +89,29 @@ def main(argv: list[str] | None = None) -> int:
     results = {"machine": machine(), "images": [image.stem for image, _ in pairs],
                "classes": list(next(iter(first.values()))["per_class_iou"]), "scores": scores}
     save_results(args.out, "real", results, markdown(results))
+    if args.record:
+        for model in models:
+            record(model, scores[model_label(model, models)])
     return 0
+
+
+def record(model: Path, scores: dict) -> None:
+    """The real check in the model file's metadata and in its ONNX copy beside it (their networks untouched)."""
+    import dataclasses
+
+    from landcover_qgis_plugin.core.modelfile import read_metadata, update_metadata
+    from trainer.onnx_export import update_onnx_metadata
+
+    metadata = read_metadata(model)
+    check = {"truth": TRUTH, "images": {IMAGE_NAMES.get(image, image): {
+        "miou": round(score["miou"], 3), "per_class_iou": {name: round(iou, 3) for name, iou in
+                                                           score["per_class_iou"].items()
+                                                           if score["truth_pixels_per_class"][name]}}
+        for image, score in scores.items()}}
+    metadata = dataclasses.replace(metadata, scores={**metadata.scores, "real_check": check})
+    update_metadata(model, metadata)
+    if model.with_suffix(".onnx").is_file():
+        update_onnx_metadata(model.with_suffix(".onnx"), read_metadata(model))
 
 
 if __name__ == "__main__":

@@ -34,6 +34,7 @@ from .notify import Notice, log, push, tooltip
 from .option_widgets import SETTINGS_GROUP, option_widgets
 from .paths import ICON_PATH
 from .plan import LARGE_RUN_TILES, RunPlan, run_plan
+from .model_summary import model_summary_html
 from .results import class_label, is_landcover_output
 
 AREA_WHOLE_LAYER, AREA_CANVAS, AREA_SELECTION = range(3)
@@ -421,41 +422,6 @@ class SegmentationDialog(QDialog):
         opened = (SegmentAlgorithm.OUTPUT, SegmentAlgorithm.OUTPUT_RASTER)
         return {name: QgsProcessingOutputLayerDefinition(sink, project) if name in opened else sink
                 for name, sink in sinks.items()}
-
-
-def model_summary_html(metadata: ModelMetadata) -> str:
-    """Classes with their colours, resolution, tile size and published scores of a model."""
-    classes = " ".join(f"<span style='color:{info.color}'>■</span>&nbsp;{html.escape(info.name)}"
-                       for info in metadata.classes)
-    lines = [f"<b>{html.escape(metadata.name)}</b>",
-             tr("{cm} cm/px, tiles of {size} px").format(cm=f"{metadata.resolution_cm:g}", size=metadata.input_size),
-             classes]
-    lines += [html.escape(line) for line in score_lines(metadata.scores)]
-    if metadata.training_data:
-        lines.append(tr("Trained on: {data}").format(data=html.escape(metadata.training_data)))
-    if metadata.licence:
-        lines.append(tr("Licence: {licence}").format(licence=html.escape(metadata.licence)))
-    return "<br>".join(lines)
-
-
-def score_lines(scores: dict) -> list[str]:
-    """The exporter's scores, readable: plain numbers, and per split its mIoU with the IoU of each class."""
-    plain = ", ".join(f"{key} {value:.3f}" for key, value in scores.items() if _is_number(value))
-    lines = [tr("Scores: {scores}").format(scores=plain)] if plain else []
-    for split, value in scores.items():
-        if isinstance(value, dict) and _is_number(value.get("miou")):
-            per_class = value.get("per_class_iou") if isinstance(value.get("per_class_iou"), dict) else {}
-            classes = ", ".join(f"{name} {iou:.2f}" for name, iou in per_class.items() if _is_number(iou))
-            lines.append(tr("{split}: mIoU {miou}").format(split=split, miou=f"{value['miou']:.3f}")
-                         + (f" ({classes})" if classes else ""))
-        elif isinstance(value, dict) and _is_number(value.get("pixel_agreement_with_float32")):   # trainer/quantize.py
-            lines.append(tr("int8 copy: {agreement} % of pixels keep their float32 class").format(
-                agreement=f"{value['pixel_agreement_with_float32'] * 100:.1f}"))
-    return lines
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def _swatch(color: str) -> QIcon:

@@ -1,6 +1,7 @@
 """The dialog driven through its widgets with QTest, down to a real run and remembered settings."""
 from __future__ import annotations
 
+import dataclasses
 
 import pytest
 from qgis.core import (QgsApplication, QgsCoordinateReferenceSystem, QgsCoordinateTransform, QgsFeature, QgsGeometry,
@@ -14,10 +15,11 @@ from landcover_qgis_plugin import dialog as dialog_module
 from landcover_qgis_plugin.core.errors import InputError
 from landcover_qgis_plugin.core.modelfile import ModelMetadata, metadata_for
 from landcover_qgis_plugin.core.options import OPTIONS, SegmentationOptions
-from landcover_qgis_plugin.dialog import AREA_CANVAS, AREA_SELECTION, SegmentationDialog, model_summary_html, score_lines
+from landcover_qgis_plugin.dialog import AREA_CANVAS, AREA_SELECTION, SegmentationDialog
+from landcover_qgis_plugin.model_summary import model_summary_html, score_lines
 from landcover_qgis_plugin.dependencies import default_model_path
 from landcover_qgis_plugin.plugin import LandCoverPlugin
-from plugin_support import rectangle_bounds, wait_for_task
+from plugin_support import plain_text, rectangle_bounds, wait_for_task
 
 
 @pytest.fixture
@@ -58,8 +60,8 @@ def test_widgets_drive_a_real_run_and_settings_are_remembered(plugin, scene, tmp
     assert dialog.isVisible()
     dialog.input_combo.setLayer(raster)
     _type_into(dialog.model_widget.lineEdit(), str(scene.model))
-    assert "colour-model" in dialog.model_info.text() and "50 cm/px" in dialog.model_info.text()
-    assert "test_miou 0.500" in dialog.model_info.text()
+    assert "colour-model" in dialog.model_info.text() and "read at 50 cm per pixel" in dialog.model_info.text()
+    assert "test_miou" not in dialog.model_info.text()   # a bare developer score is not an analyst's
     assert [dialog.classes_list.item(row).text() for row in range(dialog.classes_list.count())] == [
         "Buildings", "Woodland", "Water", "Roads"]
     _toggle_class(dialog, "Roads")
@@ -95,14 +97,24 @@ def test_widgets_drive_a_real_run_and_settings_are_remembered(plugin, scene, tmp
     assert reopened.output_widget.defaultRoot() == str(tmp_path)
 
 
-def test_exported_scores_are_shown_per_split_and_class():
-    scores = {"fit_best_val_miou": 0.7012, "test": {"miou": 0.718, "per_class_iou": {"background": 0.857,
-                                                                                     "road": 0.497, "water": None},
-                                                     "tiles": 1602}}
-    assert score_lines(scores) == ["Scores: fit_best_val_miou 0.701",
-                                   "test: mIoU 0.718 (background 0.86, road 0.50)"]
-    int8 = {"int8": {"pixel_agreement_with_float32": 0.9819, "synthetic_miou_int8": 0.721}}
-    assert score_lines(int8) == ["int8 copy: 98.2 % of pixels keep their float32 class"]
+def test_scores_are_said_with_what_they_were_measured_on():
+    synthetic = metadata_for(input_size=256, resolution_cm=25.0, training_data="synthetic scenes: trainer synth ...",
+                             scores={"fit_best_val_miou": 0.86, "val": {"miou": 0.859},
+                                     "test": {"miou": 0.861, "per_class_iou": {"building": 0.752, "road": 0.827,
+                                                                               "water": None}},
+                                     "real_check": {"truth": "hand-drawn", "images": {
+                                         "a housing estate": {"miou": 0.213}, "a lake shore": {"miou": 0.416}}}})
+    assert score_lines(synthetic) == [
+        "On held-out synthetic tiles: mIoU 0.86 (Buildings 0.75, Roads 0.83)",   # no developer's fit_best_val_*
+        "On real photos (mIoU): 0.21 on a housing estate, 0.42 on a lake shore; truth: hand-drawn"]
+    reference = dataclasses.replace(synthetic, training_data="LandCover.ai v1 (41 orthophotos)",
+                                    scores={"test": {"miou": 0.718}, "int8": {"pixel_agreement_with_float32": 0.9819}})
+    assert score_lines(reference) == ["On LandCover.ai's test tiles: mIoU 0.72",
+                                      "int8 copy: 98.2 % of pixels keep their float32 class"]
+    panel = plain_text(model_summary_html(synthetic))
+    assert "Finds Buildings, Woodland, Water and Roads in orthophotos, read at 25 cm per pixel" in panel
+    assert "Trained on synthetic scenes only: on real photos expect" in panel and "trainer synth" not in panel
+    assert "Trained on: LandCover.ai v1" in plain_text(model_summary_html(reference))
 
 
 def test_a_licence_in_the_metadata_is_shown_and_older_files_without_one_still_load():
@@ -111,8 +123,20 @@ def test_a_licence_in_the_metadata_is_shown_and_older_files_without_one_still_lo
     older = metadata.to_dict()
     del older["licence"]
     assert ModelMetadata.from_dict(older).licence == ""
-    assert "Licence" not in model_summary_html(ModelMetadata.from_dict(older))
+    assert model_summary_html(ModelMetadata.from_dict(older)).endswith("<br>Licence: not stated in the model file")
     assert ModelMetadata.from_dict(metadata.to_dict()) == metadata
+
+
+def test_the_bundled_models_panel_speaks_an_analysts_words(qgis_iface, fresh_settings):
+    if not default_model_path().is_file():
+        pytest.skip("no bundled model (make default-model)")
+    dialog = SegmentationDialog(qgis_iface)
+    panel = plain_text(dialog.model_info.text())
+    assert "Finds Buildings, Woodland, Water and Roads in orthophotos, read at 25 cm per pixel" in panel
+    assert "On held-out synthetic tiles: mIoU 0.86" in panel
+    assert "On real photos (mIoU): 0.21 on a housing estate, 0.42 on a lake shore; truth: two SWISSIMAGE" in panel
+    assert "Trained on synthetic scenes only" in panel and "Licence: GPL-2.0-or-later" in panel
+    assert "fit_best_val" not in panel and "--seed" not in panel
 
 
 def test_bundled_model_is_preselected(qgis_iface, fresh_settings):
@@ -120,7 +144,7 @@ def test_bundled_model_is_preselected(qgis_iface, fresh_settings):
     assert dialog.model_widget.filePath() == str(default_model_path())
     assert default_model_path().suffix == ".onnx"   # ONNX Runtime is installed: the faster copy
     if default_model_path().is_file():
-        assert "cm/px" in dialog.model_info.text() and dialog.classes_list.count() == 4
+        assert "cm per pixel" in dialog.model_info.text() and dialog.classes_list.count() == 4
     else:
         assert "does not exist" in dialog.model_info.text()
 

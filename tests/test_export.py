@@ -1,4 +1,5 @@
 """Export writes one self-describing model file (and ONNX) that loads back to the same predictions."""
+import dataclasses
 import json
 import zipfile
 
@@ -36,7 +37,7 @@ def run_dir(tmp_path_factory):
 
 def test_export_round_trip_gives_identical_predictions(run_dir, tmp_path):
     root, model = run_dir
-    target, metadata = export_run(root, tmp_path / "model.keras", resolution_cm=50.0)
+    target, metadata = export_run(root, tmp_path / "model.keras", resolution_cm=50.0, licence="CC0-1.0")
     loaded, read_back = load_model(target)
     x = np.random.default_rng(0).normal(size=(2, 64, 64, 3)).astype(np.float32)
     np.testing.assert_array_equal(model.predict_on_batch(x), loaded.predict_on_batch(x))
@@ -46,7 +47,13 @@ def test_export_round_trip_gives_identical_predictions(run_dir, tmp_path):
     assert read_back.normalization.mean == (0.5, 0.5, 0.5)
     assert read_back.scores["fit_best_val_miou"] == 0.61 and read_back.scores["val"]["miou"] == 0.6
     assert read_back.architecture["width"] == 0.125
-    assert "tiny-export" in read_back.training_data
+    assert "tiny-export" in read_back.training_data and read_back.licence == "CC0-1.0"
+    # Its metadata alone can be replaced, the network kept bit for bit (bench.real --record does).
+    from landcover_qgis_plugin.core.modelfile import update_metadata
+    update_metadata(target, dataclasses.replace(read_back, description="now described"))
+    again, described = load_model(target)
+    assert described.description == "now described" and described.scores == read_back.scores
+    np.testing.assert_array_equal(loaded.predict_on_batch(x), again.predict_on_batch(x))
 
 
 def test_export_keeps_an_existing_file_unless_told(run_dir, tmp_path):

@@ -58,6 +58,32 @@ def test_the_bundled_model_is_scored_on_every_truth(tmp_path, shared_data):
         assert all(now[name] > iou for name, iou in before.items()), (image, now)
 
 
+def test_the_real_check_is_recorded_in_a_model_file_and_its_onnx_copy(tmp_path, shared_data):
+    """What the model panel shows as the real check: written into both files, their networks untouched."""
+    import shutil
+    import zipfile
+
+    import onnx
+
+    from bench.real import DEFAULT_MODEL, main
+    from landcover_qgis_plugin.core.modelfile import METADATA_MEMBER, read_metadata
+
+    model = tmp_path / "default.keras"
+    shutil.copy(DEFAULT_MODEL, model)
+    shutil.copy(DEFAULT_MODEL.with_suffix(".onnx"), model.with_suffix(".onnx"))
+    assert all("real_check" in read_metadata(path).scores for path in (model, model.with_suffix(".onnx")))   # shipped
+    assert main(["--model", str(model), "--record", "--out", str(tmp_path / "results")]) == 0
+    for path in (model, model.with_suffix(".onnx")):
+        check = read_metadata(path).scores["real_check"]
+        assert check["images"]["a housing estate"]["miou"] == pytest.approx(0.213, abs=0.002)
+        assert "water" not in check["images"]["a housing estate"]["per_class_iou"]   # not in that truth
+        assert check["truth"].startswith("two SWISSIMAGE orthophotos")
+    with zipfile.ZipFile(DEFAULT_MODEL) as before, zipfile.ZipFile(model) as after:
+        assert {name: before.read(name) for name in before.namelist() if name != METADATA_MEMBER} == \
+               {name: after.read(name) for name in after.namelist() if name != METADATA_MEMBER}
+    assert onnx.load(str(model.with_suffix(".onnx"))).graph == onnx.load(str(DEFAULT_MODEL.with_suffix(".onnx"))).graph
+
+
 def test_models_sharing_a_file_name_are_told_apart_by_their_paths():
     before, after = Path("before/default.keras"), Path("resources/models/default.keras")
     assert model_label(after, [before, after]) == str(after) and model_label(before, [before]) == "default.keras"

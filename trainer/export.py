@@ -42,6 +42,7 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--description", default="", help="one line shown in the plugin")
     parser.add_argument("--training-data", metavar="TAG",
                         help="what the network was trained on (default: the run's data folder and its manifest)")
+    parser.add_argument("--licence", default="", help="the weights' terms of use, shown in the plugin")
     parser.add_argument("--overwrite", action="store_true", help="replace an existing output file")
     parser.set_defaults(func=run)
 
@@ -74,7 +75,7 @@ def describe_training_data(config: RunConfig) -> str:
 
 
 def build_metadata(config: RunConfig, paths: RunPaths, resolution_cm: float, name: Optional[str] = None,
-                   description: str = "", training_data: Optional[str] = None) -> ModelMetadata:
+                   description: str = "", training_data: Optional[str] = None, licence: str = "") -> ModelMetadata:
     classes = class_set(config.data.classes)
     if config.model.num_classes != len(classes):
         raise InputError(f"Run '{paths.root}' has {config.model.num_classes} classes but its data.classes "
@@ -89,19 +90,20 @@ def build_metadata(config: RunConfig, paths: RunPaths, resolution_cm: float, nam
         architecture={**describe_architecture(config.model), "run": config.name},
         training_data=training_data or describe_training_data(config),
         scores=collect_scores(paths),
+        licence=licence,
     )
 
 
 def export_run(run_dir: str | Path, out: Optional[str | Path] = None, onnx: Optional[str | Path] = None,
                resolution_cm: float = LANDCOVER_AI_RESOLUTION_CM, name: Optional[str] = None,
                description: str = "", training_data: Optional[str] = None,
-               overwrite: bool = False) -> tuple[Path, ModelMetadata]:
+               overwrite: bool = False, licence: str = "") -> tuple[Path, ModelMetadata]:
     """Write a run's best network with its metadata, then load it back to prove the file works."""
     from .runs import load_run_model
 
     paths = RunPaths(Path(run_dir))
     model, config = load_run_model(run_dir)
-    metadata = build_metadata(config, paths, resolution_cm, name, description, training_data)
+    metadata = build_metadata(config, paths, resolution_cm, name, description, training_data, licence)
     target = Path(out) if out else paths.root / "model.keras"
     save_model(model, metadata, target, overwrite=overwrite)
     _, metadata = load_model(target)
@@ -132,7 +134,7 @@ def run(args: argparse.Namespace) -> int:
         _write_int8(args)
         return 0
     target, metadata = export_run(args.run, args.out, args.onnx, args.resolution_cm, args.name,
-                                  args.description, args.training_data, args.overwrite)
+                                  args.description, args.training_data, args.overwrite, args.licence)
     print(f"Wrote {target} ({target.stat().st_size / 1e6:.1f} MB): {metadata.name}, "
           f"{len(metadata.classes)} classes, {metadata.input_size} px tiles at {metadata.resolution_cm:g} cm/px")
     for split, value in metadata.scores.items():

@@ -39,6 +39,21 @@ def deepness_metadata(metadata: ModelMetadata, overlap_percent: float = DEFAULT_
     return encoded
 
 
+def update_onnx_metadata(path: str | Path, metadata: ModelMetadata) -> Path:
+    """Replace an ONNX file's metadata (ours and Deepness' keys), its graph untouched, atomically."""
+    import onnx
+
+    path = Path(path)
+    proto = onnx.load(str(path))
+    del proto.metadata_props[:]
+    for key, value in deepness_metadata(metadata).items():
+        entry = proto.metadata_props.add()
+        entry.key, entry.value = key, value
+    with atomic_output(path, overwrite=True) as tmp:
+        onnx.save(proto, str(tmp))
+    return path
+
+
 def channels_first(model):
     """The same network taking (B, C, H, W) and returning (B, classes, H, W)."""
     import keras

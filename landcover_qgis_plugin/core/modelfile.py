@@ -226,6 +226,19 @@ def save_model(model, metadata: ModelMetadata, path: str | Path, overwrite: bool
     return path
 
 
+def update_metadata(path: str | Path, metadata: ModelMetadata) -> Path:
+    """Replace a `.keras` file's metadata, its network untouched (no Keras needed), atomically."""
+    path = Path(path)
+    read_metadata(path)   # ours to begin with
+    with _open_archive(path) as source, atomic_output(path, overwrite=True) as tmp:
+        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as target:
+            for entry in source.infolist():
+                if entry.filename != METADATA_MEMBER:
+                    target.writestr(entry, source.read(entry))
+            target.writestr(METADATA_MEMBER, json.dumps(metadata.to_dict(), indent=2))
+    return path
+
+
 def check_model_matches(model, metadata: ModelMetadata, source: str) -> None:
     """The network's input and output must agree with what its metadata promises."""
     in_shape = tuple(model.inputs[0].shape)

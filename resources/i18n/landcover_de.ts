@@ -469,204 +469,174 @@
       <translation>Das Umwandeln der Gewichte der Referenzarbeit braucht TensorFlow und Keras, die QGIS' Python nicht findet. Installieren Sie sie {where} mit: {command} — und starten Sie QGIS danach neu.</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="55" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="56" />
       <source>Land cover segmentation</source>
       <translation>Landbedeckungs-Segmentierung</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="63" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="64" />
       <source>Missing runtime</source>
       <translation>Laufzeitumgebung fehlt</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="72" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="73" />
       <source>Whole layer</source>
       <translation>Ganzer Layer</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="72" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="73" />
       <source>Map canvas extent</source>
       <translation>Ausdehnung des Kartenfensters</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="72" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="73" />
       <source>Selected features of</source>
       <translation>Gewählte Objekte von</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="81" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="82" />
       <source>Model file</source>
       <translation>Modelldatei</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="83" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="84" />
       <source>Get a LandCover.ai model…</source>
       <translation>LandCover.ai-Modell holen…</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="84" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="85" />
       <source>Download the reference work's published LandCover.ai weights and convert them into a model file</source>
       <translation>Die veröffentlichten LandCover.ai-Gewichte der Referenzarbeit herunterladen und in eine Modelldatei umwandeln</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="96" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="97" />
       <source>GeoPackage (*.gpkg)</source>
       <translation>GeoPackage (*.gpkg)</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="97" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="98" />
       <source>Output GeoPackage</source>
       <translation>Ausgabe-GeoPackage</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="98" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="99" />
       <source>[Save to a temporary file]</source>
       <translation>[In temporäre Datei speichern]</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="100" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="101" />
       <source>Also write the class probabilities (GeoTIFF, percent per class)</source>
       <translation>Auch die Klassenwahrscheinlichkeiten schreiben (GeoTIFF, Prozent je Klasse)</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="104" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="105" />
       <source>auto</source>
       <translation>automatisch</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="114" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="115" />
       <source>Raster layer</source>
       <translation>Raster-Layer</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="115" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="116" />
       <source>Area</source>
       <translation>Gebiet</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="116" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="117" />
       <source>Polygon layer</source>
       <translation>Polygon-Layer</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="121" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="122" />
       <source>Model</source>
       <translation>Modell</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="123" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="124" />
       <source>Classes to output</source>
       <translation>Auszugebende Klassen</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="127" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="128" />
       <source>Advanced settings</source>
       <translation>Erweiterte Einstellungen</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="141" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="142" />
       <source>Run</source>
       <translation>Starten</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="216" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="217" />
       <source>Get a LandCover.ai model</source>
       <translation>LandCover.ai-Modell holen</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="227" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="228" />
       <source>Started; progress and cancel are in the task manager.</source>
       <translation>Gestartet; Fortschritt und Abbrechen finden Sie im Aufgabenmanager.</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="240" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="241" />
       <source>'{name}' is written to {path} and selected.</source>
       <translation>'{name}' wurde nach {path} geschrieben und ist ausgewählt.</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="286" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="287" />
       <source>Check the settings</source>
       <translation>Einstellungen prüfen</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="303" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="304" />
       <source>A large run</source>
       <translation>Ein großer Lauf</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="303" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="304" />
       <source>{plan}. Start it?</source>
       <translation>{plan}. Starten?</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="315" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="316" />
       <source>A web layer: choose the area to classify (map canvas extent or selected features).</source>
       <translation>Ein Web-Layer: Wählen Sie das zu klassifizierende Gebiet (Kartenausschnitt oder gewählte Objekte).</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="350" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="351" />
       <source>Choose the raster layer to segment.</source>
       <translation>Wählen Sie den zu segmentierenden Raster-Layer.</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="355" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="356" />
       <source>Tick at least one class to output.</source>
       <translation>Haken Sie mindestens eine auszugebende Klasse an.</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="376" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="377" />
       <source>Choose all three bands (red, green, blue) or none of them.</source>
       <translation>Alle drei Kanäle (Rot, Grün, Blau) wählen oder keinen.</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="389" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="390" />
       <source>Choose the polygon layer whose selected features to segment.</source>
       <translation>Wählen Sie den Polygon-Layer, dessen gewählte Objekte segmentiert werden sollen.</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="391" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="392" />
       <source>No feature of '{name}' is selected; select the polygons to segment.</source>
       <translation>In „{name}“ ist kein Objekt gewählt; wählen Sie die zu segmentierenden Polygone.</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="406" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="407" />
       <source>The folder {folder} does not exist; choose another output file.</source>
       <translation>Der Ordner {folder} existiert nicht; wählen Sie eine andere Ausgabedatei.</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="412" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="413" />
       <source>{files} already exist(s); tick 'Overwrite existing files' or choose another name.</source>
       <translation>{files} existiert bereits; haken Sie „Vorhandene Dateien überschreiben“ an oder wählen Sie einen anderen Namen.</translation>
-    </message>
-    <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="431" />
-      <source>{cm} cm/px, tiles of {size} px</source>
-      <translation>{cm} cm/px, Kacheln zu {size} px</translation>
-    </message>
-    <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="435" />
-      <source>Trained on: {data}</source>
-      <translation>Trainiert mit: {data}</translation>
-    </message>
-    <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="437" />
-      <source>Licence: {licence}</source>
-      <translation>Lizenz: {licence}</translation>
-    </message>
-    <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="444" />
-      <source>Scores: {scores}</source>
-      <translation>Kennzahlen: {scores}</translation>
-    </message>
-    <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="449" />
-      <source>{split}: mIoU {miou}</source>
-      <translation>{split}: mIoU {miou}</translation>
-    </message>
-    <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="452" />
-      <source>int8 copy: {agreement} % of pixels keep their float32 class</source>
-      <translation>int8-Kopie: {agreement} % der Pixel behalten ihre float32-Klasse</translation>
     </message>
     <message>
       <location filename="../../landcover_qgis_plugin/get_model.py" line="47" />
@@ -747,6 +717,71 @@
       <location filename="../../landcover_qgis_plugin/layer_sources.py" line="43" />
       <source>'{name}' comes from the '{provider}' data provider, which the segmentation cannot read; save it as a GeoTIFF first (Export ▸ Save As…) and segment that.</source>
       <translation>'{name}' stammt vom Datenanbieter '{provider}', den die Segmentierung nicht lesen kann; speichern Sie ihn zuerst als GeoTIFF (Exportieren ▸ Speichern als…) und segmentieren Sie dieses.</translation>
+    </message>
+    <message>
+      <location filename="../../landcover_qgis_plugin/model_summary.py" line="29" />
+      <source>Finds {classes} in orthophotos, read at {cm} cm per pixel (tiles of {px} px).</source>
+      <translation>Findet {classes} in Orthofotos, gelesen mit {cm} cm pro Pixel (Kacheln von {px} px).</translation>
+    </message>
+    <message>
+      <location filename="../../landcover_qgis_plugin/model_summary.py" line="36" />
+      <source>Trained on synthetic scenes only: on real photos expect ragged outlines, merged or missed buildings and few roads. For real work take the LandCover.ai model ('Get a LandCover.ai model…' beside the model field) or a model trained on photos like yours.</source>
+      <translation>Nur mit synthetischen Szenen trainiert: Auf echten Fotos sind ausgefranste Umrisse, verschmolzene oder fehlende Gebäude und wenige Straßen zu erwarten. Für echte Arbeit nehmen Sie das LandCover.ai-Modell („LandCover.ai-Modell holen…“ neben dem Modellfeld) oder ein Modell, das mit Fotos wie Ihren trainiert wurde.</translation>
+    </message>
+    <message>
+      <location filename="../../landcover_qgis_plugin/model_summary.py" line="41" />
+      <source>Trained on: {data}</source>
+      <translation>Trainiert mit: {data}</translation>
+    </message>
+    <message>
+      <location filename="../../landcover_qgis_plugin/model_summary.py" line="42" />
+      <source>Licence: {licence}</source>
+      <translation>Lizenz: {licence}</translation>
+    </message>
+    <message>
+      <location filename="../../landcover_qgis_plugin/model_summary.py" line="43" />
+      <source>Licence: not stated in the model file</source>
+      <translation>Lizenz: in der Modelldatei nicht angegeben</translation>
+    </message>
+    <message>
+      <location filename="../../landcover_qgis_plugin/model_summary.py" line="52" />
+      <source>On held-out synthetic tiles</source>
+      <translation>Auf zurückgehaltenen synthetischen Kacheln</translation>
+    </message>
+    <message>
+      <location filename="../../landcover_qgis_plugin/model_summary.py" line="53" />
+      <source>On LandCover.ai's test tiles</source>
+      <translation>Auf den Testkacheln von LandCover.ai</translation>
+    </message>
+    <message>
+      <location filename="../../landcover_qgis_plugin/model_summary.py" line="54" />
+      <source>On held-out tiles of its training data</source>
+      <translation>Auf zurückgehaltenen Kacheln seiner Trainingsdaten</translation>
+    </message>
+    <message>
+      <location filename="../../landcover_qgis_plugin/model_summary.py" line="55" />
+      <source>{where}: mIoU {miou}</source>
+      <translation>{where}: mIoU {miou}</translation>
+    </message>
+    <message>
+      <location filename="../../landcover_qgis_plugin/model_summary.py" line="58" />
+      <source>{miou} on {image}</source>
+      <translation>{miou} auf {image}</translation>
+    </message>
+    <message>
+      <location filename="../../landcover_qgis_plugin/model_summary.py" line="61" />
+      <source>On real photos (mIoU): {scores}; truth: {truth}</source>
+      <translation>Auf echten Fotos (mIoU): {scores}; Referenz: {truth}</translation>
+    </message>
+    <message>
+      <location filename="../../landcover_qgis_plugin/model_summary.py" line="65" />
+      <source>int8 copy: {agreement} % of pixels keep their float32 class</source>
+      <translation>int8-Kopie: {agreement} % der Pixel behalten ihre float32-Klasse</translation>
+    </message>
+    <message>
+      <location filename="../../landcover_qgis_plugin/model_summary.py" line="77" />
+      <source>{some} and {last}</source>
+      <translation>{some} und {last}</translation>
     </message>
     <message>
       <location filename="../../landcover_qgis_plugin/notify.py" line="38" />
