@@ -168,7 +168,11 @@ class SegmentationDialog(QDialog):
         content.adjustSize()
         frame = self.sizeHint().height() - self.scroll.sizeHint().height()   # notice, buttons, margins
         wanted = frame + content.sizeHint().height() + 2 * self.scroll.frameWidth()
-        self.resize(min(self.width(), screen.width()), max(min(wanted, screen.height() - SCREEN_MARGIN_PX), 200))
+        margins = self.layout().contentsMargins()
+        wide = (content.minimumSizeHint().width() + self.scroll.verticalScrollBar().sizeHint().width()
+                + margins.left() + margins.right() + 2 * self.scroll.frameWidth())   # never a sideways scroll
+        self.resize(min(max(self.width(), wide), screen.width()),
+                    max(min(wanted, screen.height() - SCREEN_MARGIN_PX), 200))
 
     def showEvent(self, event) -> None:  # noqa: N802 (Qt's name)
         """Offer every raster layer but this plugin's own outputs, the active one first."""
