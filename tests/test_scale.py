@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -16,6 +15,7 @@ from osgeo import gdal, ogr
 import testkit
 from conftest import REPO
 from landcover_qgis_plugin.core.geotiff import write_geotiff
+from landcover_qgis_plugin.core.owners import alive
 from landcover_qgis_plugin.core.scale.blocks import plan_blocks
 from trainer import cli
 
@@ -190,7 +190,7 @@ def test_a_run_killed_midway_continues_to_the_same_result(job, tmp_path):
     # Its workers finish what they hold and go once they lose their scheduler; a file one of them was
     # writing stays behind, as after a power cut.
     deadline = time.monotonic() + 120
-    while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+    while any(alive(pid) for pid in workers) and time.monotonic() < deadline:
         time.sleep(0.2)
     again = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=300)
     assert again.returncode == 0, again.stderr[-2000:]
@@ -206,9 +206,9 @@ def test_sigterm_stops_a_distributed_run_cleanly_and_it_continues(job, tmp_path)
     _, stderr = run.communicate(timeout=120)
     assert run.returncode == 128 + signal.SIGTERM and "Terminated (SIGTERM)" in stderr, stderr[-2000:]
     deadline = time.monotonic() + 15
-    while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+    while any(alive(pid) for pid in workers) and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert not any(_alive(pid) for pid in workers)   # the local cluster went with it
+    assert not any(alive(pid) for pid in workers)   # the local cluster went with it
     assert sorted(p.name for p in tmp_path.iterdir()) == ["stopped.run"]   # no output, no temporary file
     again = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=300)
     assert again.returncode == 0 and "finished before)" in again.stdout and "(0 finished before)" not in again.stdout
@@ -237,14 +237,6 @@ def _descendants(pid: int) -> set[int]:
             todo += [int(child) for child in children if int(child) not in found]
             found |= {int(child) for child in children}
     return found
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
 
 
 def test_a_changed_option_is_refused_by_name_until_restart(job, tmp_path, capsys):
@@ -314,7 +306,7 @@ def test_the_processing_algorithm_segments_a_folder_of_sheets_on_local_workers(j
 
 def test_cancelling_the_processing_algorithm_stops_the_running_blocks(job, provider, tmp_path):
     import processing
-    from qgis.core import QgsProcessingException, QgsProcessingFeedback
+    from qgis.core import QgsProcessingFeedback
 
     class Heard(QgsProcessingFeedback):
         infos: list[str] = []
