@@ -1,0 +1,106 @@
+"""Fine-tuning on the analyst's own labels: the labels read onto the model's grid, as analysts digitise them."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from osgeo import gdal, osr
+
+import testkit
+from landcover_qgis_plugin.core.errors import InputError
+from landcover_qgis_plugin.core.geotiff import write_geotiff
+from landcover_qgis_plugin.core.modelfile import metadata_for
+from trainer.finetune.labels import UNLABELLED, LabelSource, check_enough, read_labelled
+
+ORIGIN, RES = (2_600_000.0, 1_200_000.0), 0.5
+SHAPES = [("building", 10, 30, 10, 40), ("water", 50, 80, 60, 100)]   # rows, then columns
+METADATA = metadata_for(input_size=64, resolution_cm=50.0)
+
+
+@pytest.fixture
+def image(tmp_path):
+    return str(write_geotiff(tmp_path / "image.tif", testkit.paint(100, 120, SHAPES), ORIGIN, RES, crs=2056))
+
+
+def _truth(tmp_path, resolution=RES, nodata_rows=0):
+    classes = np.zeros((round(100 * RES / resolution), round(120 * RES / resolution)), np.uint8)
+    scale = RES / resolution
+    for name, r0, r1, c0, c1 in SHAPES:
+        value = {"building": 1, "water": 3}[name]
+        classes[round(r0 * scale):round(r1 * scale), round(c0 * scale):round(c1 * scale)] = value
+    classes[:nodata_rows] = 200
+    return str(write_geotiff(tmp_path / f"truth_{resolution}.tif", classes, ORIGIN, resolution, crs=2056,
+                             nodata=200))
+
+
+def _polygons(tmp_path, features, name="labels.geojson", epsg=2056):
+    collection = {"type": "FeatureCollection", "crs": {"type": "name", "properties": {"name": f"EPSG:{epsg}"}},
+                  "features": [{"type": "Feature", "properties": properties,
+                                "geometry": {"type": "Polygon", "coordinates": [ring]}} for properties, ring in features]}
+    path = tmp_path / name
+    path.write_text(json.dumps(collection))
+    return str(path)
+
+
+def _box(c0, r0, c1, r1):
+    """A ring around pixel columns c0..c1, rows r0..r1 of the image, in EPSG:2056."""
+    x0, y0 = ORIGIN
+    xs, ys = (x0 + c0 * RES, x0 + c1 * RES), (y0 - r0 * RES, y0 - r1 * RES)
+    return [[xs[0], ys[0]], [xs[1], ys[0]], [xs[1], ys[1]], [xs[0], ys[1]], [xs[0], ys[0]]]
+
+
+def test_a_class_raster_gives_the_labels_and_its_nodata_stays_unlabelled(image, tmp_path):
+    labelled = read_labelled(LabelSource(image, truth=_truth(tmp_path, nodata_rows=5)), METADATA)
+    assert labelled.pixels.shape == (100, 120, 3) and labelled.grid.dx == RES
+    assert (labelled.labels[10:30, 10:40] == 1).all() and (labelled.labels[50:80, 60:100] == 3).all()
+    assert (labelled.labels[:5] == UNLABELLED).all() and (labelled.labels[5:10] == 0).all()
+    assert labelled.labelled_pixels(5).tolist() == [100 * 120 - 5 * 120 - 600 - 1200, 600, 0, 1200, 0]
+
+
+def test_a_coarser_class_raster_is_put_on_the_model_grid_by_nearest_neighbour(image, tmp_path):
+    labelled = read_labelled(LabelSource(image, truth=_truth(tmp_path, resolution=1.0)), METADATA)
+    assert labelled.labels.shape == (100, 120) and (labelled.labels[10:30, 10:40] == 1).all()
+
+
+def test_polygons_inside_a_labelled_area_leave_the_rest_of_it_background(image, tmp_path):
+    labels = _polygons(tmp_path, [({"class": "building"}, _box(10, 10, 40, 30)), ({"class": "3"}, _box(60, 50, 100, 80))])
+    area = _polygons(tmp_path, [({}, _box(0, 0, 110, 90))], "area.geojson")
+    labelled = read_labelled(LabelSource(image, polygons=labels, class_field="class", area=area), METADATA)
+    assert labelled.labels.shape == (90, 110)   # the labelled area's window of the image
+    assert (labelled.labels[10:30, 10:40] == 1).all() and (labelled.labels[50:80, 60:100] == 3).all()
+    assert (labelled.labels[0:10] == 0).all()   # in the area, under no polygon: background
+    without_area = read_labelled(LabelSource(image, polygons=labels, class_field="class"), METADATA)
+    assert without_area.labels.shape == (70, 90)   # the polygons' window
+    assert set(np.unique(without_area.labels)) == {1, 3, UNLABELLED}
+
+
+def test_polygons_drawn_in_another_crs_land_where_they_belong(image, tmp_path):
+    to_wgs84 = osr.CoordinateTransformation(_srs(2056), _srs(4326))
+    ring = [list(to_wgs84.TransformPoint(x, y)[:2]) for x, y in _box(10, 10, 40, 30)]
+    labels = _polygons(tmp_path, [({"class": "building"}, ring)], epsg=4326)
+    labelled = read_labelled(LabelSource(image, polygons=labels, class_field="class"), METADATA)
+    assert (labelled.labels == 1).sum() == pytest.approx(600, rel=0.1)
+
+
+def _srs(epsg):
+    srs = osr.SpatialReference()
+    srs.ImportFromEPSG(epsg)
+    srs.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
+    return srs
+
+
+def test_bad_labels_are_one_clear_error(image, tmp_path):
+    meadow = _polygons(tmp_path, [({"class": "meadow"}, _box(10, 10, 40, 30))])
+    with pytest.raises(InputError, match="has class 'meadow' in field 'class', which the model does not have"):
+        read_labelled(LabelSource(image, polygons=meadow, class_field="class"), METADATA)
+    with pytest.raises(InputError, match=r"has no class field 'kind'; its fields are \['class'\]"):
+        read_labelled(LabelSource(image, polygons=meadow, class_field="kind"), METADATA)
+    far = [[c[0] + 10_000, c[1]] for c in _box(10, 10, 40, 30)]
+    elsewhere = _polygons(tmp_path, [({"class": "building"}, far)], "far.geojson")
+    with pytest.raises(InputError, match="do not overlap the image"):
+        read_labelled(LabelSource(image, polygons=elsewhere, class_field="class"), METADATA)
+    small = read_labelled(LabelSource(image, polygons=_polygons(tmp_path, [({"class": "building"}, _box(0, 0, 4, 4))],
+                                                                "small.geojson"), class_field="class"), METADATA)
+    with pytest.raises(InputError, match="Only 16 labelled pixels at the model's 50 cm/px"):
+        check_enough([small], METADATA, 64 * 64)
