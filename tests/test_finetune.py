@@ -5,7 +5,7 @@ import json
 
 import numpy as np
 import pytest
-from osgeo import gdal, osr
+from osgeo import osr
 
 import testkit
 from landcover_qgis_plugin.core.errors import InputError
@@ -37,7 +37,8 @@ def _truth(tmp_path, resolution=RES, nodata_rows=0):
 def _polygons(tmp_path, features, name="labels.geojson", epsg=2056):
     collection = {"type": "FeatureCollection", "crs": {"type": "name", "properties": {"name": f"EPSG:{epsg}"}},
                   "features": [{"type": "Feature", "properties": properties,
-                                "geometry": {"type": "Polygon", "coordinates": [ring]}} for properties, ring in features]}
+                                "geometry": {"type": "Polygon", "coordinates": [ring]}}
+                               for properties, ring in features]}
     path = tmp_path / name
     path.write_text(json.dumps(collection))
     return str(path)
@@ -64,7 +65,8 @@ def test_a_coarser_class_raster_is_put_on_the_model_grid_by_nearest_neighbour(im
 
 
 def test_polygons_inside_a_labelled_area_leave_the_rest_of_it_background(image, tmp_path):
-    labels = _polygons(tmp_path, [({"class": "building"}, _box(10, 10, 40, 30)), ({"class": "3"}, _box(60, 50, 100, 80))])
+    labels = _polygons(tmp_path, [({"class": "building"}, _box(10, 10, 40, 30)),
+                                  ({"class": "3"}, _box(60, 50, 100, 80))])
     area = _polygons(tmp_path, [({}, _box(0, 0, 110, 90))], "area.geojson")
     labelled = read_labelled(LabelSource(image, polygons=labels, class_field="class", area=area), METADATA)
     assert labelled.labels.shape == (90, 110)   # the labelled area's window of the image
