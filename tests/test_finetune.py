@@ -106,3 +106,46 @@ def test_bad_labels_are_one_clear_error(image, tmp_path):
                                                                 "small.geojson"), class_field="class"), METADATA)
     with pytest.raises(InputError, match="Only 16 labelled pixels at the model's 50 cm/px"):
         check_enough([small], METADATA, 64 * 64)
+
+
+def _labelled_image(height=768, width=1024, seed=0):
+    from landcover_qgis_plugin.core.grid import Grid
+    from trainer.finetune.labels import LabelledImage
+
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, 5, (height // 16, width // 16)).repeat(16, 0).repeat(16, 1).astype(np.uint8)
+    labels[:, width - 100:] = UNLABELLED   # a strip nobody labelled
+    pixels = np.zeros((height, width, 3), np.uint8)
+    return LabelledImage("image.tif", pixels, labels, Grid(0.0, 0.0, 0.25, 0.25, width, height), "")
+
+
+def test_validation_blocks_are_apart_and_never_reach_training():
+    from trainer.finetune.chips import ChipSampler, split, validation_chips
+
+    image = _labelled_image()
+    tile = 128
+    parts = split([image], tile, seed=3)
+    labelled = int((image.labels != UNLABELLED).sum())
+    kept = sum(int((image.labels[b.row:b.row + tile, b.col:b.col + tile] != UNLABELLED).sum())
+               for b in parts.validation)
+    assert 0.2 <= kept / labelled < 0.2 + tile * tile / labelled   # a fifth, to the block
+    for a in parts.validation:   # none touching another
+        assert all(a == b or abs(a.row - b.row) > tile or abs(a.col - b.col) > tile for b in parts.validation)
+        margin = tile // 4
+        around = parts.training[0][max(a.row - margin, 0):a.row + tile + margin,
+                                   max(a.col - margin, 0):a.col + tile + margin]
+        assert (around == UNLABELLED).all()
+    sampler = ChipSampler([image], parts.training, tile)
+    rng = np.random.default_rng(0)
+    for _ in range(50):
+        pixels, chip = sampler.draw(rng)
+        assert pixels.shape == (tile, tile, 3) and (chip != UNLABELLED).mean() >= 0.25
+    pixels, labels = validation_chips([image], parts.validation, tile)
+    assert pixels.shape == (len(parts.validation), tile, tile, 3) and (labels != UNLABELLED).any()
+
+
+def test_too_small_a_labelled_area_to_keep_some_for_validation_is_refused():
+    from trainer.finetune.chips import split
+
+    with pytest.raises(InputError, match=r"The labels cover 1 tile\(s\) of 128 x 128 px"):
+        split([_labelled_image(128, 228)], 128)
