@@ -149,3 +149,92 @@ def test_too_small_a_labelled_area_to_keep_some_for_validation_is_refused():
 
     with pytest.raises(InputError, match=r"The labels cover 1 tile\(s\) of 128 x 128 px"):
         split([_labelled_image(128, 228)], 128)
+
+
+# The run: the colour model (1x1 convolution) taught that blue is woodland here, from a class raster or polygons.
+
+def _relabelled_scene(tmp_path):
+    rng = np.random.default_rng(1)
+    names = list(testkit.PALETTE)
+    cells = rng.integers(0, 5, (24, 24))
+    image = np.kron(np.array([testkit.PALETTE[names[v]] for v in cells.ravel()], np.uint8).reshape(24, 24, 3),
+                    np.ones((16, 16, 1), np.uint8))
+    truth = np.kron(np.where(cells == 3, 2, cells), np.ones((16, 16), int)).astype(np.uint8)   # water -> woodland
+    raster = write_geotiff(tmp_path / "scene.tif", image, ORIGIN, RES, crs=2056)
+    truth_path = write_geotiff(tmp_path / "truth.tif", truth, ORIGIN, RES, crs=2056)
+    model = testkit.save_colour_model(tmp_path / "colours.keras", input_size=64, resolution_cm=50.0, fixed_size=True,
+                                      sharpness=2.0)   # soft enough for Adam to move in a few epochs
+    return raster, truth_path, model
+
+
+def test_a_tiny_fine_tune_learns_the_analysts_classes_and_says_what_it_is(tmp_path):
+    from landcover_qgis_plugin.core.modelfile import read_metadata
+    from trainer import cli
+
+    raster, truth, model = _relabelled_scene(tmp_path)
+    out = tmp_path / "mine.keras"
+    assert cli.main(["finetune", "--model", str(model), "--raster", str(raster), "--truth", str(truth),
+                     "--out", str(out), "--onnx", str(out.with_suffix(".onnx")), "--epochs", "4",
+                     "--learning-rate", "0.05", "--quiet"]) == 0
+    scores = read_metadata(out).scores["finetune"]
+    assert scores["after"]["miou"] > scores["before"]["miou"] + 0.1, scores
+    assert scores["parent"]["name"] == "colour-model" and scores["labelled_ha"] == pytest.approx(384 * 384 * 0.25 / 1e4)
+    assert read_metadata(out.with_suffix(".onnx")).scores == read_metadata(out).scores
+    assert not (tmp_path / "mine.keras.finetune").exists()   # the work folder goes with success
+
+
+def test_polygon_labels_fine_tune_end_to_end(tmp_path):
+    from landcover_qgis_plugin.core.modelfile import read_metadata
+    from trainer.finetune.command import finetune
+    from trainer.finetune.labels import LabelSource
+    from trainer.finetune.train import Settings
+
+    raster, _, model = _relabelled_scene(tmp_path)
+    cells = [(r, c) for r in range(24) for c in range(24)
+             if (gdal_pixel(raster, c * 16 + 8, r * 16 + 8) == testkit.PALETTE["water"]).all()]
+    blue = _polygons(tmp_path, [({"class": "woodland"}, _box(c * 16, r * 16, c * 16 + 16, r * 16 + 16))
+                                for r, c in cells])   # the water the analyst calls woodland
+    area = _polygons(tmp_path, [({}, _box(0, 0, 384, 384))], "area.geojson")
+    result = finetune(model, [LabelSource(str(raster), polygons=blue, class_field="class", area=area)],
+                      tmp_path / "mine.keras", settings=Settings(minutes=None, epochs=3, learning_rate=0.05))
+    assert result.after["per_class_iou"]["woodland"] > result.before["per_class_iou"]["woodland"]
+    assert read_metadata(tmp_path / "mine.keras").scores["finetune"]["labelled_pixels"]["background"] > 0
+
+
+def gdal_pixel(raster, col, row):
+    from osgeo import gdal
+    return gdal.Open(str(raster)).ReadAsArray(col, row, 1, 1)[:, 0, 0]
+
+
+def test_a_killed_fine_tune_goes_on_with_the_same_command(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from conftest import REPO
+    from trainer.finetune.command import finetune
+    from trainer.finetune.labels import LabelSource
+    from trainer.finetune.train import Settings
+
+    raster, truth, model = _relabelled_scene(tmp_path)
+    out = tmp_path / "mine.keras"
+    command = [sys.executable, "-m", "trainer", "finetune", "--model", str(model), "--raster", str(raster),
+               "--truth", str(truth), "--out", str(out), "--epochs", "500", "--learning-rate", "0.001", "--quiet"]
+    run = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    state = tmp_path / "mine.keras.finetune" / "state.json"
+    deadline = time.monotonic() + 120
+    while run.poll() is None and time.monotonic() < deadline:
+        if state.is_file() and json.loads(state.read_text())["record"]["epochs"] >= 2:
+            break
+        time.sleep(0.1)
+    os.kill(run.pid, signal.SIGKILL)
+    run.communicate(timeout=60)
+    done = json.loads(state.read_text())["record"]["epochs"]
+    assert done >= 2 and not out.exists()
+    heard = []
+    result = finetune(model, [LabelSource(str(raster), truth=str(truth))], out,
+                      settings=Settings(minutes=None, epochs=done + 1, learning_rate=0.001), report=heard.append)
+    assert [progress.epoch for progress in heard] == [done + 1]   # one more epoch, from where it was killed
+    assert result.epochs == done + 1 and out.exists()

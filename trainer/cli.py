@@ -24,6 +24,7 @@ COMMANDS = (
     ("export", "trainer.export"),
     ("import-reference", "trainer.reference"),
     ("predict", "trainer.predict"),
+    ("finetune", "trainer.finetune.command"),
 )
 
 
