@@ -61,6 +61,7 @@ bench: setup $(DEFAULT_ONNX_MODEL)
 	$(PY) -m bench.peers
 	$(PY) -m bench.scale
 	$(PY) -m bench.real
+	$(PY) -m bench.finetune
 
 bench-train: setup
 	$(PY) -m bench.train

@@ -60,6 +60,13 @@ def score_lines(metadata: ModelMetadata) -> list[str]:
                              if isinstance(score, dict) and _is_number(score.get("miou")))
         lines.append(tr("On real photos (mIoU): {scores}; truth: {truth}").format(
             scores=measured, truth=real.get("truth", "")))
+    tuned = scores.get("finetune")
+    if isinstance(tuned, dict) and isinstance(tuned.get("after"), dict) and isinstance(tuned.get("before"), dict):
+        lines.append(tr("On validation blocks of the labels it was fine-tuned on ({ha} ha): mIoU {after} "
+                        "({before} before)").format(ha=f"{tuned.get('labelled_ha', 0):.2f}",
+                                                    after=f"{tuned['after']['miou']:.2f}",
+                                                    before=f"{tuned['before']['miou']:.2f}")
+                     + _per_class(tuned["after"]))
     int8 = scores.get("int8")
     if isinstance(int8, dict) and _is_number(int8.get("pixel_agreement_with_float32")):   # trainer/quantize.py
         lines.append(tr("int8 copy: {agreement} % of pixels keep their float32 class").format(

@@ -111,6 +111,11 @@ def test_scores_are_said_with_what_they_were_measured_on():
                                     scores={"test": {"miou": 0.718}, "int8": {"pixel_agreement_with_float32": 0.9819}})
     assert score_lines(reference) == ["On LandCover.ai's test tiles: mIoU 0.72",
                                       "int8 copy: 98.2 % of pixels keep their float32 class"]
+    tuned = dataclasses.replace(synthetic, training_data="fine-tuned on mine.tif (2.10 ha labelled), from ...",
+                                scores={"finetune": {"labelled_ha": 2.1, "before": {"miou": 0.21},
+                                                     "after": {"miou": 0.47, "per_class_iou": {"road": 0.3}}}})
+    assert score_lines(tuned) == ["On validation blocks of the labels it was fine-tuned on (2.10 ha): mIoU 0.47 "
+                                  "(0.21 before) (Roads 0.30)"]
     panel = plain_text(model_summary_html(synthetic))
     assert "Finds Buildings, Woodland, Water and Roads in orthophotos, read at 25 cm per pixel" in panel
     assert "Trained on synthetic scenes only: on real photos expect" in panel and "trainer synth" not in panel

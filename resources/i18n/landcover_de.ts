@@ -569,72 +569,72 @@
       <translation>Starten</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="217" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="221" />
       <source>Get a LandCover.ai model</source>
       <translation>LandCover.ai-Modell holen</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="228" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="232" />
       <source>Started; progress and cancel are in the task manager.</source>
       <translation>Gestartet; Fortschritt und Abbrechen finden Sie im Aufgabenmanager.</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="241" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="245" />
       <source>'{name}' is written to {path} and selected.</source>
       <translation>'{name}' wurde nach {path} geschrieben und ist ausgewählt.</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="287" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="291" />
       <source>Check the settings</source>
       <translation>Einstellungen prüfen</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="304" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="308" />
       <source>A large run</source>
       <translation>Ein großer Lauf</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="304" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="308" />
       <source>{plan}. Start it?</source>
       <translation>{plan}. Starten?</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="316" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="320" />
       <source>A web layer: choose the area to classify (map canvas extent or selected features).</source>
       <translation>Ein Web-Layer: Wählen Sie das zu klassifizierende Gebiet (Kartenausschnitt oder gewählte Objekte).</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="351" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="355" />
       <source>Choose the raster layer to segment.</source>
       <translation>Wählen Sie den zu segmentierenden Raster-Layer.</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="356" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="360" />
       <source>Tick at least one class to output.</source>
       <translation>Haken Sie mindestens eine auszugebende Klasse an.</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="377" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="381" />
       <source>Choose all three bands (red, green, blue) or none of them.</source>
       <translation>Alle drei Kanäle (Rot, Grün, Blau) wählen oder keinen.</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="390" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="394" />
       <source>Choose the polygon layer whose selected features to segment.</source>
       <translation>Wählen Sie den Polygon-Layer, dessen gewählte Objekte segmentiert werden sollen.</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="392" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="396" />
       <source>No feature of '{name}' is selected; select the polygons to segment.</source>
       <translation>In „{name}“ ist kein Objekt gewählt; wählen Sie die zu segmentierenden Polygone.</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="407" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="411" />
       <source>The folder {folder} does not exist; choose another output file.</source>
       <translation>Der Ordner {folder} existiert nicht; wählen Sie eine andere Ausgabedatei.</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/dialog.py" line="413" />
+      <location filename="../../landcover_qgis_plugin/dialog.py" line="417" />
       <source>{files} already exist(s); tick 'Overwrite existing files' or choose another name.</source>
       <translation>{files} existiert bereits; haken Sie „Vorhandene Dateien überschreiben“ an oder wählen Sie einen anderen Namen.</translation>
     </message>
@@ -775,11 +775,16 @@
     </message>
     <message>
       <location filename="../../landcover_qgis_plugin/model_summary.py" line="65" />
+      <source>On validation blocks of the labels it was fine-tuned on ({ha} ha): mIoU {after} ({before} before)</source>
+      <translation>Auf Validierungsblöcken der Beschriftungen, mit denen es nachtrainiert wurde ({ha} ha): mIoU {after} (vorher {before})</translation>
+    </message>
+    <message>
+      <location filename="../../landcover_qgis_plugin/model_summary.py" line="72" />
       <source>int8 copy: {agreement} % of pixels keep their float32 class</source>
       <translation>int8-Kopie: {agreement} % der Pixel behalten ihre float32-Klasse</translation>
     </message>
     <message>
-      <location filename="../../landcover_qgis_plugin/model_summary.py" line="77" />
+      <location filename="../../landcover_qgis_plugin/model_summary.py" line="84" />
       <source>{some} and {last}</source>
       <translation>{some} und {last}</translation>
     </message>
